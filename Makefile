@@ -1,0 +1,120 @@
+# Makefile — builds WaterNotary's libraries, programs (bin/), tests and benchmarks.
+#
+#   make            build bin/wn, bin/wn-node, bin/wn-meter
+#   make test       build and run the Criterion suite (build/)
+#   make test-san   the same suite built with -fsanitize=address,undefined (build-san/)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
+#   make check      deps + test + test-san + fuzz: what CI runs
+#   make bench      build and run the benchmarks in bench/
+#   make demo       the newcomer's demo (see README.md)
+#
+# Each module is a directory of .c files compiled into a static library; new files are
+# picked up by wildcard, so adding a file never needs a Makefile edit. Every
+# tests/test_*.c is its own Criterion binary; tests/support/*.c is linked into all of them.
+
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(SAN)
+LDFLAGS += -pthread $(SAN)
+
+LIBS_CRYPTO = -lsecp256k1 -lcrypto
+LIBS_LEDGER = -llmdb
+LIBS_JSON   = -lcjson
+LIBS_NET    = -lcurl -lmicrohttpd
+LIBS_NETTLE = -lnettle
+ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) -lm
+
+src = $(wildcard $(1)/*.c)
+obj = $(patsubst %.c,$(BUILD)/%.o,$(call src,$(1)))
+
+CRYPTO_A = $(BUILD)/libwncrypto.a
+LEDGER_A = $(BUILD)/libwnledger.a
+DEVICE_A = $(BUILD)/libwndevice.a
+NODE_A   = $(BUILD)/libwnnode.a
+CLI_A    = $(BUILD)/libwncli.a
+AGENT_A  = $(BUILD)/libwnagent.a
+
+# Link order: users before what they use.  crypto <- ledger <- node; device <- crypto.
+WN_LIBS  = $(NODE_A) $(CLI_A) $(AGENT_A) $(DEVICE_A) $(LEDGER_A) $(CRYPTO_A)
+
+BINDIR   ?= bin
+PROGRAMS = $(BINDIR)/wn $(BINDIR)/wn-node $(BINDIR)/wn-meter
+
+TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_SUPPORT = $(call obj,tests/support)
+BENCH_SRC  = $(wildcard bench/bench_*.c)
+BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps test test-san fuzz check bench demo clean
+.SECONDARY:
+
+all: $(PROGRAMS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard device/agent/*.h) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CRYPTO_A): $(call obj,crypto)
+$(LEDGER_A): $(call obj,ledger)
+$(DEVICE_A): $(call obj,device)
+$(NODE_A):   $(filter-out $(BUILD)/node/main.o,$(call obj,node))
+$(CLI_A):    $(filter-out $(BUILD)/cli/main.o,$(call obj,cli))
+$(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+
+# bin/ programs are built from build/ objects only when BUILD is the default.
+# wn links its objects directly: its subcommands are weak symbols (cli/commands.h), which
+# a linker would not pull out of an archive.
+$(BINDIR)/wn: $(call obj,cli) $(WN_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,cli) $(WN_LIBS) $(ALL_LIBS)
+$(BINDIR)/wn-node: $(BUILD)/node/main.o $(WN_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)
+$(BINDIR)/wn-meter: $(BUILD)/device/agent/main.o $(WN_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(WN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) -lcriterion
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)
+
+# Tests find the programs through WN_BIN (bin/ for the normal build, build-san/bin for
+# the sanitizer build) and the public vectors through WN_VECTORS.
+WN_VECTORS ?= $(abspath ../shared/vectors)
+test: $(PROGRAMS) $(TEST_BINS)
+	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) bash scripts/run-tests.sh $(TEST_BINS)
+
+test-san:
+	$(MAKE) BUILD=build-san BINDIR=build-san/bin CC=clang \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  CFLAGS="-O1 -g" test
+
+fuzz:
+	@bash scripts/run-fuzz.sh $(FUZZ_SECONDS)
+
+check: deps
+	$(MAKE) test
+	$(MAKE) test-san
+	$(MAKE) fuzz
+
+bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+demo: deps all
+	@bash scripts/demo.sh
+
+clean:
+	rm -rf build build-san bin

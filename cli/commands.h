@@ -1,0 +1,29 @@
+/* commands.h — the `wn` subcommands. Each lives in its own cli/cmd_*.c file and has the
+ * signature int cmd(int argc, char **argv) with argv[0] = the subcommand name.
+ * Exit codes (documented in README.md): 0 success / valid, 1 invalid (a proof, signature
+ * or check failed), 2 usage error or unreadable input, 3 network or node error. */
+#ifndef WN_CLI_COMMANDS_H
+#define WN_CLI_COMMANDS_H
+
+#define WN_EXIT_OK 0
+#define WN_EXIT_INVALID 1
+#define WN_EXIT_USAGE 2
+#define WN_EXIT_NETWORK 3
+
+typedef int (*wn_cmd_fn)(int argc, char **argv);
+
+/* Declared weak so that `wn` links while a subcommand is still being written; main.c
+ * reports a missing one instead of calling NULL. */
+#define WN_CMD(name) int name(int argc, char **argv) __attribute__((weak))
+
+WN_CMD(wn_cmd_keygen);             /* cmd_keygen.c */
+WN_CMD(wn_cmd_demo);               /* cmd_demo.c */
+WN_CMD(wn_cmd_prove);              /* cmd_prove.c: inclusion proof file from a local ledger */
+WN_CMD(wn_cmd_prove_consistency);  /* cmd_prove.c: consistency proof file from a local ledger */
+WN_CMD(wn_cmd_verify_inclusion);   /* cmd_verify_proof.c */
+WN_CMD(wn_cmd_verify_consistency); /* cmd_verify_proof.c */
+WN_CMD(wn_cmd_checkpoint);         /* cmd_checkpoint.c: fetch and verify a node's checkpoint */
+WN_CMD(wn_cmd_enrol);              /* cmd_enrol.c: enrol a meter at a node */
+WN_CMD(wn_cmd_revoke);             /* cmd_enrol.c: revoke a meter at a node */
+
+#endif

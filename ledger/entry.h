@@ -1,0 +1,18 @@
+/* entry.h — what a ledger entry is: one type byte, then the payload of that type.
+ *
+ *   0x01 reading     payload = a Reading v1 in its binary form (crypto/reading.h)
+ *   0x02 enrolment   payload = an enrolment record signed by the registrar (node issue)
+ *   0x03 revocation  payload = a revocation record signed by the registrar (node issue)
+ *
+ * The leaf hash of an entry is SHA-256(0x00 || type || payload), per RFC 6962.
+ * Unknown types are an error for every reader. See docs/PROTOCOL.md "Ledger entries". */
+#ifndef WN_ENTRY_H
+#define WN_ENTRY_H
+
+enum wn_entry_type {
+    WN_ENTRY_READING = 0x01,
+    WN_ENTRY_ENROLMENT = 0x02,
+    WN_ENTRY_REVOCATION = 0x03
+};
+
+#endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# run-tests.sh — runs each Criterion test binary given on the command line, shows its
+# output, and ends with one summary line ("N passed, N failed") over all of them.
+# Exit status is non-zero if any test failed or crashed, or a binary did not report.
+set -u
+passed=0; failed=0; bad=0
+for t in "$@"; do
+  echo "== $(basename "$t")" >&2
+  log=$(mktemp)
+  "$t" --jobs 2 2>&1 | tee "$log" >&2
+  rc=${PIPESTATUS[0]}
+  line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -z "$line" ]; then echo "!! $(basename "$t") did not report (exit $rc)" >&2; bad=1; failed=$((failed+1)); continue; fi
+  p=$(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")
+  f=$(sed -E 's/.*Failing: ([0-9]+).*/\1/' <<<"$line")
+  c=$(sed -E 's/.*Crashing: ([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed+p)); failed=$((failed+f))   # Criterion counts crashes among failures
+  [ "$rc" -eq 0 ] || bad=1
+  [ "$c" -eq 0 ] || bad=1
+done
+echo "tests: $passed passed, $failed failed"
+[ "$bad" -eq 0 ] && [ "$failed" -eq 0 ]
