@@ -159,6 +159,9 @@ int wn_reading_sign_ecdsa(wn_reading *r, const uint8_t seckey[WN_SECKEY_LEN]);
  * Returns: WN_READING_OK, WN_READING_ESIG, WN_READING_EKEY or a field error. */
 int wn_reading_verify(const wn_reading *r, const uint8_t *pub, size_t publen);
 
+/* Bytes (with the NUL) of the longest possible JSON form: a buffer this big always suffices. */
+#define WN_READING_JSON_MAX 1700
+
 /* JSON form (see docs/PROTOCOL.md). Writes NUL-terminated compact JSON with fields in
  * a fixed order. Returns: WN_READING_OK or WN_READING_ESPACE. */
 int wn_reading_to_json(const wn_reading *r, char *out, size_t cap, size_t *len);
