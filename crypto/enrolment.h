@@ -19,6 +19,9 @@ enum wn_revoke_reason { WN_REVOKE_OTHER = 0, WN_REVOKE_COMPROMISED, WN_REVOKE_DE
 #define WN_CALIBRATION_MAX 128
 #define WN_ENROLMENT_MAX_LEN (208 + WN_ENTERPRISE_MAX + WN_CALIBRATION_MAX)
 #define WN_REVOCATION_LEN 138
+/* Bytes (with the NUL) of the longest possible JSON forms: buffers this big always suffice. */
+#define WN_ENROLMENT_JSON_MAX 1024
+#define WN_REVOCATION_JSON_MAX 384
 
 typedef struct {
     uint8_t meter[32];
