@@ -1,0 +1,41 @@
+/* errors.h — the node's stable error codes (docs/PROTOCOL.md §9): each has a short code
+ * string meant for programs and the HTTP status it is answered with. Everything the node
+ * rejects, from a malformed body to an equivocating reading, is one of these. */
+#ifndef WN_NODE_ERRORS_H
+#define WN_NODE_ERRORS_H
+
+enum wn_nerr {
+    WN_NE_OK = 0,
+    WN_NE_MALFORMED_JSON,      /* 400 body is not JSON, or not the expected shape */
+    WN_NE_MALFORMED_READING,   /* 400 a reading breaks a rule of PROTOCOL §2 (or bad framing) */
+    WN_NE_MALFORMED_RECORD,    /* 400 an enrolment/revocation breaks a rule of PROTOCOL §5 */
+    WN_NE_BAD_REQUEST,         /* 400 a path segment or query parameter is malformed */
+    WN_NE_BODY_TOO_LARGE,      /* 413 body above --max-body */
+    WN_NE_UNSUPPORTED_MEDIA,   /* 415 Content-Type neither JSON nor the binary batch type */
+    WN_NE_UNKNOWN_METER,       /* 403 meter not enrolled */
+    WN_NE_REVOKED_METER,       /* 403 meter revoked */
+    WN_NE_BAD_SIGNATURE,       /* 400 reading signature does not verify with the enrolled key */
+    WN_NE_BAD_REGISTRAR_SIG,   /* 403 record not signed by the configured registrar */
+    WN_NE_REPLAY,              /* 200 identical reading already in the ledger (duplicate) */
+    WN_NE_EQUIVOCATION,        /* 409 a different reading with a sequence already used */
+    WN_NE_SEQUENCE_GAP,        /* 409 sequence is not last + 1 */
+    WN_NE_CHAIN_MISMATCH,      /* 409 previous digest is not the last reading's digest */
+    WN_NE_TIME_TRAVEL,         /* 422 time before the previous reading */
+    WN_NE_FUTURE_TIME,         /* 422 time more than the skew ahead of the node's clock */
+    WN_NE_VOLUME_DECREASED,    /* 422 totaliser went down without the meter-replaced flag */
+    WN_NE_OUT_OF_RANGE,        /* 422 a value outside its sane range */
+    WN_NE_ALREADY_ENROLLED,    /* 409 meter id enrolled before (revoked ids cannot return) */
+    WN_NE_ALREADY_REVOKED,     /* 409 meter already revoked */
+    WN_NE_NOT_FOUND,           /* 404 no such path, entry, meter or checkpoint */
+    WN_NE_NOT_CHECKPOINTED,    /* 404 no checkpoint covers the entry yet */
+    WN_NE_METHOD_NOT_ALLOWED,  /* 405 */
+    WN_NE_INTERNAL,            /* 500 the ledger or the node failed; nothing was accepted */
+    WN_NE_COUNT
+};
+
+/* The stable code ("sequence_gap", ...); "ok" for WN_NE_OK, "internal" if out of range. */
+const char *wn_nerr_code(int err);
+/* The HTTP status the error is answered with (200 for WN_NE_OK and WN_NE_REPLAY). */
+unsigned wn_nerr_status(int err);
+
+#endif
