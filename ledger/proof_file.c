@@ -52,13 +52,14 @@ typedef struct {
 } lines;
 
 /* Out: *l, *n, the next line without its '\n'. Returns: 1, or 0 at the end of the text or
- * when the last line has no newline (*unterminated set). */
+ * when the last line has no newline (*unterminated set). Counts the line either way, so
+ * a message can name the line that is missing or unterminated. */
 static int next_line(lines *c, const char **l, size_t *n, int *unterminated)
 {
     *unterminated = 0;
+    c->lineno++;
     if (c->pos >= c->len) return 0;
     const char *p = memchr(c->s + c->pos, '\n', c->len - c->pos);
-    c->lineno++;
     if (!p) { *unterminated = 1; return 0; }
     *l = c->s + c->pos;
     *n = (size_t)(p - *l);
@@ -194,7 +195,7 @@ int wn_incl_proof_parse(wn_incl_proof *p, const char *text, size_t len, char *de
         if (b64len == 0 || cap > WN_LEDGER_MAX_ENTRY + 2)
             return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the extra data must be 1 to %u bytes",
                         c.lineno, WN_LEDGER_MAX_ENTRY);
-        p->extra = malloc(cap);
+        p->extra = malloc(cap + 1);
         if (!p->extra) return fail(detail, detailcap, WN_PROOF_ESPACE, "out of memory");
         if (!wn_base64_decode(p->extra, cap, &p->extra_len, l + 6, b64len) || p->extra_len == 0 ||
             p->extra_len > WN_LEDGER_MAX_ENTRY) {
