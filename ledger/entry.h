@@ -3,6 +3,10 @@
  *   0x01 reading     payload = a Reading v1 in its binary form (crypto/reading.h)
  *   0x02 enrolment   payload = an enrolment record signed by the registrar (node issue)
  *   0x03 revocation  payload = a revocation record signed by the registrar (node issue)
+ *   0x04 equivocation evidence
+ *                    payload = u64 ledger index of the accepted reading with the same
+ *                    (meter, sequence) || the conflicting reading, binary form, whose
+ *                    signature the node verified with the meter's enrolled key
  *
  * The leaf hash of an entry is SHA-256(0x00 || type || payload), per RFC 6962.
  * Unknown types are an error for every reader. See docs/PROTOCOL.md "Ledger entries". */
@@ -12,7 +16,8 @@
 enum wn_entry_type {
     WN_ENTRY_READING = 0x01,
     WN_ENTRY_ENROLMENT = 0x02,
-    WN_ENTRY_REVOCATION = 0x03
+    WN_ENTRY_REVOCATION = 0x03,
+    WN_ENTRY_EQUIVOCATION = 0x04
 };
 
 #endif
