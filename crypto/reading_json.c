@@ -265,13 +265,14 @@ static int hex_member(const cJSON *item, uint8_t *out, size_t n)
     return cJSON_IsString(item) && wn_hex_decode(out, n, item->valuestring, strlen(item->valuestring));
 }
 
-/* A JSON number that is an integer and exactly representable (|v| <= 2^53-1). */
-static int exact_integer(const cJSON *item, double *v)
+/* Returns: 1 and *v if item is a JSON number with an integral value. (Every double of
+ * magnitude 2^63 or more is integral; below that, the cast back must give it again.) */
+static int json_integer(const cJSON *item, double *v)
 {
     if (!cJSON_IsNumber(item)) return 0;
     double d = item->valuedouble;
-    if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0)) return 0;
-    if (d != (double)(int64_t)d) return 0;
+    if (d != d) return 0;
+    if (d > -9.2e18 && d < 9.2e18 && d != (double)(int64_t)d) return 0;
     *v = d;
     return 1;
 }
@@ -329,19 +330,22 @@ int wn_reading_from_cjson(wn_reading *r, const void *cjson_obj, char *detail, si
     if (!cJSON_IsObject(obj)) return fail(detail, cap, WN_READING_EJSON, "a reading must be a JSON object");
     if (members(obj, names, it, NFIELDS, &bad, &why)) return fail(detail, cap, WN_READING_EJSON, "%s '%s'", why, bad);
 
-    if (!exact_integer(it[VERSION], &num)) return fail(detail, cap, WN_READING_EJSON, "version: not an integer");
+    if (!json_integer(it[VERSION], &num)) return fail(detail, cap, WN_READING_EJSON, "version: not an integer");
     if (num != WN_READING_VERSION) return fail(detail, cap, WN_READING_EVERSION, "version: must be 1");
     r->version = WN_READING_VERSION;
 
     if (!hex_member(it[METER], r->meter, 32))
         return fail(detail, cap, WN_READING_EJSON, "meter: not 64 lowercase hex characters");
 
-    if (!exact_integer(it[SEQ], &num)) return fail(detail, cap, WN_READING_EJSON, "seq: not an exact JSON integer");
-    if (num < 1) return fail(detail, cap, WN_READING_ESEQ, "seq: must be 1 ..= 2^53-1");
+    if (!json_integer(it[SEQ], &num)) return fail(detail, cap, WN_READING_EJSON, "seq: not a JSON integer");
+    /* Integers up to 2^53-1 are exact in a double, and any larger one rounds to at least
+     * 2^53, so this range test is exact. */
+    if (num < 1 || num > (double)WN_READING_MAX_SEQ)
+        return fail(detail, cap, WN_READING_ESEQ, "seq: must be 1 ..= 2^53-1");
     r->seq = (uint64_t)num;
 
-    if (!cJSON_IsString(it[TIME]) ||
-        !wn_time_parse(it[TIME]->valuestring, strlen(it[TIME]->valuestring), &r->time_ms))
+    if (!cJSON_IsString(it[TIME])) return fail(detail, cap, WN_READING_EJSON, "time: not a string");
+    if (!wn_time_parse(it[TIME]->valuestring, strlen(it[TIME]->valuestring), &r->time_ms))
         return fail(detail, cap, WN_READING_ETIME, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
 
     if (!hex_member(it[PREV], r->prev, 32))
