@@ -1,0 +1,315 @@
+/* meter.c — creating a meter's state directory and opening it: the state (next sequence,
+ * previous digest, ack watermark) is recovered from the logs, never stored on its own,
+ * and a torn record at the end of a log is cut off. See meter.h for the durability rule. */
+#include "device/meter.h"
+#include "device/record.h"
+
+#include "crypto/encoding.h"
+#include "crypto/keyfile.h"
+#include "crypto/sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const conf_bip340 = "waternotary-meter 1\nalg bip340\n";
+static const char *const conf_ecdsa = "waternotary-meter 1\nalg ecdsa\n";
+
+const char *wn_meter_strerror(int err)
+{
+    switch (err) {
+    case WN_METER_OK: return "success";
+    case WN_METER_END: return "no more readings";
+    case WN_METER_EIO: return "a file operation on the meter state failed";
+    case WN_METER_EEXIST: return "the directory already holds a meter";
+    case WN_METER_ENOENT: return "no meter in the directory (meter.key missing)";
+    case WN_METER_ELOCKED: return "the meter is open elsewhere (another process holds its lock)";
+    case WN_METER_ECORRUPT: return "a meter state file is damaged beyond a torn last record";
+    case WN_METER_EARG: return "invalid argument (algorithm, measurements or flags)";
+    case WN_METER_ETIME: return "time is before the previous reading's time or out of range";
+    case WN_METER_EVOLUME: return "cumulative volume below the previous one without the meter_replaced flag";
+    case WN_METER_ERANGE: return "a value outside the range the notary accepts";
+    case WN_METER_EFULL: return "the meter's sequence numbers are exhausted";
+    case WN_METER_ECRYPTO: return "signing failed or the signature did not verify";
+    case WN_METER_ENOTFOUND: return "no such reading or receipt in the meter's logs";
+    case WN_METER_ELEAF: return "the receipt is for a different entry (leaf hash mismatch)";
+    case WN_METER_ESIG: return "the receipt's signature does not verify with the notary key";
+    case WN_METER_EFAILED: return "an earlier write failed: close and reopen the meter";
+    default: return "unknown meter error";
+    }
+}
+
+const uint8_t *wn_meter_id(const wn_meter *m) { return m->id; }
+const uint8_t *wn_meter_pubkey(const wn_meter *m) { return m->pub33; }
+uint8_t wn_meter_alg(const wn_meter *m) { return m->alg; }
+
+static int path_in(char out[PATH_MAX], const char *dir, const char *name)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= PATH_MAX) { errno = ENAMETOOLONG; return 0; }
+    return 1;
+}
+
+static int open_locked_dir(const char *dir, int *dirfd)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int locked = errno == EWOULDBLOCK;
+        close(fd);
+        return locked ? WN_METER_ELOCKED : WN_METER_EIO;
+    }
+    *dirfd = fd;
+    return WN_METER_OK;
+}
+
+/* Returns 1 if dirfd/name exists and holds more than its magic (a log with records). */
+static int has_records(int dirfd, const char *name)
+{
+    struct stat st;
+    return fstatat(dirfd, name, &st, 0) == 0 && st.st_size > WN_MFILE_HDR;
+}
+
+int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t id[WN_XONLY_LEN])
+{
+    char keypath[PATH_MAX];
+    uint8_t sk[WN_SECKEY_LEN], x[WN_XONLY_LEN];
+    int dirfd, err;
+
+    if (alg != WN_ALG_BIP340 && alg != WN_ALG_ECDSA) return WN_METER_EARG;
+    if (seckey && !wn_seckey_valid(seckey)) return WN_METER_EARG;
+    if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return WN_METER_EIO;
+    if ((err = open_locked_dir(dir, &dirfd)) != WN_METER_OK) return err == WN_METER_ENOENT ? WN_METER_EIO : err;
+
+    /* meter.key is written last: it is what makes the directory a meter. Without it no
+     * reading can have been signed, so whatever else is there is rewritten — unless a
+     * log holds records (someone removed the key): never destroy readings. */
+    if (faccessat(dirfd, WN_MKEY_NAME, F_OK, 0) == 0 || has_records(dirfd, WN_MLOG_NAME) ||
+        has_records(dirfd, WN_MRCPT_NAME)) {
+        close(dirfd);
+        return WN_METER_EEXIST;
+    }
+    const char *conf = alg == WN_ALG_ECDSA ? conf_ecdsa : conf_bip340;
+    err = WN_METER_EIO;
+    if (seckey) memcpy(sk, seckey, sizeof sk);
+    else if (!wn_seckey_generate(sk)) goto out;
+    if (!wn_seckey_xonly(x, sk)) goto out;
+    if (!wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
+        !wn_mfile_replace(dirfd, WN_MLOG_NAME, WN_MLOG_MAGIC, WN_MFILE_HDR) ||
+        !wn_mfile_replace(dirfd, WN_MRCPT_NAME, WN_MRCPT_MAGIC, WN_MFILE_HDR))
+        goto out;
+    if (!wn_keyfile_write(keypath, sk)) { if (errno == EEXIST) err = WN_METER_EEXIST; goto out; }
+    if (fsync(dirfd) != 0) goto out;
+    if (id) memcpy(id, x, sizeof x);
+    err = WN_METER_OK;
+out:
+    explicit_bzero(sk, sizeof sk);
+    close(dirfd);
+    return err;
+}
+
+static int read_conf(wn_meter *m)
+{
+    char buf[128];
+    int fd = openat(m->dirfd, WN_MCONF_NAME, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? WN_METER_ECORRUPT : WN_METER_EIO;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) return WN_METER_EIO;
+    buf[n] = '\0';
+    if (strcmp(buf, conf_bip340) == 0) m->alg = WN_ALG_BIP340;
+    else if (strcmp(buf, conf_ecdsa) == 0) m->alg = WN_ALG_ECDSA;
+    else return WN_METER_ECORRUPT;
+    return WN_METER_OK;
+}
+
+static int open_log(wn_meter *m, const char *name, const char *magic, int *fd, uint64_t *size)
+{
+    struct stat st;
+    char hdr[WN_MFILE_HDR];
+    *fd = openat(m->dirfd, name, O_RDWR | O_CLOEXEC);
+    if (*fd < 0) return errno == ENOENT ? WN_METER_ECORRUPT : WN_METER_EIO;
+    if (fstat(*fd, &st) != 0) return WN_METER_EIO;
+    if (st.st_size < WN_MFILE_HDR) return WN_METER_ECORRUPT;
+    if (!wn_mfile_pread(*fd, hdr, sizeof hdr, 0)) return WN_METER_EIO;
+    if (memcmp(hdr, magic, WN_MFILE_HDR) != 0) return WN_METER_ECORRUPT;
+    *size = (uint64_t)st.st_size;
+    return WN_METER_OK;
+}
+
+/* Cuts fd at off (a torn tail) and makes the cut durable. */
+static int cut_tail(wn_meter *m, int fd, uint64_t off, uint64_t size)
+{
+    if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) return WN_METER_EIO;
+    m->torn_bytes += size - off;
+    return WN_METER_OK;
+}
+
+/* A record that fails its checks is a torn write only if it is the last thing in the file:
+ * fewer bytes remain than the longest record, or everything left is zero (a file extended
+ * but never written). Anything else is damage we must not paper over. */
+static int torn_or_corrupt(wn_meter *m, int fd, uint64_t off, uint64_t size, size_t maxrec)
+{
+    if (size - off <= maxrec || wn_mfile_zero_tail(fd, off, size)) return cut_tail(m, fd, off, size);
+    return WN_METER_ECORRUPT;
+}
+
+/* Remembers the reading's cumulative volume, if it has one (the last volume seen is what
+ * the next one must not fall below). */
+void wn_mstate_note_volume(wn_meter *m, const wn_reading *r)
+{
+    for (unsigned i = 0; i < r->count; i++)
+        if (r->m[i].quantity == WN_Q_VOLUME) {
+            m->have_volume = 1;
+            m->last_volume = r->m[i].value;
+            m->last_volume_unit = r->m[i].unit;
+            m->last_volume_scale = r->m[i].scale;
+        }
+}
+
+/* Walks the readings log: every record must decode, belong to this meter and continue
+ * the chain of the one before. Sets first/last sequence, chain state and log_end. */
+static int scan_readings(wn_meter *m, uint64_t size)
+{
+    uint8_t rec[WN_MREC_MAX];
+    wn_reading r;
+    uint64_t off = WN_MFILE_HDR;
+
+    while (off < size) {
+        size_t total;
+        int err = wn_mrec_read(m->logfd, off, size, rec, &total);
+        if (err == WN_METER_EIO) return err;
+        if (err) {
+            if ((err = torn_or_corrupt(m, m->logfd, off, size, WN_MREC_MAX))) return err;
+            break;
+        }
+        /* The check matches, so these bytes are what we wrote: a rule broken here is a
+         * bug or tampering, not a torn write. */
+        size_t len = total - 2 - WN_MREC_CHECK;
+        if (wn_reading_decode(&r, rec + 2, len) != WN_READING_OK) return WN_METER_ECORRUPT;
+        if (memcmp(r.meter, m->id, WN_XONLY_LEN) != 0 || r.alg != m->alg) return WN_METER_ECORRUPT;
+        if (m->last_seq) {
+            if (r.seq != m->last_seq + 1 || memcmp(r.prev, m->prev, 32) != 0 || r.time_ms < m->last_time)
+                return WN_METER_ECORRUPT;
+        } else {
+            m->first_seq = r.seq;
+        }
+        m->last_seq = r.seq;
+        m->last_time = r.time_ms;
+        m->last_off = off;
+        wn_sha256(m->prev, rec + 2, len);
+        wn_mstate_note_volume(m, &r);
+        off += total;
+    }
+    m->log_end = off;
+    return WN_METER_OK;
+}
+
+/* Walks the receipts log (fixed-size records) and checks each is for a logged reading
+ * (or one compacted away). */
+static int scan_receipts(wn_meter *m, uint64_t size)
+{
+    uint8_t rec[WN_MRCPT_REC];
+    wn_receipt rc;
+    uint64_t off = WN_MFILE_HDR;
+
+    while (off < size) {
+        int torn = size - off < WN_MRCPT_REC;
+        if (!torn && !wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
+        if (torn || !wn_mrec_check_ok(rec, sizeof rec) || !wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
+            int err = torn_or_corrupt(m, m->rcptfd, off, size, WN_MRCPT_REC);
+            if (err) return err;
+            break;
+        }
+        uint64_t seq = wn_get_u64(rec);
+        if (seq == 0 || seq > m->last_seq) return WN_METER_ECORRUPT; /* the log lost a reading */
+        m->rcpt_count++;
+        off += WN_MRCPT_REC;
+    }
+    m->rcpt_end = off;
+    return WN_METER_OK;
+}
+
+/* Recomputes the watermark from the receipts log. Readings before the first logged one
+ * are acked (compaction drops only acked readings). Receipts beyond the window get
+ * another pass once the watermark has moved. */
+static int recover_acks(wn_meter *m)
+{
+    uint8_t rec[WN_MRCPT_REC];
+    m->acked = m->first_seq ? m->first_seq - 1 : 0;
+    for (;;) {
+        uint64_t base = m->acked;
+        int beyond = 0;
+        memset(m->window, 0, sizeof m->window);
+        for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end; off += WN_MRCPT_REC) {
+            if (!wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
+            uint64_t seq = wn_get_u64(rec);
+            if (seq <= base) continue;
+            if (seq - base - 1 < WN_METER_ACK_WINDOW) m->window[(seq - base - 1) / 64] |= 1ULL << ((seq - base - 1) % 64);
+            else beyond = 1;
+        }
+        while (m->window[0] & 1) { wn_mstate_window_shift(m->window); m->acked++; }
+        if (!beyond || m->acked == base) break;
+    }
+    /* Find the record of acked+1: records hold consecutive sequence numbers. */
+    m->ack_off = WN_MFILE_HDR;
+    if (m->last_seq == 0 || m->acked >= m->last_seq) { m->ack_off = m->log_end; return WN_METER_OK; }
+    for (uint64_t s = m->first_seq; s <= m->acked; s++) {
+        size_t t;
+        int err = wn_mrec_len_at(m->logfd, m->ack_off, m->log_end, &t);
+        if (err) return err;
+        m->ack_off += t;
+    }
+    return WN_METER_OK;
+}
+
+static int load_key(wn_meter *m, const char *dir)
+{
+    char keypath[PATH_MAX];
+    if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
+    if (faccessat(m->dirfd, WN_MKEY_NAME, F_OK, 0) != 0) return errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO;
+    if (!wn_keyfile_read(keypath, m->seckey)) return errno == EINVAL ? WN_METER_ECORRUPT : WN_METER_EIO;
+    if (!wn_seckey_xonly(m->id, m->seckey) || !wn_seckey_pub33(m->pub33, m->seckey)) return WN_METER_ECORRUPT;
+    if (m->alg == WN_ALG_BIP340) { m->pub33[0] = 0x02; memcpy(m->pub33 + 1, m->id, WN_XONLY_LEN); }
+    return WN_METER_OK;
+}
+
+int wn_meter_open(wn_meter *m, const char *dir)
+{
+    uint64_t logsize, rcptsize;
+    int err;
+
+    memset(m, 0, sizeof *m);
+    m->dirfd = m->logfd = m->rcptfd = -1;
+    if ((err = open_locked_dir(dir, &m->dirfd)) != WN_METER_OK) return err;
+    /* meter.key first: a directory without it is not a meter (perhaps a create that
+     * was cut short), whatever else it holds. */
+    if (faccessat(m->dirfd, WN_MKEY_NAME, F_OK, 0) != 0) { err = errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO; goto fail; }
+    if ((err = read_conf(m)) || (err = load_key(m, dir))) goto fail;
+    /* A compaction cut short leaves its temporary file; the old log is still in place. */
+    if (unlinkat(m->dirfd, WN_MLOG_TMP, 0) != 0 && errno != ENOENT) { err = WN_METER_EIO; goto fail; }
+    if ((err = open_log(m, WN_MLOG_NAME, WN_MLOG_MAGIC, &m->logfd, &logsize)) ||
+        (err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize)) ||
+        (err = scan_readings(m, logsize)) || (err = scan_receipts(m, rcptsize)) || (err = recover_acks(m)))
+        goto fail;
+    return WN_METER_OK;
+fail:
+    wn_meter_close(m);
+    return err;
+}
+
+void wn_meter_close(wn_meter *m)
+{
+    if (m->logfd >= 0) close(m->logfd);
+    if (m->rcptfd >= 0) close(m->rcptfd);
+    if (m->dirfd >= 0) close(m->dirfd); /* releases the flock */
+    explicit_bzero(m->seckey, sizeof m->seckey);
+    m->dirfd = m->logfd = m->rcptfd = -1;
+    m->failed = 1;
+}
