@@ -185,6 +185,9 @@ int wn_enrolment_decode(wn_enrolment *e, const uint8_t *in, size_t len)
     e->source = in[77];
     memcpy(e->parent, in + 78, 32);
     const uint8_t *p = in + ENR_TEXT_OFF + 1;
+    /* the texts are checked as bytes, before they become C strings: text_ok refuses NUL,
+     * so the strings then hold exactly the bytes that were decoded */
+    if (!text_ok(p, en) || !text_ok(p + en + 1, cn)) return WN_ENROL_EFORMAT;
     memcpy(e->enterprise, p, en);
     e->enterprise[en] = '\0';
     p += en + 1;
@@ -193,7 +196,6 @@ int wn_enrolment_decode(wn_enrolment *e, const uint8_t *in, size_t len)
     p += cn;
     memcpy(e->registrar, p, 32);
     memcpy(e->sig, p + 32, 64);
-    /* text_ok refuses NUL, so the C strings hold exactly the bytes that were decoded */
     return enrolment_problem(e, 1) ? WN_ENROL_EFORMAT : WN_ENROL_OK;
 }
 
