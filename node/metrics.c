@@ -1,0 +1,120 @@
+/* metrics.c — Prometheus metrics: readings accepted/duplicate/rejected by reason,
+ * readings per request and entries per commit (histograms), commit latency (histogram),
+ * ledger and checkpoint size (gauges), HTTP answers by status. */
+#include "node/metrics.h"
+
+#include <stdatomic.h>
+
+#include "node/buf.h"
+#include "node/errors.h"
+
+#define NB 12
+typedef struct {
+    _Atomic uint64_t bucket[NB]; /* non-cumulative counts; the last one is +Inf */
+    _Atomic uint64_t sum;
+    _Atomic uint64_t count;
+} histogram;
+
+static const double size_bounds[NB - 1] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
+/* commit latency bounds in microseconds (rendered in seconds) */
+static const double usec_bounds[NB - 1] = {250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 500000, 1000000};
+
+static _Atomic uint64_t by_reason[WN_NE_COUNT];
+static _Atomic uint64_t http_status[600];
+static _Atomic uint64_t enrolments, revocations, ledger_size, checkpoint_size;
+static histogram req_readings, commit_entries, commit_usec;
+
+static void observe(histogram *h, const double *bounds, uint64_t v)
+{
+    size_t i = 0;
+    while (i < NB - 1 && (double)v > bounds[i]) i++;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum, v, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+}
+
+void wn_metrics_reading(int err)
+{
+    if (err >= 0 && err < WN_NE_COUNT) atomic_fetch_add_explicit(&by_reason[err], 1, memory_order_relaxed);
+}
+
+void wn_metrics_request_readings(size_t n) { observe(&req_readings, size_bounds, n); }
+
+void wn_metrics_commit(size_t entries, uint64_t micros)
+{
+    observe(&commit_entries, size_bounds, entries);
+    observe(&commit_usec, usec_bounds, micros);
+}
+
+void wn_metrics_enrolment(void) { atomic_fetch_add_explicit(&enrolments, 1, memory_order_relaxed); }
+void wn_metrics_revocation(void) { atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed); }
+
+void wn_metrics_http(unsigned status)
+{
+    if (status < 600) atomic_fetch_add_explicit(&http_status[status], 1, memory_order_relaxed);
+}
+
+void wn_metrics_ledger_size(uint64_t size) { atomic_store(&ledger_size, size); }
+void wn_metrics_checkpoint_size(uint64_t size) { atomic_store(&checkpoint_size, size); }
+
+static void render_histogram(wn_buf *b, const char *name, const char *help, const histogram *h,
+                             const double *bounds, double scale)
+{
+    wn_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    for (size_t i = 0; i < NB; i++) {
+        cum += atomic_load(&h->bucket[i]);
+        if (i < NB - 1)
+            wn_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i] * scale, (unsigned long long)cum);
+        else
+            wn_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+    }
+    wn_buf_printf(b, "%s_sum %g\n%s_count %llu\n", name, (double)atomic_load(&h->sum) * scale, name,
+                  (unsigned long long)atomic_load(&h->count));
+}
+
+char *wn_metrics_render(size_t *len)
+{
+    wn_buf b;
+    wn_buf_init(&b);
+    wn_buf_str(&b, "# HELP wn_readings_accepted_total Readings appended to the ledger.\n"
+                   "# TYPE wn_readings_accepted_total counter\n");
+    wn_buf_printf(&b, "wn_readings_accepted_total %llu\n", (unsigned long long)atomic_load(&by_reason[WN_NE_OK]));
+    wn_buf_str(&b, "# HELP wn_readings_duplicate_total Readings already in the ledger, answered with the original receipt.\n"
+                   "# TYPE wn_readings_duplicate_total counter\n");
+    wn_buf_printf(&b, "wn_readings_duplicate_total %llu\n",
+                  (unsigned long long)atomic_load(&by_reason[WN_NE_REPLAY]));
+    wn_buf_str(&b, "# HELP wn_readings_rejected_total Readings rejected, by reason.\n"
+                   "# TYPE wn_readings_rejected_total counter\n");
+    for (int e = 1; e < WN_NE_COUNT; e++) {
+        if (e == WN_NE_REPLAY) continue;
+        uint64_t v = atomic_load(&by_reason[e]);
+        if (v || e == WN_NE_BAD_SIGNATURE || e == WN_NE_EQUIVOCATION)
+            wn_buf_printf(&b, "wn_readings_rejected_total{reason=\"%s\"} %llu\n", wn_nerr_code(e),
+                          (unsigned long long)v);
+    }
+    render_histogram(&b, "wn_request_readings", "Readings per POST /v1/readings request.", &req_readings,
+                     size_bounds, 1);
+    render_histogram(&b, "wn_commit_entries", "Entries appended per ledger transaction (group commit).",
+                     &commit_entries, size_bounds, 1);
+    render_histogram(&b, "wn_commit_seconds", "Time of one durable ledger transaction.", &commit_usec,
+                     usec_bounds, 1e-6);
+    wn_buf_printf(&b,
+                  "# HELP wn_enrolments_total Meters enrolled.\n# TYPE wn_enrolments_total counter\n"
+                  "wn_enrolments_total %llu\n"
+                  "# HELP wn_revocations_total Meters revoked.\n# TYPE wn_revocations_total counter\n"
+                  "wn_revocations_total %llu\n"
+                  "# HELP wn_ledger_entries Entries in the ledger (tree size).\n# TYPE wn_ledger_entries gauge\n"
+                  "wn_ledger_entries %llu\n"
+                  "# HELP wn_checkpoint_size Tree size of the latest signed checkpoint.\n"
+                  "# TYPE wn_checkpoint_size gauge\nwn_checkpoint_size %llu\n",
+                  (unsigned long long)atomic_load(&enrolments), (unsigned long long)atomic_load(&revocations),
+                  (unsigned long long)atomic_load(&ledger_size), (unsigned long long)atomic_load(&checkpoint_size));
+    wn_buf_str(&b, "# HELP wn_http_responses_total HTTP responses, by status.\n"
+                   "# TYPE wn_http_responses_total counter\n");
+    for (unsigned s = 100; s < 600; s++) {
+        uint64_t v = atomic_load(&http_status[s]);
+        if (v) wn_buf_printf(&b, "wn_http_responses_total{code=\"%u\"} %llu\n", s, (unsigned long long)v);
+    }
+    return wn_buf_take(&b, len);
+}

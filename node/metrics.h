@@ -1,0 +1,25 @@
+/* metrics.h — the node's counters, gauges and histograms, rendered in the Prometheus text
+ * format 0.0.4 for GET /metrics. The values live in metrics.c (process-wide, lock-free
+ * atomics): any thread may record at any time. */
+#ifndef WN_NODE_METRICS_H
+#define WN_NODE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One reading's outcome: WN_NE_OK (accepted), WN_NE_REPLAY (duplicate) or the reason. */
+void wn_metrics_reading(int err);
+/* Readings carried by one POST /v1/readings. */
+void wn_metrics_request_readings(size_t n);
+/* One ledger transaction of the committer: entries appended and time taken. */
+void wn_metrics_commit(size_t entries, uint64_t micros);
+void wn_metrics_enrolment(void);
+void wn_metrics_revocation(void);
+void wn_metrics_http(unsigned status);
+void wn_metrics_ledger_size(uint64_t size);
+void wn_metrics_checkpoint_size(uint64_t size);
+
+/* The exposition text (malloc'd). Returns: NULL if out of memory. */
+char *wn_metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,171 @@
+/* node.c — assembling the node: data directory, notary and registrar keys, origin, ledger,
+ * state, committer, checkpointer and HTTP server, started in dependency order and
+ * stopped in reverse (so every request in flight is answered and the last entries get a
+ * checkpoint before the ledger closes).
+ *
+ * DIR/ledger  the ledger (ledger/ledger.h)         DIR/notary.key     default notary key
+ * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key */
+#include "node/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/encoding.h"
+#include "crypto/keyfile.h"
+#include "node/log.h"
+#include "node/metrics.h"
+#include "node/server.h"
+
+static void path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* Reads the key at path, or creates it (0600) if absent and create is set. */
+static int load_key(const char *path, int create, uint8_t sk[32], const char *what)
+{
+    if (access(path, F_OK) == 0) {
+        if (!wn_keyfile_read(path, sk)) {
+            wn_log("%s key %s is unreadable or malformed (64 hex characters and a newline, mode 0600)", what, path);
+            return 0;
+        }
+        return 1;
+    }
+    if (!create) {
+        wn_log("%s key %s does not exist", what, path);
+        return 0;
+    }
+    if (!wn_keyfile_create(path, sk, NULL)) {
+        wn_log("cannot create %s key %s: %s", what, path, strerror(errno));
+        return 0;
+    }
+    wn_log("created %s key %s", what, path);
+    return 1;
+}
+
+static int origin_ok(const char *o)
+{
+    size_t n = strlen(o);
+    if (n == 0 || n > WN_ORIGIN_MAX) return 0;
+    for (const unsigned char *c = (const unsigned char *)o; *c; c++)
+        if (*c <= 0x20 || *c == '+' || *c == 0x7f) return 0;
+    return 1;
+}
+
+static int write_port_file(const char *path, unsigned port)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return 0;
+    int ok = fprintf(f, "%u\n", port) > 0;
+    ok &= fclose(f) == 0;
+    return ok && rename(tmp, path) == 0;
+}
+
+static int setup_keys(wn_node *n)
+{
+    char path[4200];
+    const wn_node_config *cfg = &n->cfg;
+    if (cfg->key_file) snprintf(path, sizeof path, "%s", cfg->key_file);
+    else path_in(path, sizeof path, cfg->data_dir, "notary.key");
+    if (!load_key(path, cfg->key_file == NULL, n->notary_sk, "notary")) return 0;
+    if (!wn_seckey_xonly(n->notary_pk, n->notary_sk)) return 0;
+
+    if (cfg->registrar_hex) {
+        if (!wn_parse_hex32(cfg->registrar_hex, n->registrar) || !wn_xonly_valid(n->registrar)) {
+            wn_log("--registrar must be the registrar's x-only public key: 64 lowercase hex characters");
+            return 0;
+        }
+    } else {
+        uint8_t rsk[32];
+        path_in(path, sizeof path, cfg->data_dir, "registrar.key");
+        if (!load_key(path, 1, rsk, "registrar")) return 0;
+        int ok = wn_seckey_xonly(n->registrar, rsk);
+        memset(rsk, 0, sizeof rsk);
+        if (!ok) return 0;
+        char hex[65];
+        wn_hex_encode(hex, n->registrar, 32);
+        wn_log("registrar: no --registrar given, using %s (public key %s); for demos only", path, hex);
+    }
+    if (cfg->origin) {
+        if (!origin_ok(cfg->origin)) {
+            wn_log("--origin must be 1..%d printable characters without spaces or '+'", WN_ORIGIN_MAX);
+            return 0;
+        }
+        snprintf(n->origin, sizeof n->origin, "%s", cfg->origin);
+    } else {
+        char hex[65];
+        wn_hex_encode(hex, n->notary_pk, 32);
+        snprintf(n->origin, sizeof n->origin, "waternotary/%.16s", hex);
+    }
+    return 1;
+}
+
+int wn_node_open(wn_node **out, const wn_node_config *cfg)
+{
+    char path[4200];
+    wn_node *n = calloc(1, sizeof *n);
+    if (!n) return 0;
+    n->cfg = *cfg;
+    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+        wn_log("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
+        goto fail;
+    }
+    if (!setup_keys(n)) goto fail;
+
+    path_in(path, sizeof path, cfg->data_dir, "ledger");
+    int err = wn_ledger_open(&n->ledger, path, 0);
+    if (err) {
+        wn_log("cannot open the ledger in %s: %s", path, wn_ledger_strerror(err));
+        goto fail;
+    }
+    path_in(path, sizeof path, cfg->data_dir, "state");
+    if (!wn_state_open(&n->state, path, n->ledger)) goto fail;
+    wn_metrics_ledger_size(wn_state_applied(n->state));
+
+    wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
+                                 .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms};
+    if (!wn_checkpointer_start(&n->checkpointer, &cc)) {
+        wn_log("cannot start the checkpointer");
+        goto fail;
+    }
+    wn_committer_config mc = {.ledger = n->ledger, .state = n->state, .skew_ms = cfg->skew_ms,
+                              .on_commit = wn_checkpointer_notify, .on_commit_ctx = n->checkpointer};
+    if (!wn_committer_start(&n->committer, &mc)) {
+        wn_log("cannot start the committer");
+        goto fail;
+    }
+    if (!wn_server_start(&n->server, n, cfg->listen, cfg->max_body, &n->port)) goto fail;
+    if (cfg->port_file && !write_port_file(cfg->port_file, n->port)) {
+        wn_log("cannot write the port file %s: %s", cfg->port_file, strerror(errno));
+        goto fail;
+    }
+    char pk[65], rk[65];
+    wn_hex_encode(pk, n->notary_pk, 32);
+    wn_hex_encode(rk, n->registrar, 32);
+    wn_log("listening on %s (port %u); notary %s, registrar %s, origin %s, ledger size %llu", cfg->listen, n->port, pk,
+           rk, n->origin, (unsigned long long)wn_state_applied(n->state));
+    *out = n;
+    return 1;
+fail:
+    wn_node_close(n);
+    return 0;
+}
+
+void wn_node_close(wn_node *n)
+{
+    if (!n) return;
+    wn_server_stop(n->server);             /* answers every request in flight first */
+    wn_committer_stop(n->committer);
+    if (n->checkpointer) wn_checkpointer_stop(n->checkpointer); /* signs the last entries */
+    wn_state_close(n->state);
+    if (n->ledger) wn_ledger_close(n->ledger);
+    if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);
+    memset(n->notary_sk, 0, sizeof n->notary_sk);
+    free(n);
+}

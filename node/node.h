@@ -1,0 +1,68 @@
+/* node.h — the notary node as one object: its configuration, keys, ledger, state, and
+ * the committer, checkpointer and HTTP server threads; and the handlers that serve
+ * docs/PROTOCOL.md §9 (each in its own file), which take a request's parts and fill a
+ * wn_response without knowing about HTTP. */
+#ifndef WN_NODE_NODE_H
+#define WN_NODE_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "node/checkpointer.h"
+#include "node/committer.h"
+#include "node/parse.h"
+#include "node/reply.h"
+#include "node/state.h"
+
+typedef struct {
+    const char *data_dir;       /* --data (required) */
+    const char *listen;         /* --listen HOST:PORT (default 127.0.0.1:8420) */
+    const char *key_file;       /* --key (default DIR/notary.key, created 0600 if absent) */
+    const char *registrar_hex;  /* --registrar (default: DIR/registrar.key's, created if absent) */
+    const char *origin;         /* --origin (default "waternotary/" + 16 hex of the notary key) */
+    size_t max_body;            /* --max-body (default 4 MiB) */
+    uint64_t skew_ms;           /* --skew-ms (default 300000) */
+    uint64_t checkpoint_every;  /* --checkpoint-every (default 1000) */
+    uint64_t checkpoint_ms;     /* --checkpoint-ms (default 1000) */
+    const char *port_file;      /* --port-file */
+} wn_node_config;
+
+#define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"
+#define WN_NODE_DEFAULT_MAX_BODY (4u << 20)
+#define WN_NODE_DEFAULT_SKEW_MS 300000u
+#define WN_NODE_DEFAULT_CP_EVERY 1000u
+#define WN_NODE_DEFAULT_CP_MS 1000u
+
+struct wn_server;
+
+typedef struct wn_node {
+    wn_node_config cfg;
+    uint8_t notary_sk[32];
+    uint8_t notary_pk[32];
+    uint8_t registrar[32];
+    char origin[WN_ORIGIN_MAX + 1];
+    wn_ledger *ledger;
+    wn_state *state;
+    wn_committer *committer;
+    wn_checkpointer *checkpointer;
+    struct wn_server *server;
+    unsigned port;              /* the port actually bound */
+} wn_node;
+
+/* node.c: opens keys, ledger and state, starts the threads, listens. Logs what fails.
+ * Returns: 1 on success. */
+int wn_node_open(wn_node **out, const wn_node_config *cfg);
+/* Stops accepting, answers what is in flight, writes a last checkpoint, closes all. */
+void wn_node_close(wn_node *n);
+
+/* ingest.c: POST /v1/readings. */
+void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, size_t len, wn_response *out);
+/* enrol.c: POST /v1/enrolments (revoke = 0) and POST /v1/revocations (revoke = 1). */
+void wn_enrol_post(wn_node *n, int revoke, const char *content_type, const char *body, size_t len,
+                   wn_response *out);
+/* query.c: the GET routes of m (get/ctx read query parameters). */
+void wn_query(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, wn_response *out);
+
+#endif
