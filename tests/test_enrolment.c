@@ -376,7 +376,7 @@ Test(enrolment_decode, each_rule)
     EXPECT_RAW(WN_ENROL_OK, TEXT(ent, "\xe2\x80\xa8"));                /* U+2028 is not a control character */
     EXPECT_RAW(WN_ENROL_OK, TEXT(ent, "\xef\xbf\xbf"));
     EXPECT_RAW(WN_ENROL_OK, TEXT(ent, "\xf4\x8f\xbf\xbf"));            /* U+10FFFF */
-    const char *bad_text[] = {"\x00", "a\x00" "b", "\x01", "\x1f", "\t", "\n", "\x7f", "\xc2\x80", "\xc2\x9f",
+    const char *bad_text[] = {"\x00", "a\000b", "\x01", "\x1f", "\t", "\n", "\x7f", "\xc2\x80", "\xc2\x9f",
                               "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xed\xa0\x80", "\xed\xbf\xbf",
                               "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
                               "\xff", "\x80", "\xbf", "\xe2\x82", "a\xe2", "\xf0\x9f\x92", "\xc3\x28"};
