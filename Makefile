@@ -15,8 +15,8 @@
 CC      ?= cc
 BUILD   ?= build
 SAN     ?=
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(SAN)
+OPT     ?= -O2 -g
+CFLAGS  += $(OPT) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(SAN)
 LDFLAGS += -pthread $(SAN)
 
 LIBS_CRYPTO = -lsecp256k1 -lcrypto
@@ -70,7 +70,7 @@ $(CLI_A):    $(filter-out $(BUILD)/cli/main.o,$(call obj,cli))
 $(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+	rm -f $@ && ar rcs $@ $^
 
 # bin/ programs are built from build/ objects only when BUILD is the default.
 # wn links its objects directly: its subcommands are weak symbols (cli/commands.h), which
@@ -100,7 +100,7 @@ test: $(PROGRAMS) $(TEST_BINS)
 test-san:
 	$(MAKE) BUILD=build-san BINDIR=build-san/bin CC=clang \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  CFLAGS="-O1 -g" test
+	  OPT="-O1 -g" test
 
 fuzz:
 	@bash scripts/run-fuzz.sh $(FUZZ_SECONDS)
