@@ -25,7 +25,7 @@
 
 #define STATE_FORMAT 1
 #define STATE_MAP_SIZE (8ULL << 30)
-#define REC_FIXED 158 /* record bytes before the alerts */
+#define REC_FIXED 128 /* record bytes before the alerts */
 #define ALERT_LEN 56
 #define REPLAY_DIRTY_MAX 4096
 
@@ -163,6 +163,7 @@ static uint8_t *encode_record(const wn_meter *m, size_t *len)
         wn_put_u64(p, m->alerts[i].evidence_index), p += 8;
         memcpy(p, m->alerts[i].digest, 32), p += 32;
     }
+    if ((size_t)(p - b) != *len) abort(); /* the layout above and REC_FIXED disagree */
     return b;
 }
 

@@ -140,7 +140,7 @@ static void teardown(void)
         kill(N.pid, SIGKILL);
         waitpid(N.pid, NULL, 0);
     }
-    wn_test_rmtree(N.tmp);
+    if (!getenv("WN_TEST_KEEP")) wn_test_rmtree(N.tmp);
     free(N.tmp);
     curl_global_cleanup();
 }
@@ -1189,6 +1189,9 @@ Test(node_api, restart_after_sigterm_and_sigkill)
 
     restart_round(&m, &rc0, &first, SIGTERM);
     cr_assert_eq(ledger_size(), before + 2);
+    char *log = wn_test_read_file(N.log, NULL);
+    cr_assert(log && !strstr(log, "rebuilding"), "after a clean stop the node state must load as it is:\n%s", log);
+    free(log);
     restart_round(&m, &rc0, &first, SIGKILL);
     cr_assert_eq(ledger_size(), before + 4);
 
