@@ -6,14 +6,11 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,17 +23,16 @@
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"
 #include "ledger/proof_file.h"
+#include "tests/support/nodeproc.h"
 #include "tests/support/testutil.h"
 
 /* ---- the node process ---- */
 
 typedef struct {
-    pid_t pid;
+    wn_test_node proc;
     unsigned port;
     char *tmp;            /* test temp dir */
-    char data[4200];      /* --data */
-    char portfile[4200];
-    char log[4200];
+    char *data, *log;     /* the node's data dir and stderr log */
     uint8_t reg_sk[32], reg_pk[32];
     uint8_t notary_pk[32];
     char origin[300];
@@ -57,68 +53,26 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* Starts wn-node with this test's registrar, fast checkpoints and extra options. */
 static void node_spawn(const char *const *extra)
 {
     char reg[65];
     wn_hex_encode(reg, N.reg_pk, 32);
-    const char *argv[32];
-    int a = 0;
-    char *bin = wn_test_bin("wn-node");
-    argv[a++] = bin;
-    argv[a++] = "--data";
-    argv[a++] = N.data;
-    argv[a++] = "--listen";
-    argv[a++] = "127.0.0.1:0";
-    argv[a++] = "--port-file";
-    argv[a++] = N.portfile;
-    argv[a++] = "--registrar";
-    argv[a++] = reg;
-    argv[a++] = "--checkpoint-ms";
-    argv[a++] = "50";
-    for (int i = 0; extra && extra[i] && a < 30; i++) argv[a++] = extra[i];
-    argv[a] = NULL;
-    unlink(N.portfile);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(N.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) dup2(fd, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
+    const char *args[32] = {"--registrar", reg, "--checkpoint-ms", "50"};
+    int a = 4;
+    for (int i = 0; extra && extra[i] && a < 31; i++) args[a++] = extra[i];
+    args[a] = NULL;
+    if (!wn_test_node_start(&N.proc, args)) {
+        char *log = wn_test_read_file(N.log, NULL);
+        cr_assert_fail("wn-node did not start: %s", log ? log : "(no log)");
     }
-    free(bin);
-    N.pid = pid;
-    for (int i = 0; i < 3000; i++) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            N.pid = 0;
-            char *log = wn_test_read_file(N.log, NULL);
-            cr_assert_fail("wn-node exited at start (status %d): %s", status, log ? log : "");
-        }
-        FILE *f = fopen(N.portfile, "r");
-        if (f) {
-            unsigned p = 0;
-            int ok = fscanf(f, "%u", &p) == 1;
-            fclose(f);
-            if (ok && p) {
-                N.port = p;
-                return;
-            }
-        }
-        sleep_ms(10);
-    }
-    cr_assert_fail("wn-node did not write its port file");
+    N.port = N.proc.port;
 }
 
 static void node_kill(int sig)
 {
-    if (N.pid <= 0) return;
-    kill(N.pid, sig);
-    int status = 0;
-    waitpid(N.pid, &status, 0);
+    int status = wn_test_node_stop(&N.proc, sig);
     if (sig == SIGTERM) cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wn-node did not stop cleanly");
-    N.pid = 0;
 }
 
 static void setup(void)
@@ -127,19 +81,16 @@ static void setup(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     N.tmp = wn_test_tmpdir("node");
     cr_assert(N.tmp);
-    snprintf(N.data, sizeof N.data, "%s/data", N.tmp);
-    snprintf(N.portfile, sizeof N.portfile, "%s/port", N.tmp);
-    snprintf(N.log, sizeof N.log, "%s/node.log", N.tmp);
+    wn_test_node_init(&N.proc, N.tmp);
+    N.data = N.proc.data;
+    N.log = N.proc.log;
     cr_assert(wn_seckey_generate(N.reg_sk));
     cr_assert(wn_seckey_xonly(N.reg_pk, N.reg_sk));
 }
 
 static void teardown(void)
 {
-    if (N.pid > 0) {
-        kill(N.pid, SIGKILL);
-        waitpid(N.pid, NULL, 0);
-    }
+    wn_test_node_stop(&N.proc, SIGKILL);
     if (!getenv("WN_TEST_KEEP")) wn_test_rmtree(N.tmp);
     free(N.tmp);
     curl_global_cleanup();
