@@ -75,6 +75,24 @@ static int has_records(int dirfd, const char *name)
     return fstatat(dirfd, name, &st, 0) == 0 && st.st_size > WN_MFILE_HDR;
 }
 
+/* Makes a new directory's entry in its parent durable. */
+static int sync_parent(const char *dir)
+{
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", dir);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (!slash) snprintf(parent, sizeof parent, ".");
+    else if (slash == parent) parent[1] = '\0';
+    else *slash = '\0';
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
 int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t id[WN_XONLY_LEN])
 {
     char keypath[PATH_MAX];
@@ -84,7 +102,11 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
     if (alg != WN_ALG_BIP340 && alg != WN_ALG_ECDSA) return WN_METER_EARG;
     if (seckey && !wn_seckey_valid(seckey)) return WN_METER_EARG;
     if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return WN_METER_EIO;
+    if (mkdir(dir, 0700) == 0) {
+        if (!sync_parent(dir)) return WN_METER_EIO;
+    } else if (errno != EEXIST) {
+        return WN_METER_EIO;
+    }
     if ((err = open_locked_dir(dir, &dirfd)) != WN_METER_OK) return err == WN_METER_ENOENT ? WN_METER_EIO : err;
 
     /* meter.key is written last: it is what makes the directory a meter. Without it no

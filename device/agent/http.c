@@ -40,8 +40,9 @@ int wn_http_init(wn_http *h, const char *url)
     CURL *c = curl_easy_init();
     if (!c) return 0;
     h->curl = c;
-    h->headers_json = curl_slist_append(NULL, "Content-Type: application/json");
-    h->headers_bin = curl_slist_append(NULL, "Content-Type: application/vnd.waternotary.readings");
+    /* "Expect:" turns off curl's 100-continue round trip for large bodies. */
+    h->headers_json = curl_slist_append(curl_slist_append(NULL, "Expect:"), "Content-Type: application/json");
+    h->headers_bin = curl_slist_append(curl_slist_append(NULL, "Expect:"), "Content-Type: application/vnd.waternotary.readings");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
