@@ -44,11 +44,12 @@ unsigned wn_merkle_append_hashes(uint8_t out[][32], uint64_t n, const uint8_t le
     return count;
 }
 
-/* Largest power of two strictly less than n (n >= 2). */
+/* Largest power of two strictly less than n (n >= 2). Written as k < n - k, not 2k < n,
+ * so that sizes above 2^63 cannot overflow k to 0 and loop forever. */
 static uint64_t split_point(uint64_t n)
 {
     uint64_t k = 1;
-    while (k << 1 < n) k <<= 1;
+    while (k < n - k) k <<= 1;
     return k;
 }
 
@@ -116,6 +117,7 @@ int wn_merkle_prove_consistency(uint8_t proof[WN_MERKLE_MAX_PROOF][32], size_t *
     if (m == 0 || m > n) return 0;
     while (m != sz) {
         uint64_t k = split_point(sz);
+        if (cnt + 2 > WN_MERKLE_MAX_PROOF) return 0; /* only above 2^63 leaves: refuse, never overflow */
         if (m <= k) {
             if (!range_hash(tmp[cnt++], lo + k, sz - k, rd, ctx)) return 0;
             sz = k;
