@@ -103,9 +103,10 @@ int wn_ledger_i_rec(wn_ledger *l, MDB_txn *txn, uint64_t i, wn_ledger_rec *rec);
 size_t wn_ledger_i_link_encode(const wn_ledger_link *link, uint8_t *out);
 
 /* Meter index (ledger_meter.c). A meter known to txn: its number and chain head (the
- * entry with its highest indexed sequence). ENOTFOUND for an unknown meter. */
+ * entry with its highest indexed sequence: seq, index and link). ENOTFOUND for an
+ * unknown meter. */
 int wn_ledger_i_meter(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint32_t *num,
-                      uint64_t *head_seq, uint64_t *head_idx);
+                      uint64_t *head_seq, uint64_t *head_idx, wn_ledger_link *head /* or NULL */);
 /* Index of (meter number, seq): walks the meter's chain from its head, then looks in mseq. */
 int wn_ledger_i_find(wn_ledger *l, MDB_txn *txn, uint32_t num, uint64_t head_seq, uint64_t head_idx,
                      uint64_t seq, uint64_t *index);

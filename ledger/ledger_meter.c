@@ -13,7 +13,7 @@
  *     J(d), a pure function of d, so finding any sequence from the head takes O(log n)
  *     reads and adding a node at most one read;
  *   - the head (highest seq) of each meter is the only thing updated in place: heads
- *     maps the meter number to (seq, index), 1000 meters fit in a few pages;
+ *     maps the meter number to the head's index, 1000 meters fit in a few pages;
  *   - meters maps a meter id to its number (written once).
  *
  * A sequence at or below the meter's highest that is not yet indexed (the node never
@@ -40,8 +40,10 @@ static uint64_t jump_depth(uint64_t d)
     }
 }
 
+static int read_node(wn_ledger *l, MDB_txn *txn, uint64_t idx, uint32_t num, wn_ledger_link *out);
+
 int wn_ledger_i_meter(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint32_t *num,
-                      uint64_t *head_seq, uint64_t *head_idx)
+                      uint64_t *head_seq, uint64_t *head_idx, wn_ledger_link *head)
 {
     MDB_val k = {32, (void *)meter}, v;
     int rc = mdb_get(txn, l->meters, &k, &v);
@@ -54,9 +56,13 @@ int wn_ledger_i_meter(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint3
     k.mv_data = nb;
     rc = mdb_get(txn, l->heads, &k, &v);
     if (rc) return rc == MDB_NOTFOUND ? WN_LEDGER_ECORRUPT : wn_ledger_i_err(rc);
-    if (v.mv_size != 16) return WN_LEDGER_ECORRUPT;
-    *head_seq = wn_ledger_i_get64(v.mv_data);
-    *head_idx = wn_ledger_i_get64((const uint8_t *)v.mv_data + 8);
+    if (v.mv_size != 8) return WN_LEDGER_ECORRUPT;
+    *head_idx = wn_ledger_i_get64(v.mv_data);
+    wn_ledger_link link;
+    int err = read_node(l, txn, *head_idx, *num, &link);
+    if (err) return err;
+    *head_seq = link.seq;
+    if (head) *head = link;
     return WN_LEDGER_OK;
 }
 
@@ -111,14 +117,16 @@ int wn_ledger_i_find(wn_ledger *l, MDB_txn *txn, uint32_t num, uint64_t head_seq
     return WN_LEDGER_OK;
 }
 
-static int put_head(wn_ledger *l, MDB_txn *txn, uint32_t num, uint64_t seq, uint64_t idx)
+/* Points the meter's head at entry idx. A new meter's number is above every number in
+ * heads, so its record is appended (MDB_APPEND keeps the pages full). */
+static int put_head(wn_ledger *l, MDB_txn *txn, uint32_t num, uint64_t idx, int is_new)
 {
-    uint8_t kb[4], vb[16];
+    uint8_t kb[4], vb[8];
     wn_ledger_i_be32(kb, num);
-    wn_ledger_i_be64(vb, seq);
-    wn_ledger_i_be64(vb + 8, idx);
-    MDB_val k = {4, kb}, v = {16, vb};
-    return wn_ledger_i_err(mdb_put(txn, l->heads, &k, &v, 0));
+    wn_ledger_i_be64(vb, idx);
+    MDB_val k = {4, kb}, v = {8, vb};
+    int rc = mdb_put(txn, l->heads, &k, &v, is_new ? MDB_APPEND : 0);
+    return rc == MDB_KEYEXIST ? WN_LEDGER_ECORRUPT : wn_ledger_i_err(rc);
 }
 
 static int meter_count(wn_ledger *l, MDB_txn *txn, int64_t *count)
@@ -153,7 +161,7 @@ static int new_meter(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint64
     MDB_val k = {32, (void *)meter}, v = {4, nb};
     if ((err = wn_ledger_i_err(mdb_put(txn, l->meters, &k, &v, MDB_NOOVERWRITE)))) return err;
     *link = (wn_ledger_link){WN_LINK_CHAIN, num, seq, 0, WN_LEDGER_NOIDX, WN_LEDGER_NOIDX, 0};
-    return put_head(l, txn, num, seq, idx);
+    return put_head(l, txn, num, idx, 1);
 }
 
 int wn_ledger_i_index(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint64_t seq,
@@ -161,7 +169,8 @@ int wn_ledger_i_index(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint6
 {
     uint32_t num;
     uint64_t hseq, hidx, found;
-    int err = wn_ledger_i_meter(l, txn, meter, &num, &hseq, &hidx);
+    wn_ledger_link p; /* the head */
+    int err = wn_ledger_i_meter(l, txn, meter, &num, &hseq, &hidx, &p);
     if (err == WN_LEDGER_ENOTFOUND) return new_meter(l, txn, meter, seq, idx, count, link);
     if (err) return err;
 
@@ -181,9 +190,6 @@ int wn_ledger_i_index(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint6
 
     /* The new head: prev = old head; jump per Myers = old head or the old head's
      * jump's jump, whichever has depth J(d). */
-    wn_ledger_link p;
-    if ((err = read_node(l, txn, hidx, num, &p))) return err;
-    if (p.seq != hseq) return WN_LEDGER_ECORRUPT;
     uint64_t d = p.depth + 1, jump = hidx, jump_seq = hseq;
     if (jump_depth(d) != p.depth) {
         wn_ledger_link pj;
@@ -194,5 +200,5 @@ int wn_ledger_i_index(wn_ledger *l, MDB_txn *txn, const uint8_t meter[32], uint6
         jump_seq = pj.jump_seq;
     }
     *link = (wn_ledger_link){WN_LINK_CHAIN, num, seq, d, hidx, jump, jump_seq};
-    return put_head(l, txn, num, seq, idx);
+    return put_head(l, txn, num, idx, 0);
 }

@@ -230,7 +230,7 @@ int wn_ledger_find(wn_ledger *l, const uint8_t meter[32], uint64_t seq, uint64_t
     uint64_t hseq = 0, hidx = 0;
     int err = wn_ledger_i_rtxn(l, &txn);
     if (err) return err;
-    if ((err = wn_ledger_i_meter(l, txn, meter, &num, &hseq, &hidx)) == WN_LEDGER_OK)
+    if ((err = wn_ledger_i_meter(l, txn, meter, &num, &hseq, &hidx, NULL)) == WN_LEDGER_OK)
         err = wn_ledger_i_find(l, txn, num, hseq, hidx, seq, index);
     wn_ledger_i_rtxn_done(l, txn);
     return err;
@@ -243,7 +243,7 @@ int wn_ledger_meter_last(wn_ledger *l, const uint8_t meter[32], uint64_t *seq, u
     uint32_t num;
     int err = wn_ledger_i_rtxn(l, &txn);
     if (err) return err;
-    err = wn_ledger_i_meter(l, txn, meter, &num, seq, index);
+    err = wn_ledger_i_meter(l, txn, meter, &num, seq, index, NULL);
     wn_ledger_i_rtxn_done(l, txn);
     return err;
 }
