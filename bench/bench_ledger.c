@@ -45,10 +45,37 @@ static uint64_t rng(void)
     return rng_state = x;
 }
 
+static char g_dir[4096]; /* the temp ledger, removed on every exit path */
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void remove_dir(void)
+{
+    if (g_dir[0]) nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    g_dir[0] = 0;
+}
+
 static void die(const char *what, int err)
 {
     fprintf(stderr, "bench_ledger: %s: %s\n", what, wn_ledger_strerror(err));
+    remove_dir();
     exit(1);
+}
+
+/* The machine's load, printed so that numbers from a busy machine are read as such. */
+static void print_load(const char *when)
+{
+    char buf[128] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f)) strcpy(buf, "?\n");
+        fclose(f);
+    }
+    printf("load average %s: %s", when, buf);
 }
 
 /* ---- Schnorr ------------------------------------------------------------------------ */
@@ -255,23 +282,19 @@ static void print_disk(const char *when, const struct disk *d, double entries)
         printf(" %s %.2f%s", i < NDB ? db_names[i] : "main", d->db_pages[i] * d->psize / entries, i < NDB ? "," : "\n");
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     const char *base = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/wn-bench-ledger-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(dir)) die("mkdtemp", WN_LEDGER_EIO);
+    strcpy(g_dir, dir);
     for (int m = 0; m < METERS; m++)
         for (int i = 0; i < 32; i++) meter_ids[m][i] = (uint8_t)rng();
 
     printf("WaterNotary ledger benchmark (entries of %d bytes, %d meters round-robin, ledger in %s)\n",
            ENTRY_LEN, METERS, dir);
+    print_load("at start");
 
     double schnorr = bench_schnorr();
     printf("BIP-340 Schnorr verify, 1 core:          %10.0f verifications/s\n", schnorr);
@@ -321,6 +344,7 @@ int main(void)
     printf("  batch-100 appends / Schnorr verifies (1 core) %6.2f\n", a100 / schnorr);
     printf("  batch-10,000 / batch-100 / batch-1 appends    %.1f : %.1f : 1\n", a10k / a1, a100 / a1);
 
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    print_load("at end");
+    remove_dir();
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #define MAP_SIZE ((size_t)1 << 40) /* 1 TiB of address space; the file grows as needed */
+#define MAP_SIZE_MIN ((size_t)1 << 32) /* where address space is limited, halve down to this */
 #define MAX_READERS 256
 
 static const char K_FORMAT[] = "format";
@@ -88,12 +89,12 @@ void wn_ledger_i_rtxn_done(wn_ledger *l, MDB_txn *txn)
 
 /* ---- open / close ------------------------------------------------------------------- */
 
-static int env_open(MDB_env **out, const char *dir, unsigned env_flags)
+static int env_open_sized(MDB_env **out, const char *dir, unsigned env_flags, size_t map)
 {
     MDB_env *env;
     int rc = mdb_env_create(&env);
     if (rc) return rc;
-    if ((rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_set_mapsize(env, MAP_SIZE)) ||
+    if ((rc = mdb_env_set_maxdbs(env, 8)) || (rc = mdb_env_set_mapsize(env, map)) ||
         (rc = mdb_env_set_maxreaders(env, MAX_READERS)) ||
         (rc = mdb_env_open(env, dir, env_flags, 0640))) {
         mdb_env_close(env);
@@ -103,7 +104,17 @@ static int env_open(MDB_env **out, const char *dir, unsigned env_flags)
     return 0;
 }
 
-/* Opens the five named DBs inside txn; creates them (and writes the format) on a fresh
+/* Opens the environment with the largest map the process may have (mmap fails with
+ * ENOMEM under an address-space limit such as ulimit -v). */
+static int env_open(MDB_env **out, const char *dir, unsigned env_flags)
+{
+    size_t map = MAP_SIZE;
+    int rc;
+    while ((rc = env_open_sized(out, dir, env_flags, map)) == ENOMEM && map > MAP_SIZE_MIN) map /= 2;
+    return rc;
+}
+
+/* Opens the six named DBs inside txn; creates them (and writes the format) on a fresh
  * writable ledger. */
 static int open_dbs(wn_ledger *l, MDB_txn *txn)
 {

@@ -18,7 +18,13 @@
 void wn_ledger_i_cache_init(struct wn_ledger_cache *c)
 {
     memset(c, 0, sizeof *c);
-    pthread_rwlock_init(&c->lk, NULL);
+    /* Writer-preferring, so that a filler is not starved by a steady stream of readers
+     * (nobody takes lk shared twice in one thread, so this cannot deadlock). */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&c->lk, &attr);
+    pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&c->fill_mu, NULL);
 }
 
