@@ -1034,6 +1034,53 @@ Test(node_api, health_and_metrics)
     node_kill(SIGTERM);
 }
 
+Test(node_api, large_binary_batch_of_one_meter)
+{
+    start(NULL);
+    meter_t m;
+    meter_new(&m, 0);
+    enrol(&m);
+    enum { K = 300 };
+    uint8_t *bin = malloc(K * (2 + WN_READING_MAX_LEN));
+    wn_reading *rs = malloc(K * sizeof *rs);
+    size_t off = 0;
+    for (int i = 0; i < K; i++) {
+        rs[i] = next_reading(&m);
+        sign(&rs[i], &m);
+        size_t len = reading_bytes(&rs[i], bin + off + 2);
+        wn_put_u16(bin + off, (uint16_t)len);
+        off += 2 + len;
+        advance(&m, &rs[i]);
+    }
+    /* one bad signature in the second half (verified on the other thread) breaks the chain after it */
+    rs[200].sig[3] ^= 1;
+    size_t pos = 0;
+    for (int i = 0; i < 200; i++) pos += 2 + wn_get_u16(bin + pos);
+    bin[pos + 2 + wn_get_u16(bin + pos) - 64 + 3] ^= 1;
+    resp_t r = http("POST", "/v1/readings", "application/vnd.waternotary.readings", bin, off);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cJSON *o = json_of(&r);
+    cJSON *res = cJSON_GetObjectItemCaseSensitive(o, "results");
+    cr_assert_eq(cJSON_GetArraySize(res), K);
+    for (int i = 0; i < K; i++) {
+        cJSON *it = cJSON_GetArrayItem(res, i);
+        if (i < 200) {
+            cr_assert_str_eq(str_at(it, "status"), "accepted", "reading %d", i);
+            wn_receipt rc;
+            check_receipt(it, &rs[i], &rc);
+            cr_assert_eq(rc.index, 1 + (uint64_t)i);
+        } else {
+            cr_assert_str_eq(str_at(it, "error"), i == 200 ? "bad_signature" : "sequence_gap", "reading %d", i);
+        }
+    }
+    cJSON_Delete(o);
+    free(r.body);
+    cr_assert_eq(ledger_size(), 201);
+    free(bin);
+    free(rs);
+    node_kill(SIGTERM);
+}
+
 /* ---- concurrency ---- */
 
 typedef struct {
