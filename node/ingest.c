@@ -1,8 +1,8 @@
 /* ingest.c — POST /v1/readings: decode the body, check each reading's meter (enrolled,
- * not revoked) and signature here in the HTTP thread (a large batch is verified on two
- * threads), hand the survivors to the committer for the order-dependent checks and the
- * durable append, and answer one result per reading with a notary receipt for the
- * accepted and duplicate ones (PROTOCOL §9).
+ * not revoked) and signature here in the HTTP thread, hand the survivors to the committer
+ * for the order-dependent checks and the durable append, and answer one result per
+ * reading with a notary receipt for the accepted and duplicate ones (PROTOCOL §9).
+ * Signatures of a large request are verified, and its receipts signed, on two threads.
  *
  * Receipts are signed deterministically (BIP-340 with a fixed auxiliary input, so the
  * nonce depends only on the key and the message): the node keeps just each entry's
@@ -20,22 +20,25 @@
 #include "node/errors.h"
 #include "node/metrics.h"
 
-#define PARALLEL_VERIFY_MIN 64 /* batches at least this long are verified on two threads */
+#define PARALLEL_MIN 64 /* requests with at least this many readings use two threads */
 
 /* One reading's result while the request is answered. */
 typedef struct {
     int err;
     const char *detail;        /* points into a parsed item or job reading */
     wn_job_reading *jr;        /* the committer's result (NULL if rejected before) */
+    wn_receipt receipt;        /* accepted / duplicate: the signed receipt */
     char own_detail[WN_DETAIL_MAX];
 } result;
 
+/* A share of a request's readings, for work done on two threads. */
 typedef struct {
     wn_node *n;
     wn_parsed_batch *b;
     result *res;
     size_t from, to;
-} verify_span;
+    void (*work)(wn_node *n, const wn_parsed_reading *it, result *res);
+} span;
 
 static const char *alg_name(unsigned alg)
 {
@@ -79,41 +82,56 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
     res->err = WN_NE_OK;
 }
 
-static void *verify_thread(void *arg)
+static void *span_thread(void *arg)
 {
-    verify_span *s = arg;
-    for (size_t i = s->from; i < s->to; i++) precheck(s->n, &s->b->items[i], &s->res[i]);
+    span *s = arg;
+    for (size_t i = s->from; i < s->to; i++) s->work(s->n, &s->b->items[i], &s->res[i]);
     return NULL;
 }
 
-static void verify_all(wn_node *n, wn_parsed_batch *b, result *res)
+/* Runs work on every reading; a large request is split over two threads. */
+static void for_all(wn_node *n, wn_parsed_batch *b, result *res, void (*work)(wn_node *, const wn_parsed_reading *, result *))
 {
-    verify_span all = {n, b, res, 0, b->n};
-    if (b->n >= PARALLEL_VERIFY_MIN) {
-        verify_span half = {n, b, res, b->n / 2, b->n};
+    span all = {n, b, res, 0, b->n, work};
+    if (b->n >= PARALLEL_MIN) {
+        span half = {n, b, res, b->n / 2, b->n, work};
         pthread_t t;
-        if (pthread_create(&t, NULL, verify_thread, &half) == 0) {
+        if (pthread_create(&t, NULL, span_thread, &half) == 0) {
             all.to = b->n / 2;
-            verify_thread(&all);
+            span_thread(&all);
             pthread_join(t, NULL);
             return;
         }
     }
-    verify_thread(&all);
+    span_thread(&all);
 }
 
-/* Signs deterministically: the same (index, leaf, time) always gives the same receipt. */
-static int sign_receipt(wn_node *n, wn_receipt *rc)
+/* Signs the receipt of an accepted or duplicate reading, deterministically: the same
+ * (index, leaf, time) always gives the same receipt. */
+static void sign_receipt(wn_node *n, const wn_parsed_reading *it, result *res)
 {
+    (void)it;
+    if (res->jr) {
+        res->err = res->jr->err;
+        res->detail = res->jr->detail;
+    }
+    if (res->err != WN_NE_OK && res->err != WN_NE_REPLAY) return;
     static const uint8_t aux[32] = {0};
+    wn_receipt *rc = &res->receipt;
     uint8_t b[WN_RECEIPT_LEN], d[32];
-    memset(rc->sig, 0, sizeof rc->sig);
+    memset(rc, 0, sizeof *rc);
+    rc->index = res->jr->index;
+    rc->time_ms = res->jr->time_ms;
+    memcpy(rc->leaf, res->jr->leaf, 32);
     wn_receipt_encode(rc, b);
     wn_tagged_hash(d, WN_TAG_RECEIPT, b, 49);
-    return wn_schnorr_sign(rc->sig, n->notary_sk, d, aux);
+    if (!wn_schnorr_sign(rc->sig, n->notary_sk, d, aux)) {
+        res->err = WN_NE_INTERNAL;
+        res->detail = "the receipt could not be signed (the entry is in the ledger)";
+    }
 }
 
-static void write_result(wn_node *n, wn_buf *out, const wn_parsed_reading *it, result *res)
+static void write_result(wn_buf *out, const wn_parsed_reading *it, result *res)
 {
     wn_buf_str(out, "{\"meter\":");
     if (it->has_meter) wn_buf_json_hex(out, it->meter, 32);
@@ -121,25 +139,18 @@ static void write_result(wn_node *n, wn_buf *out, const wn_parsed_reading *it, r
     if (it->has_seq) wn_buf_printf(out, ",\"seq\":%llu", (unsigned long long)it->seq);
     else wn_buf_str(out, ",\"seq\":null");
     if (res->err == WN_NE_OK || res->err == WN_NE_REPLAY) {
-        wn_receipt rc = {.index = res->jr->index, .time_ms = res->jr->time_ms};
-        memcpy(rc.leaf, res->jr->leaf, 32);
-        if (!sign_receipt(n, &rc)) {
-            res->err = WN_NE_INTERNAL;
-            res->detail = "the receipt could not be signed (the entry is in the ledger)";
+        char json[WN_RECEIPT_JSON_MAX];
+        wn_receipt_to_json(&res->receipt, json, sizeof json);
+        if (res->err == WN_NE_OK) {
+            wn_buf_str(out, ",\"status\":\"accepted\",\"receipt\":");
         } else {
-            char json[WN_RECEIPT_JSON_MAX];
-            wn_receipt_to_json(&rc, json, sizeof json);
-            if (res->err == WN_NE_OK) {
-                wn_buf_str(out, ",\"status\":\"accepted\",\"receipt\":");
-            } else {
-                wn_buf_str(out, ",\"status\":\"duplicate\",");
-                wn_reply_error_fields(out, WN_NE_REPLAY, res->detail);
-                wn_buf_str(out, ",\"receipt\":");
-            }
-            wn_buf_str(out, json);
-            wn_buf_str(out, "}");
-            return;
+            wn_buf_str(out, ",\"status\":\"duplicate\",");
+            wn_reply_error_fields(out, WN_NE_REPLAY, res->detail);
+            wn_buf_str(out, ",\"receipt\":");
         }
+        wn_buf_str(out, json);
+        wn_buf_str(out, "}");
+        return;
     }
     wn_buf_str(out, ",\"status\":\"rejected\",");
     wn_reply_error_fields(out, res->err, res->detail);
@@ -172,7 +183,7 @@ void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, 
         wn_reply_error(out, WN_NE_INTERNAL, "out of memory");
         return;
     }
-    verify_all(n, &b, res);
+    for_all(n, &b, res, precheck);
 
     wn_job job = {.kind = WN_JOB_READINGS, .readings = jrs};
     for (size_t i = 0; i < b.n; i++) {
@@ -192,13 +203,10 @@ void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, 
     size_t head = o.len; /* a single rejected reading puts its error here */
     wn_buf_str(&o, "\"results\":[");
     int any_internal = 0;
+    for_all(n, &b, res, sign_receipt);
     for (size_t i = 0; i < b.n; i++) {
-        if (res[i].jr) {
-            res[i].err = res[i].jr->err;
-            res[i].detail = res[i].jr->detail;
-        }
         if (i) wn_buf_str(&o, ",");
-        write_result(n, &o, &b.items[i], &res[i]);
+        write_result(&o, &b.items[i], &res[i]);
         wn_metrics_reading(res[i].err);
         any_internal |= res[i].err == WN_NE_INTERNAL;
     }
