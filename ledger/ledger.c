@@ -1,6 +1,7 @@
 /* ledger.c — opening and closing the LMDB ledger, error names, the pool of reusable read
  * transactions, and storing checkpoints. Appending is in ledger_append.c, the meter
- * index in ledger_meter.c, reading in ledger_read.c; docs/PROTOCOL.md §8 is the layout.
+ * index in ledger_meter.c, reading in ledger_read.c, the in-memory copy of the upper
+ * tree levels in ledger_cache.c; docs/PROTOCOL.md §8 is the layout.
  *
  * The environment is opened with LMDB's default (fully synchronous) commit, MDB_NOTLS
  * (read transactions are pooled and used from any thread) and a 1 TiB map: the map is

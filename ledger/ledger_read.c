@@ -3,8 +3,9 @@
  *
  * Every call runs in one read transaction taken from the ledger's pool (mdb_txn_renew of
  * a reset transaction, so a call costs no reader-table locking), and sees one committed
- * state. Roots and proofs are merkle.h's functions fed by wn_ledger_i_hash, which reads
- * a stored subtree hash straight out of LMDB's map without copying the entry. Every
+ * state. Roots and proofs are merkle.h's functions fed by wn_ledger_i_hash, which takes
+ * upper-level hashes from the in-memory copy (ledger_cache.c) and reads the others
+ * straight out of LMDB's map without copying the entry. Every
  * stored value is length-checked before use: bad data gives WN_LEDGER_ECORRUPT. */
 #include "ledger/ledger_impl.h"
 
