@@ -73,8 +73,7 @@ $(BUILD)/lib%.a:
 	rm -f $@ && ar rcs $@ $^
 
 # bin/ programs are built from build/ objects only when BUILD is the default.
-# wn links its objects directly: its subcommands are weak symbols (cli/commands.h), which
-# a linker would not pull out of an archive.
+# wn links its objects directly (main.o alone would pull in only what it names).
 $(BINDIR)/wn: $(call obj,cli) $(WN_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(call obj,cli) $(WN_LIBS) $(ALL_LIBS)

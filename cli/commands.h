@@ -12,9 +12,7 @@
 
 typedef int (*wn_cmd_fn)(int argc, char **argv);
 
-/* Declared weak so that `wn` links while a subcommand is still being written; main.c
- * reports a missing one instead of calling NULL. */
-#define WN_CMD(name) int name(int argc, char **argv) __attribute__((weak))
+#define WN_CMD(name) int name(int argc, char **argv)
 
 WN_CMD(wn_cmd_keygen);             /* cmd_keygen.c */
 WN_CMD(wn_cmd_demo);               /* cmd_demo.c */
