@@ -47,6 +47,23 @@ static int load_key(const char *path, int create, uint8_t sk[32], const char *wh
     return 1;
 }
 
+/* mkdir -p dir (mode 0700 for what it creates). Returns: 1, or 0 with errno set. */
+static int mkdirs(const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return 0;
+    }
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) return 0;
+        *c = '/';
+    }
+    return mkdir(p, 0700) == 0 || errno == EEXIST;
+}
+
 static int origin_ok(const char *o)
 {
     size_t n = strlen(o);
@@ -67,6 +84,26 @@ static int write_port_file(const char *path, unsigned port)
     return ok && rename(tmp, path) == 0;
 }
 
+/* Checks what can be checked before anything is created on disk. */
+static int check_config(wn_node *n)
+{
+    const wn_node_config *cfg = &n->cfg;
+    if (cfg->registrar_hex &&
+        (!wn_parse_hex32(cfg->registrar_hex, n->registrar) || !wn_xonly_valid(n->registrar))) {
+        wn_log("--registrar must be the registrar's x-only public key: 64 lowercase hex characters");
+        return 0;
+    }
+    if (cfg->origin && !origin_ok(cfg->origin)) {
+        wn_log("--origin must be 1..%d printable characters without spaces or '+'", WN_ORIGIN_MAX);
+        return 0;
+    }
+    if (!wn_server_check_listen(cfg->listen)) {
+        wn_log("--listen '%s' is not a usable HOST:PORT", cfg->listen);
+        return 0;
+    }
+    return 1;
+}
+
 static int setup_keys(wn_node *n)
 {
     char path[4200];
@@ -76,12 +113,7 @@ static int setup_keys(wn_node *n)
     if (!load_key(path, cfg->key_file == NULL, n->notary_sk, "notary")) return 0;
     if (!wn_seckey_xonly(n->notary_pk, n->notary_sk)) return 0;
 
-    if (cfg->registrar_hex) {
-        if (!wn_parse_hex32(cfg->registrar_hex, n->registrar) || !wn_xonly_valid(n->registrar)) {
-            wn_log("--registrar must be the registrar's x-only public key: 64 lowercase hex characters");
-            return 0;
-        }
-    } else {
+    if (!cfg->registrar_hex) {
         uint8_t rsk[32];
         path_in(path, sizeof path, cfg->data_dir, "registrar.key");
         if (!load_key(path, 1, rsk, "registrar")) return 0;
@@ -93,10 +125,6 @@ static int setup_keys(wn_node *n)
         wn_log("registrar: no --registrar given, using %s (public key %s); for demos only", path, hex);
     }
     if (cfg->origin) {
-        if (!origin_ok(cfg->origin)) {
-            wn_log("--origin must be 1..%d printable characters without spaces or '+'", WN_ORIGIN_MAX);
-            return 0;
-        }
         snprintf(n->origin, sizeof n->origin, "%s", cfg->origin);
     } else {
         char hex[65];
@@ -112,7 +140,8 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     wn_node *n = calloc(1, sizeof *n);
     if (!n) return 0;
     n->cfg = *cfg;
-    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+    if (!check_config(n)) goto fail;
+    if (!mkdirs(cfg->data_dir)) {
         wn_log("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         goto fail;
     }

@@ -213,6 +213,13 @@ static struct addrinfo *resolve(const char *listen)
     return res;
 }
 
+int wn_server_check_listen(const char *listen)
+{
+    struct addrinfo *ai = listen ? resolve(listen) : NULL;
+    if (ai) freeaddrinfo(ai);
+    return ai != NULL;
+}
+
 int wn_server_start(wn_server **out, wn_node *node, const char *listen, size_t max_body, unsigned *port)
 {
     struct addrinfo *ai = resolve(listen);

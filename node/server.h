@@ -17,6 +17,9 @@ typedef struct wn_server wn_server;
  * picks a free port) and serves node's routes. Out: *port, the port bound.
  * Returns: 1 on success (0 logged). */
 int wn_server_start(wn_server **out, struct wn_node *node, const char *listen, size_t max_body, unsigned *port);
+/* Returns: 1 if listen is a HOST:PORT that resolves (nothing is bound). */
+int wn_server_check_listen(const char *listen);
+
 /* Stops listening, closes connections, waits for the handlers still running. */
 void wn_server_stop(wn_server *s);
 
