@@ -90,20 +90,10 @@ int wn_cli_parse(int argc, char **argv, const wn_cli_opt *opts, size_t nopts, co
 
 int wn_cli_u64(const char *cmd, const char *option, const char *s, uint64_t *out)
 {
-    size_t n = strlen(s);
-    int ok = n > 0 && n <= 20 && !(n > 1 && s[0] == '0');
-    uint64_t v = 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') { ok = 0; break; }
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) { ok = 0; break; }
-        v = v * 10 + d;
-    }
-    if (!ok) {
+    if (!wn_decimal_u64(s, strlen(s), out)) {
         wn_cli_error(cmd, "--%s wants a decimal number, not '%s'", option, s);
         return 0;
     }
-    *out = v;
     return 1;
 }
 

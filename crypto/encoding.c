@@ -74,3 +74,17 @@ int wn_base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in
     if (tmp != buf) OPENSSL_free(tmp);
     return ok;
 }
+
+int wn_decimal_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 20 || (n > 1 && s[0] == '0')) return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}

@@ -28,6 +28,10 @@ size_t wn_base64_encode(char *out, const uint8_t *in, size_t len);
  * non-canonical trailing bits, whitespace, or a result larger than outcap. */
 int wn_base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, size_t inlen);
 
+/* Strict unsigned decimal of exactly s[0..n): digits only, no sign, no leading zeros
+ * ("0" alone allowed), value fits u64. Returns: 1 and *out on success; 0 otherwise. */
+int wn_decimal_u64(const char *s, size_t n, uint64_t *out);
+
 static inline void wn_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static inline void wn_put_u32(uint8_t *p, uint32_t v)
 {

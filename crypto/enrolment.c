@@ -11,6 +11,7 @@
  * record rule. No allocation (cJSON's tree belongs to the caller). */
 #include "crypto/enrolment.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "crypto/reading.h"
 #include "crypto/sha256.h"
 
@@ -350,40 +351,7 @@ int wn_revocation_to_json(const wn_revocation *r, char *out, size_t cap, size_t 
 
 /* ---- parsing ---------------------------------------------------------------------- */
 
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...)
-{
-    if (detail && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
-/* Finds each named member of obj exactly once. Returns: 0, or 1 with *bad_name and *why
- * set ("unknown field", "duplicate field", "missing field"). */
-static int members(const cJSON *obj, const char *const *names, const cJSON **items, size_t n,
-                   const char **bad_name, const char **why)
-{
-    for (size_t k = 0; k < n; k++) items[k] = NULL;
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        size_t k = 0;
-        while (k < n && !(c->string && strcmp(c->string, names[k]) == 0)) k++;
-        if (k == n) { *bad_name = c->string ? c->string : "?"; *why = "unknown field"; return 1; }
-        if (items[k]) { *bad_name = names[k]; *why = "duplicate field"; return 1; }
-        items[k] = c;
-    }
-    for (size_t k = 0; k < n; k++)
-        if (!items[k]) { *bad_name = names[k]; *why = "missing field"; return 1; }
-    return 0;
-}
-
-static int hex_member(const cJSON *item, uint8_t *out, size_t n)
-{
-    return cJSON_IsString(item) && wn_hex_decode(out, n, item->valuestring, strlen(item->valuestring));
-}
 
 /* Returns: 1 and *v if item is a JSON number holding an integer in [-2^31, 2^31). */
 static int small_integer(const cJSON *item, long *v)
@@ -436,46 +404,46 @@ int wn_enrolment_from_cjson(wn_enrolment *e, const void *cjson_obj, char *detail
     int code;
     memset(e, 0, sizeof *e);
     if (detail && cap) detail[0] = '\0';
-    if (!cJSON_IsObject(obj)) return fail(detail, cap, WN_ENROL_EJSON, "an enrolment must be a JSON object");
-    if (members(obj, names, it, NFIELDS, &bad, &why)) return fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
+    if (!cJSON_IsObject(obj)) return wn_fail(detail, cap, WN_ENROL_EJSON, "an enrolment must be a JSON object");
+    if (wn_json_members(obj, names, it, NFIELDS, &bad, &why)) return wn_fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
 
-    if (!small_integer(it[VERSION], &num)) return fail(detail, cap, WN_ENROL_EJSON, "version: not an integer");
-    if (num != 1) return fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
-    if (!hex_member(it[METER], e->meter, 32))
-        return fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
+    if (!small_integer(it[VERSION], &num)) return wn_fail(detail, cap, WN_ENROL_EJSON, "version: not an integer");
+    if (num != 1) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
+    if (!wn_json_hex(it[METER], e->meter, 32))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
     if ((code = name_member(it[ALG], alg_name, WN_ALG_ECDSA)) < 0)
-        return fail(detail, cap, WN_ENROL_EJSON, "alg: must be \"bip340\" or \"ecdsa\"");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "alg: must be \"bip340\" or \"ecdsa\"");
     e->alg = (uint8_t)code;
-    if (!hex_member(it[PUBKEY], e->pubkey, 33))
-        return fail(detail, cap, WN_ENROL_EJSON, "pubkey: not 66 lowercase hex characters");
+    if (!wn_json_hex(it[PUBKEY], e->pubkey, 33))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "pubkey: not 66 lowercase hex characters");
     if (!time_member(it[TIME], &e->time_ms))
-        return fail(detail, cap, WN_ENROL_EJSON, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
     if ((code = name_member(it[POINT], wn_point_name, WN_POINT_MAX)) < 0)
-        return fail(detail, cap, WN_ENROL_EJSON, "point: not a metering point name");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "point: not a metering point name");
     e->point = (uint8_t)code;
-    if (!small_integer(it[TIER], &num)) return fail(detail, cap, WN_ENROL_EJSON, "tier: not an integer");
-    if (num < 1 || num > 3) return fail(detail, cap, WN_ENROL_EFORMAT, "tier: must be 1, 2 or 3");
+    if (!small_integer(it[TIER], &num)) return wn_fail(detail, cap, WN_ENROL_EJSON, "tier: not an integer");
+    if (num < 1 || num > 3) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "tier: must be 1, 2 or 3");
     e->tier = (uint8_t)num;
     if ((code = name_member(it[SOURCE], wn_source_name, WN_SOURCE_MAX)) < 0)
-        return fail(detail, cap, WN_ENROL_EJSON, "source: not a water source name");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "source: not a water source name");
     e->source = (uint8_t)code;
     if (!cJSON_IsNull(it[PARENT])) {
-        if (!hex_member(it[PARENT], e->parent, 32))
-            return fail(detail, cap, WN_ENROL_EJSON, "parent: not null or 64 lowercase hex characters");
+        if (!wn_json_hex(it[PARENT], e->parent, 32))
+            return wn_fail(detail, cap, WN_ENROL_EJSON, "parent: not null or 64 lowercase hex characters");
         if (all_zero(e->parent, 32))
-            return fail(detail, cap, WN_ENROL_EFORMAT, "parent: no parent is written null, not zeros");
+            return wn_fail(detail, cap, WN_ENROL_EFORMAT, "parent: no parent is written null, not zeros");
     }
     if (!text_member(it[ENTERPRISE], e->enterprise, WN_ENTERPRISE_MAX))
-        return fail(detail, cap, WN_ENROL_EJSON, "enterprise: not a string of at most 64 bytes");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "enterprise: not a string of at most 64 bytes");
     if (!text_member(it[CALIBRATION], e->calibration, WN_CALIBRATION_MAX))
-        return fail(detail, cap, WN_ENROL_EJSON, "calibration: not a string of at most 128 bytes");
-    if (!hex_member(it[REGISTRAR], e->registrar, 32))
-        return fail(detail, cap, WN_ENROL_EJSON, "registrar: not 64 lowercase hex characters");
-    if (!hex_member(it[SIG], e->sig, 64))
-        return fail(detail, cap, WN_ENROL_EJSON, "sig: not 128 lowercase hex characters");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "calibration: not a string of at most 128 bytes");
+    if (!wn_json_hex(it[REGISTRAR], e->registrar, 32))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "registrar: not 64 lowercase hex characters");
+    if (!wn_json_hex(it[SIG], e->sig, 64))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "sig: not 128 lowercase hex characters");
 
     const char *problem = enrolment_problem(e, 1);
-    return problem ? fail(detail, cap, WN_ENROL_EFORMAT, "%s", problem) : WN_ENROL_OK;
+    return problem ? wn_fail(detail, cap, WN_ENROL_EFORMAT, "%s", problem) : WN_ENROL_OK;
 }
 
 int wn_revocation_from_cjson(wn_revocation *r, const void *cjson_obj, char *detail, size_t cap)
@@ -488,23 +456,23 @@ int wn_revocation_from_cjson(wn_revocation *r, const void *cjson_obj, char *deta
     int code;
     memset(r, 0, sizeof *r);
     if (detail && cap) detail[0] = '\0';
-    if (!cJSON_IsObject(obj)) return fail(detail, cap, WN_ENROL_EJSON, "a revocation must be a JSON object");
-    if (members(obj, names, it, NFIELDS, &bad, &why)) return fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
+    if (!cJSON_IsObject(obj)) return wn_fail(detail, cap, WN_ENROL_EJSON, "a revocation must be a JSON object");
+    if (wn_json_members(obj, names, it, NFIELDS, &bad, &why)) return wn_fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
 
-    if (!small_integer(it[VERSION], &num)) return fail(detail, cap, WN_ENROL_EJSON, "version: not an integer");
-    if (num != 1) return fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
-    if (!hex_member(it[METER], r->meter, 32))
-        return fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
+    if (!small_integer(it[VERSION], &num)) return wn_fail(detail, cap, WN_ENROL_EJSON, "version: not an integer");
+    if (num != 1) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
+    if (!wn_json_hex(it[METER], r->meter, 32))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
     if (!time_member(it[TIME], &r->time_ms))
-        return fail(detail, cap, WN_ENROL_EJSON, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
     if ((code = name_member(it[REASON], wn_revoke_reason_name, WN_REVOKE_MAX)) < 0)
-        return fail(detail, cap, WN_ENROL_EJSON, "reason: must be other, compromised, decommissioned or replaced");
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "reason: must be other, compromised, decommissioned or replaced");
     r->reason = (uint8_t)code;
-    if (!hex_member(it[REGISTRAR], r->registrar, 32))
-        return fail(detail, cap, WN_ENROL_EJSON, "registrar: not 64 lowercase hex characters");
-    if (!hex_member(it[SIG], r->sig, 64))
-        return fail(detail, cap, WN_ENROL_EJSON, "sig: not 128 lowercase hex characters");
+    if (!wn_json_hex(it[REGISTRAR], r->registrar, 32))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "registrar: not 64 lowercase hex characters");
+    if (!wn_json_hex(it[SIG], r->sig, 64))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "sig: not 128 lowercase hex characters");
 
     const char *problem = revocation_problem(r, 1);
-    return problem ? fail(detail, cap, WN_ENROL_EFORMAT, "%s", problem) : WN_ENROL_OK;
+    return problem ? wn_fail(detail, cap, WN_ENROL_EFORMAT, "%s", problem) : WN_ENROL_OK;
 }

@@ -10,6 +10,7 @@
  * blur. */
 #include "crypto/reading.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -230,40 +231,7 @@ int wn_reading_to_json(const wn_reading *r, char *out, size_t cap, size_t *len)
 
 /* ---- reading JSON ----------------------------------------------------------------- */
 
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...)
-{
-    if (detail && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
-/* Finds each named member of obj exactly once. Returns: 0, or the index of the problem
- * through *bad_name with *why set ("unknown", "duplicate", "missing"). */
-static int members(const cJSON *obj, const char *const *names, const cJSON **items, size_t n,
-                   const char **bad_name, const char **why)
-{
-    for (size_t k = 0; k < n; k++) items[k] = NULL;
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        size_t k = 0;
-        while (k < n && !(c->string && strcmp(c->string, names[k]) == 0)) k++;
-        if (k == n) { *bad_name = c->string ? c->string : "?"; *why = "unknown field"; return 1; }
-        if (items[k]) { *bad_name = names[k]; *why = "duplicate field"; return 1; }
-        items[k] = c;
-    }
-    for (size_t k = 0; k < n; k++)
-        if (!items[k]) { *bad_name = names[k]; *why = "missing field"; return 1; }
-    return 0;
-}
-
-static int hex_member(const cJSON *item, uint8_t *out, size_t n)
-{
-    return cJSON_IsString(item) && wn_hex_decode(out, n, item->valuestring, strlen(item->valuestring));
-}
 
 /* Returns: 1 and *v if item is a JSON number with an integral value. (Every double of
  * magnitude 2^63 or more is integral; below that, the cast back must give it again.) */
@@ -293,23 +261,23 @@ static int measurement_from_cjson(wn_measurement *m, const cJSON *o, unsigned i,
     static const char *const names[] = {"quantity", "unit", "value"};
     const cJSON *it[3];
     const char *bad, *why;
-    if (!cJSON_IsObject(o)) return fail(detail, cap, WN_READING_EJSON, "measurements[%u]: not an object", i);
-    if (members(o, names, it, 3, &bad, &why))
-        return fail(detail, cap, WN_READING_EJSON, "measurements[%u]: %s '%s'", i, why, bad);
+    if (!cJSON_IsObject(o)) return wn_fail(detail, cap, WN_READING_EJSON, "measurements[%u]: not an object", i);
+    if (wn_json_members(o, names, it, 3, &bad, &why))
+        return wn_fail(detail, cap, WN_READING_EJSON, "measurements[%u]: %s '%s'", i, why, bad);
     for (int k = 0; k < 3; k++)
         if (!cJSON_IsString(it[k]))
-            return fail(detail, cap, WN_READING_EJSON, "measurements[%u].%s: not a string", i, names[k]);
+            return wn_fail(detail, cap, WN_READING_EJSON, "measurements[%u].%s: not a string", i, names[k]);
     int q = lookup(it[0]->valuestring, wn_quantity_name, WN_Q_MAX);
-    if (q < 0) return fail(detail, cap, WN_READING_EQUANTITY, "measurements[%u].quantity: unknown quantity", i);
+    if (q < 0) return wn_fail(detail, cap, WN_READING_EQUANTITY, "measurements[%u].quantity: unknown quantity", i);
     int u = lookup(it[1]->valuestring, wn_unit_name, WN_U_MAX);
-    if (u < 0) return fail(detail, cap, WN_READING_EUNIT, "measurements[%u].unit: unknown unit", i);
+    if (u < 0) return wn_fail(detail, cap, WN_READING_EUNIT, "measurements[%u].unit: unknown unit", i);
     if (!wn_unit_allowed((unsigned)q, (unsigned)u))
-        return fail(detail, cap, WN_READING_EUNIT, "measurements[%u].unit: not allowed for %s", i,
+        return wn_fail(detail, cap, WN_READING_EUNIT, "measurements[%u].unit: not allowed for %s", i,
                     it[0]->valuestring);
     unsigned scale;
     const char *v = it[2]->valuestring;
     if (!wn_decimal_parse(v, strlen(v), &m->value, &scale))
-        return fail(detail, cap, WN_READING_EJSON,
+        return wn_fail(detail, cap, WN_READING_EJSON,
                     "measurements[%u].value: not a canonical decimal string with at most 9 decimals", i);
     m->quantity = (uint8_t)q;
     m->unit = (uint8_t)u;
@@ -327,63 +295,63 @@ int wn_reading_from_cjson(wn_reading *r, const void *cjson_obj, char *detail, si
     double num;
     if (detail && cap) detail[0] = '\0';
     memset(r, 0, sizeof *r);
-    if (!cJSON_IsObject(obj)) return fail(detail, cap, WN_READING_EJSON, "a reading must be a JSON object");
-    if (members(obj, names, it, NFIELDS, &bad, &why)) return fail(detail, cap, WN_READING_EJSON, "%s '%s'", why, bad);
+    if (!cJSON_IsObject(obj)) return wn_fail(detail, cap, WN_READING_EJSON, "a reading must be a JSON object");
+    if (wn_json_members(obj, names, it, NFIELDS, &bad, &why)) return wn_fail(detail, cap, WN_READING_EJSON, "%s '%s'", why, bad);
 
-    if (!json_integer(it[VERSION], &num)) return fail(detail, cap, WN_READING_EJSON, "version: not an integer");
-    if (num != WN_READING_VERSION) return fail(detail, cap, WN_READING_EVERSION, "version: must be 1");
+    if (!json_integer(it[VERSION], &num)) return wn_fail(detail, cap, WN_READING_EJSON, "version: not an integer");
+    if (num != WN_READING_VERSION) return wn_fail(detail, cap, WN_READING_EVERSION, "version: must be 1");
     r->version = WN_READING_VERSION;
 
-    if (!hex_member(it[METER], r->meter, 32))
-        return fail(detail, cap, WN_READING_EJSON, "meter: not 64 lowercase hex characters");
+    if (!wn_json_hex(it[METER], r->meter, 32))
+        return wn_fail(detail, cap, WN_READING_EJSON, "meter: not 64 lowercase hex characters");
 
-    if (!json_integer(it[SEQ], &num)) return fail(detail, cap, WN_READING_EJSON, "seq: not a JSON integer");
+    if (!json_integer(it[SEQ], &num)) return wn_fail(detail, cap, WN_READING_EJSON, "seq: not a JSON integer");
     /* Integers up to 2^53-1 are exact in a double, and any larger one rounds to at least
      * 2^53, so this range test is exact. */
     if (num < 1 || num > (double)WN_READING_MAX_SEQ)
-        return fail(detail, cap, WN_READING_ESEQ, "seq: must be 1 ..= 2^53-1");
+        return wn_fail(detail, cap, WN_READING_ESEQ, "seq: must be 1 ..= 2^53-1");
     r->seq = (uint64_t)num;
 
-    if (!cJSON_IsString(it[TIME])) return fail(detail, cap, WN_READING_EJSON, "time: not a string");
+    if (!cJSON_IsString(it[TIME])) return wn_fail(detail, cap, WN_READING_EJSON, "time: not a string");
     if (!wn_time_parse(it[TIME]->valuestring, strlen(it[TIME]->valuestring), &r->time_ms))
-        return fail(detail, cap, WN_READING_ETIME, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
+        return wn_fail(detail, cap, WN_READING_ETIME, "time: not a valid time of the form 2026-11-23T19:17:38.123Z");
 
-    if (!hex_member(it[PREV], r->prev, 32))
-        return fail(detail, cap, WN_READING_EJSON, "prev: not 64 lowercase hex characters");
+    if (!wn_json_hex(it[PREV], r->prev, 32))
+        return wn_fail(detail, cap, WN_READING_EJSON, "prev: not 64 lowercase hex characters");
 
-    if (!cJSON_IsArray(it[FLAGS])) return fail(detail, cap, WN_READING_EJSON, "flags: not an array");
+    if (!cJSON_IsArray(it[FLAGS])) return wn_fail(detail, cap, WN_READING_EJSON, "flags: not an array");
     int last_bit = -1;
     for (const cJSON *f = it[FLAGS]->child; f; f = f->next) {
-        if (!cJSON_IsString(f)) return fail(detail, cap, WN_READING_EJSON, "flags: not an array of strings");
+        if (!cJSON_IsString(f)) return wn_fail(detail, cap, WN_READING_EJSON, "flags: not an array of strings");
         int bit = lookup(f->valuestring, wn_flag_name, 15);
-        if (bit < 0) return fail(detail, cap, WN_READING_EFLAGS, "flags: unknown flag");
-        if (bit <= last_bit) return fail(detail, cap, WN_READING_EFLAGS, "flags: not in bit order, or repeated");
+        if (bit < 0) return wn_fail(detail, cap, WN_READING_EFLAGS, "flags: unknown flag");
+        if (bit <= last_bit) return wn_fail(detail, cap, WN_READING_EFLAGS, "flags: not in bit order, or repeated");
         r->flags |= (uint16_t)(1u << bit);
         last_bit = bit;
     }
 
-    if (!cJSON_IsArray(it[MEAS])) return fail(detail, cap, WN_READING_EJSON, "measurements: not an array");
+    if (!cJSON_IsArray(it[MEAS])) return wn_fail(detail, cap, WN_READING_EJSON, "measurements: not an array");
     int count = cJSON_GetArraySize(it[MEAS]);
     if (count < 1 || count > WN_READING_MAX_MEAS)
-        return fail(detail, cap, WN_READING_ECOUNT, "measurements: must hold 1 ..= 16 measurements");
+        return wn_fail(detail, cap, WN_READING_ECOUNT, "measurements: must hold 1 ..= 16 measurements");
     unsigned i = 0;
     for (const cJSON *m = it[MEAS]->child; m; m = m->next, i++) {
         int err = measurement_from_cjson(&r->m[i], m, i, detail, cap);
         if (err) return err;
         if (i > 0 && r->m[i].quantity <= r->m[i - 1].quantity)
-            return fail(detail, cap, WN_READING_EORDER,
+            return wn_fail(detail, cap, WN_READING_EORDER,
                         "measurements[%u]: quantities must be strictly ascending (volume, flow, ph, "
                         "conductivity, turbidity, pressure, temperature, fluorescence)", i);
     }
     r->count = (uint8_t)count;
 
-    if (!cJSON_IsString(it[ALG])) return fail(detail, cap, WN_READING_EJSON, "alg: not a string");
+    if (!cJSON_IsString(it[ALG])) return wn_fail(detail, cap, WN_READING_EJSON, "alg: not a string");
     int alg = lookup(it[ALG]->valuestring, alg_name, WN_ALG_ECDSA);
-    if (alg < 0) return fail(detail, cap, WN_READING_EALG, "alg: must be \"bip340\" or \"ecdsa\"");
+    if (alg < 0) return wn_fail(detail, cap, WN_READING_EALG, "alg: must be \"bip340\" or \"ecdsa\"");
     r->alg = (uint8_t)alg;
 
-    if (!hex_member(it[SIG], r->sig, WN_SIG_LEN))
-        return fail(detail, cap, WN_READING_EJSON, "sig: not 128 lowercase hex characters");
+    if (!wn_json_hex(it[SIG], r->sig, WN_SIG_LEN))
+        return wn_fail(detail, cap, WN_READING_EJSON, "sig: not 128 lowercase hex characters");
 
     /* The binary rules, for what the steps above did not already settle. */
     int err = wn_reading_check(r);
@@ -391,7 +359,7 @@ int wn_reading_from_cjson(wn_reading *r, const void *cjson_obj, char *detail, si
         const char *field = err == WN_READING_EMETER ? "meter" : err == WN_READING_ESEQ ? "seq"
                           : err == WN_READING_ETIME ? "time" : err == WN_READING_EPREV ? "prev"
                           : "reading";
-        return fail(detail, cap, err, "%s: %s", field, wn_reading_strerror(err));
+        return wn_fail(detail, cap, err, "%s: %s", field, wn_reading_strerror(err));
     }
     return WN_READING_OK;
 }
@@ -439,15 +407,15 @@ int wn_reading_from_json(wn_reading *r, const char *text, size_t len, char *deta
     memset(r, 0, sizeof *r);
     if (detail && cap) detail[0] = '\0';
     const char *why = lexical_problem(text, len);
-    if (why) return fail(detail, cap, WN_READING_EJSON, "JSON text: %s", why);
+    if (why) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: %s", why);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) return fail(detail, cap, WN_READING_EJSON, "JSON text: not valid JSON");
+    if (!root) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: not valid JSON");
     size_t used = (size_t)(end - text);
     while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' || text[used] == '\r'))
         used++;
     int err;
-    if (used != len) err = fail(detail, cap, WN_READING_EJSON, "JSON text: bytes after the object");
+    if (used != len) err = wn_fail(detail, cap, WN_READING_EJSON, "JSON text: bytes after the object");
     else err = wn_reading_from_cjson(r, root, detail, cap);
     cJSON_Delete(root);
     return err;

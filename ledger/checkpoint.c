@@ -114,21 +114,6 @@ void wn_note_keyid(uint8_t id[4], const char *name, const uint8_t xonly[WN_XONLY
     memcpy(id, h, 4);
 }
 
-/* Parses an unsigned decimal without leading zeros ("0" alone allowed) that fits u64. */
-static int parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20 || (n > 1 && s[0] == '0')) return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 1;
-}
-
 /* Position of the first '\n' in s[from..n), or n. */
 static size_t line_end(const char *s, size_t from, size_t n)
 {
@@ -152,7 +137,7 @@ int wn_checkpoint_parse(const char *note, size_t len, wn_checkpoint *cp, size_t 
     wn_checkpoint c;
     memcpy(c.origin, note, e1);
     c.origin[e1] = '\0';
-    if (!parse_u64(note + e1 + 1, e2 - e1 - 1, &c.size)) return WN_CHECKPOINT_EFORMAT;
+    if (!wn_decimal_u64(note + e1 + 1, e2 - e1 - 1, &c.size)) return WN_CHECKPOINT_EFORMAT;
     size_t rootlen;
     if (e3 - e2 - 1 != ROOT_B64_LEN ||
         !wn_base64_decode(c.root, sizeof c.root, &rootlen, note + e2 + 1, ROOT_B64_LEN) || rootlen != 32)

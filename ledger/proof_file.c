@@ -6,6 +6,7 @@
  * functions through wn_checkpoint_verify. The Merkle math is ledger/merkle.h's. */
 #include "ledger/proof_file.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "ledger/ledger.h"
 
 #include <stdarg.h>
@@ -29,19 +30,6 @@ const char *wn_proof_strerror(int err)
     case WN_PROOF_ESPACE: return "out of memory or proof too long";
     }
     return "unknown proof error";
-}
-
-/* Writes a NUL-terminated explanation into detail (if given). Returns: err. */
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *detail, size_t cap, int err, const char *fmt, ...)
-{
-    if (detail && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
 }
 
 /* A cursor over the lines of a text. Every line must end in '\n'. */
@@ -69,19 +57,6 @@ static int next_line(lines *c, const char **l, size_t *n, int *unterminated)
 
 static int line_is(const char *l, size_t n, const char *lit) { return n == strlen(lit) && memcmp(l, lit, n) == 0; }
 
-static int parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20 || (n > 1 && s[0] == '0')) return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 1;
-}
 
 /* Reads proof hash lines up to and including the blank line that ends them. */
 static int read_hashes(lines *c, uint8_t proof[WN_MERKLE_MAX_PROOF][32], size_t *count, char *detail, size_t cap)
@@ -92,16 +67,16 @@ static int read_hashes(lines *c, uint8_t proof[WN_MERKLE_MAX_PROOF][32], size_t 
     *count = 0;
     for (;;) {
         if (!next_line(c, &l, &n, &unterm))
-            return fail(detail, cap, WN_PROOF_EFORMAT, "line %u: %s", c->lineno,
+            return wn_fail(detail, cap, WN_PROOF_EFORMAT, "line %u: %s", c->lineno,
                         unterm ? "no newline at the end of the line"
                                : "the file ends before the blank line that precedes the checkpoint");
         if (n == 0) return WN_PROOF_OK;
         if (*count == WN_MERKLE_MAX_PROOF)
-            return fail(detail, cap, WN_PROOF_EFORMAT, "line %u: more than %d proof hashes", c->lineno,
+            return wn_fail(detail, cap, WN_PROOF_EFORMAT, "line %u: more than %d proof hashes", c->lineno,
                         WN_MERKLE_MAX_PROOF);
         size_t got;
         if (n != HASH_B64_LEN || !wn_base64_decode(proof[*count], 32, &got, l, n) || got != 32)
-            return fail(detail, cap, WN_PROOF_EFORMAT, "line %u: a proof hash must be the base64 of 32 bytes",
+            return wn_fail(detail, cap, WN_PROOF_EFORMAT, "line %u: a proof hash must be the base64 of 32 bytes",
                         c->lineno);
         (*count)++;
     }
@@ -186,38 +161,38 @@ int wn_incl_proof_parse(wn_incl_proof *p, const char *text, size_t len, char *de
     size_t n;
     int unterm;
     if (!next_line(&c, &l, &n, &unterm) || !line_is(l, n, INCL_HEADER))
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line 1: expected \"%s\" (not a tlog-proof file)",
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line 1: expected \"%s\" (not a tlog-proof file)",
                     INCL_HEADER);
     if (!next_line(&c, &l, &n, &unterm))
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line 2: expected an extra or index line");
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line 2: expected an extra or index line");
     if (n >= 6 && memcmp(l, "extra ", 6) == 0) {
         size_t b64len = n - 6, cap = b64len / 4 * 3;
         if (b64len == 0 || cap > WN_LEDGER_MAX_ENTRY + 2)
-            return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the extra data must be 1 to %u bytes",
+            return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the extra data must be 1 to %u bytes",
                         c.lineno, WN_LEDGER_MAX_ENTRY);
         p->extra = malloc(cap + 1);
-        if (!p->extra) return fail(detail, detailcap, WN_PROOF_ESPACE, "out of memory");
+        if (!p->extra) return wn_fail(detail, detailcap, WN_PROOF_ESPACE, "out of memory");
         if (!wn_base64_decode(p->extra, cap, &p->extra_len, l + 6, b64len) || p->extra_len == 0 ||
             p->extra_len > WN_LEDGER_MAX_ENTRY) {
             wn_incl_proof_free(p);
-            return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the extra data is not canonical base64 of 1 to %u bytes",
+            return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the extra data is not canonical base64 of 1 to %u bytes",
                         c.lineno, WN_LEDGER_MAX_ENTRY);
         }
         if (!next_line(&c, &l, &n, &unterm)) {
             wn_incl_proof_free(p);
-            return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: expected an index line", c.lineno);
+            return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: expected an index line", c.lineno);
         }
     }
-    if (n < 6 || memcmp(l, "index ", 6) != 0 || !parse_u64(l + 6, n - 6, &p->index)) {
+    if (n < 6 || memcmp(l, "index ", 6) != 0 || !wn_decimal_u64(l + 6, n - 6, &p->index)) {
         wn_incl_proof_free(p);
-        return fail(detail, detailcap, WN_PROOF_EFORMAT,
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT,
                     "line %u: expected \"index N\" (decimal, no leading zeros)", c.lineno);
     }
     int err = read_hashes(&c, p->proof, &p->proof_len, detail, detailcap);
     if (err) { wn_incl_proof_free(p); return err; }
     if (c.pos >= len) {
         wn_incl_proof_free(p);
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the checkpoint is missing", c.lineno + 1);
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the checkpoint is missing", c.lineno + 1);
     }
     p->checkpoint = text + c.pos;
     p->checkpoint_len = len - c.pos;
@@ -230,17 +205,17 @@ int wn_incl_proof_verify(const wn_incl_proof *p, const uint8_t xonly[32], const 
     if (detail && detailcap) detail[0] = '\0';
     wn_checkpoint c;
     int err = wn_checkpoint_verify(p->checkpoint, p->checkpoint_len, NULL, xonly, &c);
-    if (err) return fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "checkpoint: %s", wn_checkpoint_strerror(err));
+    if (err) return wn_fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "checkpoint: %s", wn_checkpoint_strerror(err));
     if (!entry) { entry = p->extra; entry_len = p->extra_len; }
     if (!entry || entry_len == 0)
-        return fail(detail, detailcap, WN_PROOF_EENTRY, "the proof has no extra line and no entry was given");
+        return wn_fail(detail, detailcap, WN_PROOF_EENTRY, "the proof has no extra line and no entry was given");
     if (p->index >= c.size)
-        return fail(detail, detailcap, WN_PROOF_EPROOF, "index %llu is not below the checkpoint's tree size %llu",
+        return wn_fail(detail, detailcap, WN_PROOF_EPROOF, "index %llu is not below the checkpoint's tree size %llu",
                     (unsigned long long)p->index, (unsigned long long)c.size);
     uint8_t leaf[32];
     wn_merkle_leaf_hash(leaf, entry, entry_len);
     if (!wn_merkle_verify_inclusion(leaf, p->index, c.size, (const uint8_t(*)[32])p->proof, p->proof_len, c.root))
-        return fail(detail, detailcap, WN_PROOF_EPROOF,
+        return wn_fail(detail, detailcap, WN_PROOF_EPROOF,
                     "the inclusion proof of entry %llu does not lead to the root of the tree of size %llu",
                     (unsigned long long)p->index, (unsigned long long)c.size);
     if (cp) *cp = c;
@@ -281,27 +256,27 @@ int wn_cons_proof_parse(wn_cons_proof *p, const char *text, size_t len, char *de
     size_t n;
     int unterm;
     if (!next_line(&c, &l, &n, &unterm) || !line_is(l, n, CONS_HEADER))
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line 1: expected \"%s\" (not a consistency proof file)",
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line 1: expected \"%s\" (not a consistency proof file)",
                     CONS_HEADER);
     int err = read_hashes(&c, p->proof, &p->proof_len, detail, detailcap);
     if (err) return err;
     unsigned old_line = c.lineno + 1;
     if (c.pos >= len)
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the old checkpoint is missing", old_line);
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the old checkpoint is missing", old_line);
     const char *old = text + c.pos;
     size_t rest = len - c.pos;
     size_t old_len = note_extent(old, rest);
     if (old_len == 0 || old_len >= rest || old[old_len] != '\n') {
         unsigned at = old_line;
         for (size_t i = 0; i < (old_len ? old_len : rest); i++) at += old[i] == '\n';
-        return fail(detail, detailcap, WN_PROOF_EFORMAT,
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT,
                     "line %u: expected the old checkpoint's signature lines, a blank line and the new checkpoint",
                     at);
     }
     if (old_len + 1 >= rest) {
         unsigned at = old_line;
         for (size_t i = 0; i <= old_len; i++) at += old[i] == '\n';
-        return fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the new checkpoint is missing", at);
+        return wn_fail(detail, detailcap, WN_PROOF_EFORMAT, "line %u: the new checkpoint is missing", at);
     }
     p->old_cp = old;
     p->old_len = old_len;
@@ -316,19 +291,19 @@ int wn_cons_proof_verify(const wn_cons_proof *p, const uint8_t xonly[32], wn_che
     if (detail && detailcap) detail[0] = '\0';
     wn_checkpoint a, b;
     int err = wn_checkpoint_verify(p->old_cp, p->old_len, NULL, xonly, &a);
-    if (err) return fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "old checkpoint: %s", wn_checkpoint_strerror(err));
+    if (err) return wn_fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "old checkpoint: %s", wn_checkpoint_strerror(err));
     err = wn_checkpoint_verify(p->new_cp, p->new_len, NULL, xonly, &b);
-    if (err) return fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "new checkpoint: %s", wn_checkpoint_strerror(err));
+    if (err) return wn_fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "new checkpoint: %s", wn_checkpoint_strerror(err));
     if (strcmp(a.origin, b.origin) != 0)
-        return fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "the checkpoints have different origins (\"%s\", \"%s\")",
+        return wn_fail(detail, detailcap, WN_PROOF_ECHECKPOINT, "the checkpoints have different origins (\"%s\", \"%s\")",
                     a.origin, b.origin);
     if (a.size == 0)
-        return fail(detail, detailcap, WN_PROOF_EPROOF, "the old tree size is 0: there is nothing to prove");
+        return wn_fail(detail, detailcap, WN_PROOF_EPROOF, "the old tree size is 0: there is nothing to prove");
     if (a.size > b.size)
-        return fail(detail, detailcap, WN_PROOF_EPROOF, "the old tree size %llu is larger than the new one %llu",
+        return wn_fail(detail, detailcap, WN_PROOF_EPROOF, "the old tree size %llu is larger than the new one %llu",
                     (unsigned long long)a.size, (unsigned long long)b.size);
     if (!wn_merkle_verify_consistency(a.size, b.size, (const uint8_t(*)[32])p->proof, p->proof_len, a.root, b.root))
-        return fail(detail, detailcap, WN_PROOF_EPROOF,
+        return wn_fail(detail, detailcap, WN_PROOF_EPROOF,
                     "the consistency proof does not show the tree of size %llu is a prefix of the tree of size %llu",
                     (unsigned long long)a.size, (unsigned long long)b.size);
     if (old_cp) *old_cp = a;

@@ -24,13 +24,7 @@ uint64_t wn_agent_now_ms(void)
 
 int wn_agent_parse_u64(const char *s, uint64_t *out)
 {
-    char *end;
-    if (!s || *s < '0' || *s > '9') return 0;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return 0;
-    *out = v;
-    return 1;
+    return s && wn_decimal_u64(s, strlen(s), out);
 }
 
 int wn_agent_parse_time(const char *s, uint64_t *ms)

@@ -1,0 +1,23 @@
+/* strict_json.h — helpers shared by the strict JSON and text codecs (readings, enrolments,
+ * proof files): error details, exact member sets, lowercase-hex members. */
+#ifndef WN_STRICT_JSON_H
+#define WN_STRICT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* Writes a printf-style explanation into detail[0..cap) if detail is not NULL. Returns: err. */
+int wn_fail(char *detail, size_t cap, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Finds each of names[0..n) in obj exactly once, in any order, into items[0..n).
+ * Returns: 0 if every member is present once and no other exists; otherwise 1 with
+ * *bad_name the member and *why "unknown field", "duplicate field" or "missing field". */
+int wn_json_members(const cJSON *obj, const char *const *names, const cJSON **items, size_t n,
+                    const char **bad_name, const char **why);
+
+/* Returns: 1 if item is a string of exactly 2*n lowercase hex chars, decoded into out. */
+int wn_json_hex(const cJSON *item, uint8_t *out, size_t n);
+
+#endif
