@@ -652,3 +652,16 @@ Test(ecdsa, round_trip_low_s_and_rejections)
     cr_assert_not(wn_seckey_pub33(pub, zero));
     secp256k1_context_destroy(ctx);
 }
+
+Test(decimal, strict_u64)
+{
+    uint64_t v = 7;
+    cr_assert(wn_decimal_u64("0", 1, &v) && v == 0);
+    cr_assert(wn_decimal_u64("18446744073709551615", 20, &v) && v == UINT64_MAX);
+    cr_assert(wn_decimal_u64("1234", 4, &v) && v == 1234);
+    cr_assert(wn_decimal_u64("12345", 2, &v) && v == 12, "only the given length is read");
+    const char *bad[] = {"", "01", "00", "-1", "+1", "1a", " 1", "1 ", "18446744073709551616",
+                         "99999999999999999999", "123456789012345678901"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert(!wn_decimal_u64(bad[i], strlen(bad[i]), &v), "accepted '%s'", bad[i]);
+}
