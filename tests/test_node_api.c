@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto/encoding.h"
 #include "crypto/enrolment.h"
+#include "crypto/keyfile.h"
 #include "crypto/reading.h"
 #include "crypto/receipt.h"
 #include "crypto/sha256.h"
@@ -1079,6 +1081,52 @@ Test(node_api, large_binary_batch_of_one_meter)
     free(bin);
     free(rs);
     node_kill(SIGTERM);
+}
+
+Test(node_api, starts_with_only_data_and_refuses_bad_options)
+{
+    /* only --data (and the test's listen/port file): keys are created, the registrar's is used */
+    if (!wn_test_node_start(&N.proc, NULL)) cr_assert_fail("wn-node did not start with defaults");
+    N.port = N.proc.port;
+    char p[4300];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/notary.key", N.data);
+    cr_assert_eq(stat(p, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "the notary key is private");
+    uint8_t sk[32], pk[32];
+    cr_assert(wn_keyfile_read(p, sk));
+    cr_assert(wn_seckey_xonly(pk, sk));
+    snprintf(p, sizeof p, "%s/registrar.key", N.data);
+    cr_assert(wn_keyfile_read(p, N.reg_sk), "a demo registrar key was created");
+    cr_assert(wn_seckey_xonly(N.reg_pk, N.reg_sk));
+    fetch_pubkey(); /* checks the registrar it reports */
+    cr_assert(memcmp(N.notary_pk, pk, 32) == 0);
+    char hex[65], origin[64];
+    wn_hex_encode(hex, pk, 32);
+    snprintf(origin, sizeof origin, "waternotary/%.16s", hex);
+    cr_assert_str_eq(N.origin, origin);
+    meter_t m;
+    meter_new(&m, 0);
+    enrol(&m);
+    accept_next(&m);
+    node_kill(SIGTERM);
+    char *log = wn_test_read_file(N.log, NULL);
+    cr_assert(log && strstr(log, "registrar") && strstr(log, "listening on"), "%s", log);
+    free(log);
+
+    /* bad options: refused before anything is created */
+    wn_test_node bad;
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/bad", N.tmp);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    wn_test_node_init(&bad, dir);
+    const char *a1[] = {"--registrar", "abcd", NULL};
+    cr_assert_not(wn_test_node_start(&bad, a1));
+    const char *a2[] = {"--origin", "two words", NULL};
+    cr_assert_not(wn_test_node_start(&bad, a2));
+    const char *a3[] = {"--max-body", "0", NULL};
+    cr_assert_not(wn_test_node_start(&bad, a3));
+    cr_assert_neq(stat(bad.data, &st), 0, "nothing was created");
 }
 
 /* ---- concurrency ---- */
