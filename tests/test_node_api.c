@@ -1155,7 +1155,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-Test(node_api, concurrent_meters_share_group_commits)
+Test(node_api, concurrent_meters_all_accepted_in_order)
 {
     start(NULL);
     enum { T = 8, R = 25 };
