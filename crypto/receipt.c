@@ -18,11 +18,21 @@ static void signed_bytes(const wn_receipt *r, uint8_t out[SIGNED_LEN])
     wn_put_u64(out + 41, r->time_ms);
 }
 
+int wn_receipt_sign_with(wn_receipt *r, const wn_signer *notary)
+{
+    static const uint8_t zero_aux[32];
+    uint8_t b[SIGNED_LEN], d[32];
+    signed_bytes(r, b);
+    wn_tagged_hash(d, WN_TAG_RECEIPT, b, sizeof b);
+    return wn_signer_sign(notary, r->sig, d, zero_aux);
+}
+
 int wn_receipt_sign(wn_receipt *r, const uint8_t notary_seckey[WN_SECKEY_LEN])
 {
-    uint8_t b[SIGNED_LEN];
-    signed_bytes(r, b);
-    return wn_sign_tagged(r->sig, notary_seckey, WN_TAG_RECEIPT, b, sizeof b);
+    wn_signer s;
+    int ok = wn_signer_init(&s, notary_seckey) && wn_receipt_sign_with(r, &s);
+    wn_signer_clear(&s);
+    return ok;
 }
 
 int wn_receipt_verify(const wn_receipt *r, const uint8_t notary_xonly[WN_XONLY_LEN])

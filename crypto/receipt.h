@@ -24,8 +24,12 @@ typedef struct {
     uint8_t sig[WN_SIG_LEN];
 } wn_receipt;
 
-/* Signs (index, leaf, time) with the notary key. Returns: 1 on success. */
+/* Signs (index, leaf, time) with the notary key. Receipts are deterministic: BIP-340 with
+ * an all-zero auxiliary input, so the same (index, leaf, time) always gives the same bytes
+ * and a resent reading gets back exactly its original receipt. Returns: 1 on success. */
 int wn_receipt_sign(wn_receipt *r, const uint8_t notary_seckey[WN_SECKEY_LEN]) WN_WARN_UNUSED;
+/* The same with a prepared signer (the node's hot path). */
+int wn_receipt_sign_with(wn_receipt *r, const wn_signer *notary) WN_WARN_UNUSED;
 /* Returns: 1 if r's signature verifies with the notary's x-only key. */
 int wn_receipt_verify(const wn_receipt *r, const uint8_t notary_xonly[WN_XONLY_LEN]) WN_WARN_UNUSED;
 

@@ -124,6 +124,27 @@ int wn_verify_tagged(const uint8_t sig[WN_SIG_LEN], const uint8_t xonly[WN_XONLY
     return wn_schnorr_verify(sig, d, xonly);
 }
 
+_Static_assert(sizeof(wn_signer) >= sizeof(secp256k1_keypair), "wn_signer too small");
+
+int wn_signer_init(wn_signer *s, const uint8_t seckey[WN_SECKEY_LEN])
+{
+    return secp256k1_keypair_create(ctx(), (secp256k1_keypair *)s, seckey);
+}
+
+int wn_signer_sign(const wn_signer *s, uint8_t sig[WN_SIG_LEN], const uint8_t digest[32], const uint8_t *aux32)
+{
+    uint8_t aux[32];
+    if (aux32) memcpy(aux, aux32, 32);
+    else if (!os_random(aux, 32)) return 0;
+    return secp256k1_schnorrsig_sign32(ctx(), sig, digest, (const secp256k1_keypair *)s, aux);
+}
+
+void wn_signer_clear(wn_signer *s)
+{
+    volatile unsigned char *p = s->opaque;
+    for (size_t i = 0; i < sizeof s->opaque; i++) p[i] = 0;
+}
+
 int wn_ecdsa_verify(const uint8_t sig[WN_SIG_LEN], const uint8_t digest[32],
                     const uint8_t *pub, size_t publen)
 {

@@ -67,6 +67,18 @@ int wn_sign_tagged(uint8_t sig[WN_SIG_LEN], const uint8_t seckey[WN_SECKEY_LEN],
 int wn_verify_tagged(const uint8_t sig[WN_SIG_LEN], const uint8_t xonly[WN_XONLY_LEN], const char *tag,
                      const void *msg, size_t len) WN_WARN_UNUSED;
 
+/* A signing key prepared once (libsecp256k1 keypair), for hot paths that sign many digests
+ * with one key: it saves deriving the public key on every signature. */
+typedef struct { unsigned char opaque[96]; } wn_signer;
+
+/* Returns: 1 if seckey is valid and s is ready. */
+int wn_signer_init(wn_signer *s, const uint8_t seckey[WN_SECKEY_LEN]) WN_WARN_UNUSED;
+/* BIP-340 signature of digest; aux32 as for wn_schnorr_sign (NULL: OS randomness). */
+int wn_signer_sign(const wn_signer *s, uint8_t sig[WN_SIG_LEN], const uint8_t digest[32],
+                   const uint8_t *aux32) WN_WARN_UNUSED;
+/* Wipes the key material. */
+void wn_signer_clear(wn_signer *s);
+
 /* ECDSA-secp256k1 verify of a 32-byte digest, compact 64-byte r||s signature.
  * pub is 33 (compressed) or 65 (uncompressed) bytes. High-S signatures are rejected.
  * Returns: 1 if valid. */

@@ -116,16 +116,12 @@ static void sign_receipt(wn_node *n, const wn_parsed_reading *it, result *res)
         res->detail = res->jr->detail;
     }
     if (res->err != WN_NE_OK && res->err != WN_NE_REPLAY) return;
-    static const uint8_t aux[32] = {0};
     wn_receipt *rc = &res->receipt;
-    uint8_t b[WN_RECEIPT_LEN], d[32];
     memset(rc, 0, sizeof *rc);
     rc->index = res->jr->index;
     rc->time_ms = res->jr->time_ms;
     memcpy(rc->leaf, res->jr->leaf, 32);
-    wn_receipt_encode(rc, b);
-    wn_tagged_hash(d, WN_TAG_RECEIPT, b, 49);
-    if (!wn_schnorr_sign(rc->sig, n->notary_sk, d, aux)) {
+    if (!wn_receipt_sign_with(rc, &n->notary_signer)) {
         res->err = WN_NE_INTERNAL;
         res->detail = "the receipt could not be signed (the entry is in the ledger)";
     }

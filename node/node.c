@@ -111,7 +111,7 @@ static int setup_keys(wn_node *n)
     if (cfg->key_file) snprintf(path, sizeof path, "%s", cfg->key_file);
     else path_in(path, sizeof path, cfg->data_dir, "notary.key");
     if (!load_key(path, cfg->key_file == NULL, n->notary_sk, "notary")) return 0;
-    if (!wn_seckey_xonly(n->notary_pk, n->notary_sk)) return 0;
+    if (!wn_seckey_xonly(n->notary_pk, n->notary_sk) || !wn_signer_init(&n->notary_signer, n->notary_sk)) return 0;
 
     if (!cfg->registrar_hex) {
         uint8_t rsk[32];
@@ -196,5 +196,6 @@ void wn_node_close(wn_node *n)
     if (n->ledger) wn_ledger_close(n->ledger);
     if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);
     memset(n->notary_sk, 0, sizeof n->notary_sk);
+    wn_signer_clear(&n->notary_signer);
     free(n);
 }

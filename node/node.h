@@ -40,6 +40,7 @@ struct wn_server;
 typedef struct wn_node {
     wn_node_config cfg;
     uint8_t notary_sk[32];
+    wn_signer notary_signer; /* notary_sk prepared for signing receipts */
     uint8_t notary_pk[32];
     uint8_t registrar[32];
     char origin[WN_ORIGIN_MAX + 1];

@@ -665,3 +665,26 @@ Test(decimal, strict_u64)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert(!wn_decimal_u64(bad[i], strlen(bad[i]), &v), "accepted '%s'", bad[i]);
 }
+
+Test(receipt, deterministic_and_signer_matches_key)
+{
+    uint8_t sk[32], pk[32];
+    cr_assert(wn_seckey_generate(sk) && wn_seckey_xonly(pk, sk));
+    wn_receipt a = {.index = 77, .time_ms = 1763900000123ULL}, b;
+    memset(a.leaf, 0x5a, 32);
+    b = a;
+    cr_assert(wn_receipt_sign(&a, sk));
+    wn_signer s;
+    cr_assert(wn_signer_init(&s, sk));
+    cr_assert(wn_receipt_sign_with(&b, &s));
+    cr_assert(memcmp(a.sig, b.sig, 64) == 0, "the same receipt signed twice must give the same bytes");
+    cr_assert(wn_receipt_verify(&b, pk));
+    b.time_ms++;
+    cr_assert(wn_receipt_sign_with(&b, &s));
+    cr_assert(memcmp(a.sig, b.sig, 64) != 0);
+    uint8_t d[32] = {1}, sig[64];
+    cr_assert(wn_signer_sign(&s, sig, d, NULL) && wn_schnorr_verify(sig, d, pk));
+    wn_signer_clear(&s);
+    uint8_t zero[sizeof s.opaque] = {0};
+    cr_assert(memcmp(s.opaque, zero, sizeof zero) == 0);
+}
