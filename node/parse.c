@@ -62,6 +62,7 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         {"/v1/proof/inclusion", WN_ROUTE_PROOF_INCL, 0}, {"/v1/proof/consistency", WN_ROUTE_PROOF_CONS, 0},
         {"/v1/pubkey", WN_ROUTE_PUBKEY, 0},          {"/healthz", WN_ROUTE_HEALTH, 0},
         {"/metrics", WN_ROUTE_METRICS, 0},
+        {"/v1/bundle", WN_ROUTE_BUNDLE, 0},
     };
     memset(m, 0, sizeof *m);
     if (!method || !path) {

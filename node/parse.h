@@ -28,7 +28,8 @@ enum wn_route {
     WN_ROUTE_METER,           /* GET /v1/meters/HEX */
     WN_ROUTE_PUBKEY,          /* GET /v1/pubkey */
     WN_ROUTE_HEALTH,          /* GET /healthz */
-    WN_ROUTE_METRICS          /* GET /metrics */
+    WN_ROUTE_METRICS,         /* GET /metrics */
+    WN_ROUTE_BUNDLE           /* GET /v1/bundle (bundle.h) */
 };
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "node/bundle.h"
 #include "node/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -141,6 +142,7 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_READINGS: wn_ingest_readings(s->node, ct, body, rq->len, &r); break;
     case WN_ROUTE_ENROL: wn_enrol_post(s->node, 0, ct, body, rq->len, &r); break;
     case WN_ROUTE_REVOKE: wn_enrol_post(s->node, 1, ct, body, rq->len, &r); break;
+    case WN_ROUTE_BUNDLE: wn_node_bundle(s->node, get_arg, conn, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
     }
     if (r.status >= 500) wn_log("http: %s answered %u: %.300s", rq->m.is_post ? "POST" : "GET", r.status, r.body ? r.body : "");
