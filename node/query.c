@@ -164,6 +164,34 @@ static int get_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, siz
     return 0;
 }
 
+/* The stored checkpoint of size `size`, or, if none of that size is stored, one signed now
+ * for the tree's first `size` entries (a true statement whenever it is made, so a client
+ * holding a checkpoint of that size from anywhere can compare roots). Replies and returns
+ * 0 on failure. */
+static int old_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, size_t *len, wn_response *out)
+{
+    int err = wn_ledger_get_checkpoint(n->ledger, size, note, cap, len, NULL);
+    if (err == WN_LEDGER_OK) return 1;
+    if (err != WN_LEDGER_ENOTFOUND) {
+        ledger_error(out, err, "reading the checkpoint");
+        return 0;
+    }
+    wn_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    snprintf(cp.origin, sizeof cp.origin, "%s", n->origin);
+    cp.size = size;
+    if ((err = wn_ledger_root(n->ledger, size, cp.root))) {
+        ledger_error(out, err, "computing the old root");
+        return 0;
+    }
+    int cerr = wn_checkpoint_sign(&cp, n->notary_sk, note, cap, len);
+    if (cerr != WN_CHECKPOINT_OK) {
+        wn_reply_error(out, WN_NE_INTERNAL, wn_checkpoint_strerror(cerr));
+        return 0;
+    }
+    return 1;
+}
+
 static void proof_inclusion(wn_node *n, wn_query_get get, void *ctx, wn_response *out)
 {
     char d[WN_DETAIL_MAX];
@@ -238,9 +266,9 @@ static void proof_consistency(wn_node *n, wn_query_get get, void *ctx, wn_respon
     }
     char old_cp[WN_CHECKPOINT_MAX + 1], new_cp[WN_CHECKPOINT_MAX + 1];
     size_t old_len, new_len;
-    uint64_t old_size, new_size;
-    if (!get_checkpoint(n, from, old_cp, sizeof old_cp, &old_len, &old_size, out)) return;
+    uint64_t old_size = from, new_size;
     if (!get_checkpoint(n, to, new_cp, sizeof new_cp, &new_len, &new_size, out)) return;
+    if (from <= new_size && !old_checkpoint(n, from, old_cp, sizeof old_cp, &old_len, out)) return;
     if (new_size < old_size) {
         snprintf(d, sizeof d, "the latest checkpoint (size %llu) is older than size %llu", (unsigned long long)new_size,
                  (unsigned long long)old_size);

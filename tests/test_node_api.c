@@ -967,7 +967,14 @@ Test(node_api, checkpoints_and_proofs)
     free(r.body);
     expect_error(get("/v1/proof/consistency?from=0"), 400, "bad_request");
     expect_error(get("/v1/proof/consistency?from=10&to=6"), 400, "bad_request");
-    expect_error(get("/v1/proof/consistency?from=7"), 404, "not_found");
+    /* from a size with no stored checkpoint: the node signs one for that size on the spot */
+    r = get("/v1/proof/consistency?from=7");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(wn_cons_proof_parse(&cp, r.body, r.len, detail, sizeof detail), WN_PROOF_OK, "%s", detail);
+    cr_assert_eq(wn_cons_proof_verify(&cp, N.notary_pk, &o1, &o2, detail, sizeof detail), WN_PROOF_OK, "%s", detail);
+    cr_assert_eq(o1.size, 7);
+    free(r.body);
+    expect_error(get("/v1/proof/consistency?from=7&to=11"), 404, "not_found"); /* no tree of size 11 */
     free(note1);
     free(note2);
     node_kill(SIGTERM);
