@@ -28,7 +28,7 @@
 /* ---- names and errors ------------------------------------------------------------- */
 
 static const char *const point_names[WN_POINT_MAX + 1] = {
-    NULL, "intake", "treatment", "supply", "use", "discharge", "recycling",
+    NULL, "intake", "treatment", "supply", "use", "discharge", "recycling", "certifier",
 };
 static const char *const source_names[WN_SOURCE_MAX + 1] = {
     NULL, "surface", "groundwater", "tap", "reclaimed", "rainwater", "mine_water",

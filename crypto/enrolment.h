@@ -8,8 +8,11 @@
 
 #include "crypto/sig.h"
 
+/* Metering points 1..6 are meters; WN_POINT_CERTIFIER enrols the key of a qualified
+ * third-party certification body, which signs savings claims (docs/PROTOCOL.md §5, §16). */
 enum wn_point { WN_POINT_INTAKE = 1, WN_POINT_TREATMENT, WN_POINT_SUPPLY, WN_POINT_USE,
-                WN_POINT_DISCHARGE, WN_POINT_RECYCLING, WN_POINT_MAX = WN_POINT_RECYCLING };
+                WN_POINT_DISCHARGE, WN_POINT_RECYCLING, WN_POINT_CERTIFIER,
+                WN_POINT_MAX = WN_POINT_CERTIFIER };
 enum wn_source { WN_SOURCE_SURFACE = 1, WN_SOURCE_GROUNDWATER, WN_SOURCE_TAP, WN_SOURCE_RECLAIMED,
                  WN_SOURCE_RAINWATER, WN_SOURCE_MINE, WN_SOURCE_MAX = WN_SOURCE_MINE };
 enum wn_revoke_reason { WN_REVOKE_OTHER = 0, WN_REVOKE_COMPROMISED, WN_REVOKE_DECOMMISSIONED,

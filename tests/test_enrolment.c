@@ -358,8 +358,9 @@ Test(enrolment_decode, each_rule)
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.time = WN_READING_MAX_TIME + 1);
     EXPECT_RAW(WN_ENROL_OK, r_.time = WN_READING_MAX_TIME);
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.point = 0);
-    EXPECT_RAW(WN_ENROL_EFORMAT, r_.point = 7);
+    EXPECT_RAW(WN_ENROL_EFORMAT, r_.point = 8);
     EXPECT_RAW(WN_ENROL_OK, r_.point = WN_POINT_RECYCLING);
+    EXPECT_RAW(WN_ENROL_OK, r_.point = WN_POINT_CERTIFIER);
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.tier = 0);
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.tier = 4);
     EXPECT_RAW(WN_ENROL_OK, r_.tier = 3);
@@ -731,10 +732,10 @@ Test(enrolment_json, escapes_space_and_longest_form)
 
 Test(enrolment_names, names)
 {
-    const char *p[] = {NULL, "intake", "treatment", "supply", "use", "discharge", "recycling", NULL};
-    const char *s[] = {NULL, "surface", "groundwater", "tap", "reclaimed", "rainwater", "mine_water", NULL};
+    const char *p[] = {NULL, "intake", "treatment", "supply", "use", "discharge", "recycling", "certifier", NULL};
+    const char *s[] = {NULL, "surface", "groundwater", "tap", "reclaimed", "rainwater", "mine_water", NULL, NULL};
     const char *r[] = {"other", "compromised", "decommissioned", "replaced", NULL};
-    for (unsigned i = 0; i < 8; i++) {
+    for (unsigned i = 0; i < 9; i++) {
         if (p[i]) cr_assert_str_eq(wn_point_name(i), p[i]); else cr_assert_null(wn_point_name(i));
         if (s[i]) cr_assert_str_eq(wn_source_name(i), s[i]); else cr_assert_null(wn_source_name(i));
     }
