@@ -23,5 +23,8 @@ WN_CMD(wn_cmd_verify_consistency); /* cmd_verify_proof.c */
 WN_CMD(wn_cmd_checkpoint);         /* cmd_checkpoint.c: fetch and verify a node's checkpoint */
 WN_CMD(wn_cmd_enrol);              /* cmd_enrol.c: enrol a meter at a node */
 WN_CMD(wn_cmd_revoke);             /* cmd_enrol.c: revoke a meter at a node */
+WN_CMD(wn_cmd_verify);             /* cmd_verify.c: check a bundle, receipt, log, proof or checkpoint offline */
+WN_CMD(wn_cmd_bundle);             /* cmd_bundle.c: fetch, verify and write a proof bundle */
+WN_CMD(wn_cmd_consistency);        /* cmd_consistency.c: saved checkpoint vs the node's latest; forks */
 
 #endif

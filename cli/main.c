@@ -18,6 +18,9 @@ static const struct {
     {"checkpoint", wn_cmd_checkpoint, "fetch a node's latest checkpoint and verify its signature"},
     {"enrol", wn_cmd_enrol, "enrol a meter at a node (signed with the registrar key)"},
     {"revoke", wn_cmd_revoke, "revoke a meter at a node (signed with the registrar key)"},
+    {"verify", wn_cmd_verify, "verify a proof bundle, receipt, receipts log, proof or checkpoint offline"},
+    {"bundle", wn_cmd_bundle, "fetch a meter's proof bundle for a period from a node, verify it and write it"},
+    {"consistency", wn_cmd_consistency, "check a node's log against a saved checkpoint; report forks"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
