@@ -55,39 +55,12 @@ const char *wn_enrol_strerror(int err)
 
 /* ---- field rules ------------------------------------------------------------------ */
 
-/* Returns: 1 if s[0..n) is well-formed UTF-8 (no overlong forms, no surrogates, nothing
- * above U+10FFFF) without control characters (U+0000..U+001F, U+007F..U+009F). */
-static int text_ok(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        uint32_t cp;
-        size_t k;
-        if (c < 0x80) { cp = c; k = 1; }
-        else if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1fu; k = 2; }
-        else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0fu; k = 3; }
-        else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07u; k = 4; }
-        else return 0;
-        if (n - i < k) return 0;
-        for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + j] & 0x3fu);
-        }
-        if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* Returns: the length of a text field if it is terminated within the array and obeys
- * text_ok, else (size_t)-1. */
+ * wn_text_ok, else (size_t)-1. */
 static size_t text_len(const char *s, size_t maxlen)
 {
     size_t n = strnlen(s, maxlen + 1);
-    if (n > maxlen || !text_ok((const uint8_t *)s, n)) return (size_t)-1;
+    if (n > maxlen || !wn_text_ok(s, n)) return (size_t)-1;
     return n;
 }
 
@@ -186,9 +159,9 @@ int wn_enrolment_decode(wn_enrolment *e, const uint8_t *in, size_t len)
     e->source = in[77];
     memcpy(e->parent, in + 78, 32);
     const uint8_t *p = in + ENR_TEXT_OFF + 1;
-    /* the texts are checked as bytes, before they become C strings: text_ok refuses NUL,
+    /* the texts are checked as bytes, before they become C strings: wn_text_ok refuses NUL,
      * so the strings then hold exactly the bytes that were decoded */
-    if (!text_ok(p, en) || !text_ok(p + en + 1, cn)) return WN_ENROL_EFORMAT;
+    if (!wn_text_ok((const char *)p, en) || !wn_text_ok((const char *)p + en + 1, cn)) return WN_ENROL_EFORMAT;
     memcpy(e->enterprise, p, en);
     e->enterprise[en] = '\0';
     p += en + 1;

@@ -37,3 +37,29 @@ int wn_json_hex(const cJSON *item, uint8_t *out, size_t n)
 {
     return cJSON_IsString(item) && wn_hex_decode(out, n, item->valuestring, strlen(item->valuestring));
 }
+
+int wn_text_ok(const char *text, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)text;
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        uint32_t cp;
+        size_t k;
+        if (c < 0x80) { cp = c; k = 1; }
+        else if (c >= 0xc2 && c <= 0xdf) { cp = c & 0x1fu; k = 2; }
+        else if (c >= 0xe0 && c <= 0xef) { cp = c & 0x0fu; k = 3; }
+        else if (c >= 0xf0 && c <= 0xf4) { cp = c & 0x07u; k = 4; }
+        else return 0;
+        if (n - i < k) return 0;
+        for (size_t j = 1; j < k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + j] & 0x3fu);
+        }
+        if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return 0;
+        i += k;
+    }
+    return 1;
+}

@@ -1,5 +1,6 @@
 /* strict_json.h — helpers shared by the strict JSON and text codecs (readings, enrolments,
- * proof files): error details, exact member sets, lowercase-hex members. */
+ * proof files, claims, certificates): error details, exact member sets, lowercase-hex
+ * members, UTF-8 text rules. */
 #ifndef WN_STRICT_JSON_H
 #define WN_STRICT_JSON_H
 
@@ -19,5 +20,10 @@ int wn_json_members(const cJSON *obj, const char *const *names, const cJSON **it
 
 /* Returns: 1 if item is a string of exactly 2*n lowercase hex chars, decoded into out. */
 int wn_json_hex(const cJSON *item, uint8_t *out, size_t n);
+
+/* Returns: 1 if s[0..n) is well-formed UTF-8 (no overlong forms, no surrogates, nothing
+ * above U+10FFFF) without control characters (U+0000..U+001F, U+007F..U+009F): the rule for
+ * every text field of a signed record (enrolments, claims, certificates). */
+int wn_text_ok(const char *s, size_t n);
 
 #endif
