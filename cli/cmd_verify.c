@@ -208,10 +208,19 @@ static int verify_state_dir(const verify_opts *o, const char *dir)
 static int verify_checkpoint(const verify_opts *o, const char *path, const char *text, size_t len)
 {
     wn_checkpoint cp;
-    if (wn_checkpoint_parse(text, len, &cp, NULL) != WN_CHECKPOINT_OK)
-        return unusable(o, "checkpoint", path,
-                        "not a bundle, receipt, receipts log, proof file or signed checkpoint");
     wn_report rep;
+    int perr = wn_checkpoint_parse(text, len, &cp, NULL);
+    if (perr != WN_CHECKPOINT_OK) {
+        /* A signed note (text, blank line, "— " signature line) that does not parse is a
+         * damaged checkpoint, not something unknown. */
+        if (!memmem(text, len, "\n\n\xe2\x80\x94 ", 6))
+            return unusable(o, "checkpoint", path,
+                            "not a bundle, receipt, receipts log, proof file or signed checkpoint");
+        wn_report_init(&rep, "checkpoint");
+        wn_report_fail(&rep, "checkpoint", "a signed note that is not a well-formed checkpoint: %s",
+                       wn_checkpoint_strerror(perr));
+        return finish(&rep, o, "");
+    }
     wn_report_init(&rep, "checkpoint");
     char root[WN_B64_LEN(32) + 1];
     wn_base64_encode(root, cp.root, 32);

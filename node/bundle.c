@@ -165,7 +165,13 @@ void wn_node_bundle(wn_node *n, wn_query_get get, void *ctx, wn_response *out)
         wn_reply_error(out, WN_NE_BAD_REQUEST, d);
         return;
     }
-    /* The checkpoint first: everything read after it is at least as new. */
+    wn_meter m;
+    wn_alert few[16], *alerts;
+    if (!wn_state_get(n->state, q.meter, &m, few, 0)) {
+        wn_reply_error(out, WN_NE_NOT_FOUND, "the meter is not enrolled");
+        return;
+    }
+    /* Then the checkpoint: everything read after it is at least as new. */
     char note[WN_CHECKPOINT_MAX + 1];
     size_t note_len;
     uint64_t size;
@@ -183,8 +189,6 @@ void wn_node_bundle(wn_node *n, wn_query_get get, void *ctx, wn_response *out)
         wn_reply_error(out, WN_NE_INTERNAL, "the stored checkpoint does not parse");
         return;
     }
-    wn_meter m;
-    wn_alert few[16], *alerts;
     int found = meter_record(n, q.meter, &m, few, 16, &alerts);
     if (found <= 0) {
         if (alerts != few) free(alerts);
