@@ -63,6 +63,7 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         {"/v1/pubkey", WN_ROUTE_PUBKEY, 0},          {"/healthz", WN_ROUTE_HEALTH, 0},
         {"/metrics", WN_ROUTE_METRICS, 0},
         {"/v1/bundle", WN_ROUTE_BUNDLE, 0},
+        {"/checkpoint", WN_ROUTE_CHECKPOINT, 0},     {"/v1/checkpoints", WN_ROUTE_CHECKPOINTS, 0},
     };
     memset(m, 0, sizeof *m);
     if (!method || !path) {
@@ -79,6 +80,14 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         m->route = WN_ROUTE_ENTRY;
         if (!wn_parse_u64(path + 12, UINT64_MAX >> 1, &m->index)) {
             say(detail, cap, "entry index must be a decimal number without leading zeros");
+            return is_get(method) ? WN_NE_BAD_REQUEST : WN_NE_METHOD_NOT_ALLOWED;
+        }
+        goto method;
+    }
+    if (strncmp(path, "/tile/", 6) == 0) {
+        m->route = WN_ROUTE_TILE;
+        if (!wn_tile_parse(path + 1, &m->tile)) {
+            say(detail, cap, "a tile path is /tile/L/N[.p/W] or /tile/entries/N[.p/W] (c2sp.org/tlog-tiles)");
             return is_get(method) ? WN_NE_BAD_REQUEST : WN_NE_METHOD_NOT_ALLOWED;
         }
         goto method;

@@ -10,6 +10,7 @@
 
 #include "crypto/enrolment.h"
 #include "crypto/reading.h"
+#include "ledger/tile.h"
 
 #define WN_DETAIL_MAX 200
 #define WN_BATCH_MAX_ITEMS 65536 /* readings in one request */
@@ -29,7 +30,9 @@ enum wn_route {
     WN_ROUTE_PUBKEY,          /* GET /v1/pubkey */
     WN_ROUTE_HEALTH,          /* GET /healthz */
     WN_ROUTE_METRICS,         /* GET /metrics */
-    WN_ROUTE_BUNDLE           /* GET /v1/bundle (bundle.h) */
+    WN_ROUTE_BUNDLE,          /* GET /v1/bundle (bundle.h) */
+    WN_ROUTE_TILE,            /* GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>] (tiles.h) */
+    WN_ROUTE_CHECKPOINTS      /* GET /v1/checkpoints (tiles.h) */
 };
 
 typedef struct {
@@ -37,9 +40,11 @@ typedef struct {
     int is_post;        /* the route takes a body */
     uint64_t index;     /* WN_ROUTE_ENTRY */
     uint8_t meter[32];  /* WN_ROUTE_METER */
+    wn_tile tile;       /* WN_ROUTE_TILE */
 } wn_route_match;
 
-/* Matches method (GET, HEAD or POST) and path (without the query string).
+/* Matches method (GET, HEAD or POST) and path (without the query string). GET /checkpoint
+ * (tlog-tiles) is WN_ROUTE_CHECKPOINT, like GET /v1/checkpoint.
  * Returns: WN_NE_OK, WN_NE_NOT_FOUND, WN_NE_METHOD_NOT_ALLOWED or WN_NE_BAD_REQUEST
  * (a malformed index or meter id in the path); detail explains. */
 int wn_route_parse(const char *method, const char *path, wn_route_match *m, char *detail, size_t detailcap);

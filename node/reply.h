@@ -17,6 +17,7 @@ typedef struct {
     const char *type; /* a static string */
     char *body;       /* malloc'd, NUL-terminated (owned by the response) */
     size_t len;
+    const char *cache; /* Cache-Control value (a static string); NULL: "no-store" */
 } wn_response;
 
 /* Takes b's text as the body (a 500 error instead if b ran out of memory). */

@@ -17,6 +17,7 @@
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
+#include "node/tiles.h"
 
 #define CONNECTION_LIMIT 1000
 #define CONNECTION_TIMEOUT_S 60
@@ -45,7 +46,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, wn_response *r
     }
     r->body = NULL; /* now owned by MHD */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache ? r->cache : "no-store");
     enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     if (ok == MHD_YES) wn_metrics_http(r->status);
@@ -143,6 +144,8 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_ENROL: wn_enrol_post(s->node, 0, ct, body, rq->len, &r); break;
     case WN_ROUTE_REVOKE: wn_enrol_post(s->node, 1, ct, body, rq->len, &r); break;
     case WN_ROUTE_BUNDLE: wn_node_bundle(s->node, get_arg, conn, &r); break;
+    case WN_ROUTE_TILE: wn_node_tile(s->node, &rq->m.tile, &r); break;
+    case WN_ROUTE_CHECKPOINTS: wn_node_checkpoints(s->node, get_arg, conn, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
     }
     if (r.status >= 500) wn_log("http: %s answered %u: %.300s", rq->m.is_post ? "POST" : "GET", r.status, r.body ? r.body : "");
