@@ -7,6 +7,10 @@
  *                    payload = u64 ledger index of the accepted reading with the same
  *                    (meter, sequence) || the conflicting reading, binary form, whose
  *                    signature the node verified with the meter's enrolled key
+ *   0x05 savings certificate   payload = a certificate signed by the evaluating authority
+ *   0x06 certificate transfer  payload = a transfer signed by the certificate's holder
+ *   0x07 certificate retirement payload = a retirement signed by the holder
+ *                    (crypto/certificate.h, docs/PROTOCOL.md §17)
  *
  * The leaf hash of an entry is SHA-256(0x00 || type || payload), per RFC 6962.
  * Unknown types are an error for every reader. See docs/PROTOCOL.md "Ledger entries". */
@@ -17,7 +21,10 @@ enum wn_entry_type {
     WN_ENTRY_READING = 0x01,
     WN_ENTRY_ENROLMENT = 0x02,
     WN_ENTRY_REVOCATION = 0x03,
-    WN_ENTRY_EQUIVOCATION = 0x04
+    WN_ENTRY_EQUIVOCATION = 0x04,
+    WN_ENTRY_CERTIFICATE = 0x05,
+    WN_ENTRY_TRANSFER = 0x06,
+    WN_ENTRY_RETIREMENT = 0x07
 };
 
 #endif
