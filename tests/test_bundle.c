@@ -842,9 +842,6 @@ Test(bundle, readings_after_a_revocation_or_before_the_enrolment_are_invalid)
     cr_assert(strstr(rep.reasons[0].detail, "seq 5"), "%s", codes(&rep));
     cr_assert_eq(count_of(&rep, "valid_readings"), 4);
     wn_report_free(&rep);
-    /* and hiding the revocation does not help: readings 5, 6 then break nothing, but the
-     * revocation is in the tree for anyone who asks; a bundle names it or is incomplete.
-     * What the verifier can see is that a bundle with it has invalid readings. */
     free(s);
     wn_ledger_close(h.l);
 
