@@ -27,6 +27,9 @@
 #define WN_TAG_RECEIPT    "WaterNotary/receipt/v1"
 #define WN_TAG_ENROLMENT  "WaterNotary/enrolment/v1"
 #define WN_TAG_REVOCATION "WaterNotary/revocation/v1"
+#define WN_TAG_CERTIFICATE "WaterNotary/certificate/v1"
+#define WN_TAG_TRANSFER   "WaterNotary/transfer/v1"
+#define WN_TAG_RETIREMENT "WaterNotary/retirement/v1"
 
 /* Signature algorithm codes, as carried in readings and enrolments. */
 enum wn_sig_alg { WN_ALG_BIP340 = 1, WN_ALG_ECDSA = 2 };
