@@ -162,7 +162,7 @@ static void check_meter(wn_meter *m, uint64_t last_reported)
     wn_meter_iter it;
     uint8_t b[WN_READING_MAX_LEN], prev[32] = {0};
     size_t len;
-    uint64_t seq, expect = m->first_seq;
+    uint64_t seq, expect = m->first_seq ? m->first_seq : 1; /* first_seq is 0 for an empty log */
     wn_reading r;
 
     cr_assert_geq(m->last_seq, last_reported, "a reported reading is missing from the log");
