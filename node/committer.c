@@ -232,6 +232,13 @@ static void decide_reading(wn_committer *c, group *g, wn_job_reading *jr)
 
 static void decide_record(wn_committer *c, group *g, wn_job *job)
 {
+    if (job->kind == WN_JOB_ENTRY) {
+        job->index = add_item(g, job->entry_type, NULL, job->record, job->record_len, NULL, 0,
+                              (fix){.kind = FIX_RECORD, .job = job});
+        job->err = WN_NE_OK;
+        job->detail[0] = '\0';
+        return;
+    }
     ov_meter *ov = ov_get(c, g, job->meter, 0);
     if (g->oom) {
         set(&job->err, job->detail, WN_NE_INTERNAL, "out of memory");
@@ -351,6 +358,7 @@ static void publish(wn_committer *c, group *g)
                    (unsigned long long)f->orig_index, (unsigned long long)index);
         } else {
             memcpy(f->job->leaf, leaf, 32);
+            if (f->job->kind == WN_JOB_ENTRY) continue; /* its owner logs it */
             int enrol = f->job->kind == WN_JOB_ENROL;
             if (enrol) wn_metrics_enrolment();
             else wn_metrics_revocation();

@@ -35,18 +35,21 @@ typedef struct wn_job_reading {
     struct wn_job_reading *dup_of; /* private: duplicate of an earlier reading of the group */
 } wn_job_reading;
 
-enum wn_job_kind { WN_JOB_READINGS = 1, WN_JOB_ENROL, WN_JOB_REVOKE };
+/* WN_JOB_ENTRY appends one entry of type entry_type with payload `record` as it is: the
+ * caller decided it already (certs.c serialises its own decisions). */
+enum wn_job_kind { WN_JOB_READINGS = 1, WN_JOB_ENROL, WN_JOB_REVOKE, WN_JOB_ENTRY };
 
 typedef struct wn_job {
     int kind;
     wn_job_reading *readings; /* WN_JOB_READINGS: n readings */
     size_t n;
     const uint8_t *meter;     /* WN_JOB_ENROL / WN_JOB_REVOKE: the meter id (32) */
-    const uint8_t *record;    /* and the encoded, registrar-verified record */
+    const uint8_t *record;    /* and the encoded, registrar-verified record (WN_JOB_ENTRY: the payload) */
     size_t record_len;
+    uint8_t entry_type;       /* WN_JOB_ENTRY: the entry's type byte (ledger/entry.h) */
     uint8_t alg;              /* WN_JOB_ENROL: the enrolled key */
     const uint8_t *pubkey;    /* 33 bytes */
-    /* results of WN_JOB_ENROL / WN_JOB_REVOKE */
+    /* results of WN_JOB_ENROL / WN_JOB_REVOKE / WN_JOB_ENTRY */
     int err;
     char detail[WN_DETAIL_MAX];
     uint64_t index;

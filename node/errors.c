@@ -30,6 +30,15 @@ static const struct {
     [WN_NE_NOT_CHECKPOINTED] = {"not_checkpointed", 404},
     [WN_NE_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405},
     [WN_NE_INTERNAL] = {"internal", 500},
+    [WN_NE_BAD_AUTHORITY_SIG] = {"bad_authority_signature", 403},
+    [WN_NE_UNKNOWN_CHECKPOINT] = {"unknown_checkpoint", 422},
+    [WN_NE_DOUBLE_COUNTING] = {"double_counting", 409},
+    [WN_NE_UNKNOWN_CERTIFICATE] = {"unknown_certificate", 404},
+    [WN_NE_STALE_OPERATION] = {"stale_operation", 409},
+    [WN_NE_NOT_TRANSFERABLE] = {"not_transferable", 409},
+    [WN_NE_NOT_HOLDER] = {"not_holder", 403},
+    [WN_NE_INSUFFICIENT_BALANCE] = {"insufficient_balance", 409},
+    [WN_NE_OUTSIDE_TERM] = {"outside_term", 422},
 };
 
 const char *wn_nerr_code(int err)

@@ -30,6 +30,16 @@ enum wn_nerr {
     WN_NE_NOT_CHECKPOINTED,    /* 404 no checkpoint covers the entry yet */
     WN_NE_METHOD_NOT_ALLOWED,  /* 405 */
     WN_NE_INTERNAL,            /* 500 the ledger or the node failed; nothing was accepted */
+    /* savings certificates (certs.c, PROTOCOL §17) */
+    WN_NE_BAD_AUTHORITY_SIG,   /* 403 certificate not signed by the configured authority */
+    WN_NE_UNKNOWN_CHECKPOINT,  /* 422 the certificate's checkpoint is not one of this ledger's trees */
+    WN_NE_DOUBLE_COUNTING,     /* 409 a certificate already rests on an overlapping (meter, period) */
+    WN_NE_UNKNOWN_CERTIFICATE, /* 404 no certificate at that ledger index */
+    WN_NE_STALE_OPERATION,     /* 409 the operation number is not the certificate's next */
+    WN_NE_NOT_TRANSFERABLE,    /* 409 a subsidy certificate cannot be transferred */
+    WN_NE_NOT_HOLDER,          /* 403 the signer holds no volume of the certificate */
+    WN_NE_INSUFFICIENT_BALANCE,/* 409 more volume than the signer holds */
+    WN_NE_OUTSIDE_TERM,        /* 422 the certificate's term is over, or the time is outside it */
     WN_NE_COUNT
 };
 

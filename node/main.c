@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent)\n"
             "  --registrar PUBHEX      the registrar's x-only public key (64 hex); without it DIR/registrar.key\n"
             "                          is created on first start and its public key used (for demos)\n"
+            "  --authority PUBHEX      the evaluating authority's x-only key, which signs savings certificates\n"
+            "                          (default: the registrar's)\n"
             "  --origin TEXT           checkpoint origin (default waternotary/<first 16 hex of the notary key>)\n"
             "  --max-body BYTES        largest request body (default %u)\n"
             "  --skew-ms MS            how far a reading's time may be ahead of this clock (default %u)\n"
@@ -52,14 +54,15 @@ static int number(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
-           O_PORT_FILE, O_HELP };
+           O_PORT_FILE, O_HELP, O_AUTHORITY };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
         {"origin", required_argument, 0, O_ORIGIN},       {"max-body", required_argument, 0, O_MAX_BODY},
         {"skew-ms", required_argument, 0, O_SKEW},        {"checkpoint-every", required_argument, 0, O_CP_EVERY},
         {"checkpoint-ms", required_argument, 0, O_CP_MS}, {"port-file", required_argument, 0, O_PORT_FILE},
-        {"help", no_argument, 0, O_HELP},                 {0, 0, 0, 0},
+        {"help", no_argument, 0, O_HELP},                 {"authority", required_argument, 0, O_AUTHORITY},
+        {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
                           .skew_ms = WN_NODE_DEFAULT_SKEW_MS, .checkpoint_every = WN_NODE_DEFAULT_CP_EVERY,
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
         case O_LISTEN: cfg.listen = optarg; break;
         case O_KEY: cfg.key_file = optarg; break;
         case O_REGISTRAR: cfg.registrar_hex = optarg; break;
+        case O_AUTHORITY: cfg.authority_hex = optarg; break;
         case O_ORIGIN: cfg.origin = optarg; break;
         case O_MAX_BODY:
             if (!number("--max-body", optarg, 1, 1u << 30, &v)) return 2;

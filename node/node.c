@@ -4,7 +4,8 @@
  * checkpoint before the ledger closes).
  *
  * DIR/ledger  the ledger (ledger/ledger.h)         DIR/notary.key     default notary key
- * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key */
+ * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key
+ * DIR/certs   savings certificates (certs.h) */
 #include "node/node.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
+#include "node/certs.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/server.h"
@@ -93,6 +95,11 @@ static int check_config(wn_node *n)
         wn_log("--registrar must be the registrar's x-only public key: 64 lowercase hex characters");
         return 0;
     }
+    if (cfg->authority_hex &&
+        (!wn_parse_hex32(cfg->authority_hex, n->authority) || !wn_xonly_valid(n->authority))) {
+        wn_log("--authority must be the evaluating authority's x-only public key: 64 lowercase hex characters");
+        return 0;
+    }
     if (cfg->origin && !origin_ok(cfg->origin)) {
         wn_log("--origin must be 1..%d printable characters without spaces or '+'", WN_ORIGIN_MAX);
         return 0;
@@ -124,6 +131,7 @@ static int setup_keys(wn_node *n)
         wn_hex_encode(hex, n->registrar, 32);
         wn_log("registrar: no --registrar given, using %s (public key %s); for demos only", path, hex);
     }
+    if (!cfg->authority_hex) memcpy(n->authority, n->registrar, 32); /* the water bureau evaluates */
     if (cfg->origin) {
         snprintf(n->origin, sizeof n->origin, "%s", cfg->origin);
     } else {
@@ -156,6 +164,8 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     path_in(path, sizeof path, cfg->data_dir, "state");
     if (!wn_state_open(&n->state, path, n->ledger)) goto fail;
     wn_metrics_ledger_size(wn_state_applied(n->state));
+    path_in(path, sizeof path, cfg->data_dir, "certs");
+    if (!wn_certs_open(&n->certs, path, n->ledger)) goto fail;
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
                                  .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms};
@@ -192,6 +202,7 @@ void wn_node_close(wn_node *n)
     wn_server_stop(n->server);             /* answers every request in flight first */
     wn_committer_stop(n->committer);
     if (n->checkpointer) wn_checkpointer_stop(n->checkpointer); /* signs the last entries */
+    wn_certs_close(n->certs, n->ledger);   /* after the last writer: its watermark is the ledger's size */
     wn_state_close(n->state);
     if (n->ledger) wn_ledger_close(n->ledger);
     if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);

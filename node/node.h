@@ -21,6 +21,7 @@ typedef struct {
     const char *listen;         /* --listen HOST:PORT (default 127.0.0.1:8420) */
     const char *key_file;       /* --key (default DIR/notary.key, created 0600 if absent) */
     const char *registrar_hex;  /* --registrar (default: DIR/registrar.key's, created if absent) */
+    const char *authority_hex;  /* --authority: signs savings certificates (default: the registrar) */
     const char *origin;         /* --origin (default "waternotary/" + 16 hex of the notary key) */
     size_t max_body;            /* --max-body (default 4 MiB) */
     uint64_t skew_ms;           /* --skew-ms (default 300000) */
@@ -36,6 +37,7 @@ typedef struct {
 #define WN_NODE_DEFAULT_CP_MS 1000u
 
 struct wn_server;
+struct wn_certs;
 
 typedef struct wn_node {
     wn_node_config cfg;
@@ -43,11 +45,13 @@ typedef struct wn_node {
     wn_signer notary_signer; /* notary_sk prepared for signing receipts */
     uint8_t notary_pk[32];
     uint8_t registrar[32];
+    uint8_t authority[32];      /* the evaluating authority's x-only key (certs.c) */
     char origin[WN_ORIGIN_MAX + 1];
     wn_ledger *ledger;
     wn_state *state;
     wn_committer *committer;
     wn_checkpointer *checkpointer;
+    struct wn_certs *certs;     /* savings certificates and their balances (certs.h) */
     struct wn_server *server;
     unsigned port;              /* the port actually bound */
 } wn_node;

@@ -64,6 +64,8 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         {"/metrics", WN_ROUTE_METRICS, 0},
         {"/v1/bundle", WN_ROUTE_BUNDLE, 0},
         {"/checkpoint", WN_ROUTE_CHECKPOINT, 0},     {"/v1/checkpoints", WN_ROUTE_CHECKPOINTS, 0},
+        {"/v1/certificates", WN_ROUTE_CERTIFICATES, 1}, {"/v1/transfers", WN_ROUTE_TRANSFERS, 1},
+        {"/v1/retirements", WN_ROUTE_RETIREMENTS, 1},
     };
     memset(m, 0, sizeof *m);
     if (!method || !path) {
@@ -88,6 +90,14 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         m->route = WN_ROUTE_TILE;
         if (!wn_tile_parse(path + 1, &m->tile)) {
             say(detail, cap, "a tile path is /tile/L/N[.p/W] or /tile/entries/N[.p/W] (c2sp.org/tlog-tiles)");
+            return is_get(method) ? WN_NE_BAD_REQUEST : WN_NE_METHOD_NOT_ALLOWED;
+        }
+        goto method;
+    }
+    if (strncmp(path, "/v1/certificates/", 17) == 0) {
+        m->route = WN_ROUTE_CERTIFICATE;
+        if (!wn_parse_u64(path + 17, UINT64_MAX >> 1, &m->index)) {
+            say(detail, cap, "a certificate is named by its ledger index: a decimal number without leading zeros");
             return is_get(method) ? WN_NE_BAD_REQUEST : WN_NE_METHOD_NOT_ALLOWED;
         }
         goto method;

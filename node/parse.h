@@ -32,13 +32,17 @@ enum wn_route {
     WN_ROUTE_METRICS,         /* GET /metrics */
     WN_ROUTE_BUNDLE,          /* GET /v1/bundle (bundle.h) */
     WN_ROUTE_TILE,            /* GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>] (tiles.h) */
-    WN_ROUTE_CHECKPOINTS      /* GET /v1/checkpoints (tiles.h) */
+    WN_ROUTE_CHECKPOINTS,     /* GET /v1/checkpoints (tiles.h) */
+    WN_ROUTE_CERTIFICATES,    /* POST /v1/certificates (certs.h) */
+    WN_ROUTE_TRANSFERS,       /* POST /v1/transfers (certs.h) */
+    WN_ROUTE_RETIREMENTS,     /* POST /v1/retirements (certs.h) */
+    WN_ROUTE_CERTIFICATE      /* GET /v1/certificates/N (certs.h) */
 };
 
 typedef struct {
     int route;          /* enum wn_route */
     int is_post;        /* the route takes a body */
-    uint64_t index;     /* WN_ROUTE_ENTRY */
+    uint64_t index;     /* WN_ROUTE_ENTRY, WN_ROUTE_CERTIFICATE */
     uint8_t meter[32];  /* WN_ROUTE_METER */
     wn_tile tile;       /* WN_ROUTE_TILE */
 } wn_route_match;

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "node/bundle.h"
+#include "node/certs.h"
 #include "node/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -146,6 +147,10 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_BUNDLE: wn_node_bundle(s->node, get_arg, conn, &r); break;
     case WN_ROUTE_TILE: wn_node_tile(s->node, &rq->m.tile, &r); break;
     case WN_ROUTE_CHECKPOINTS: wn_node_checkpoints(s->node, get_arg, conn, &r); break;
+    case WN_ROUTE_CERTIFICATES: wn_certs_post(s->node, WN_CERTS_ISSUE, ct, body, rq->len, &r); break;
+    case WN_ROUTE_TRANSFERS: wn_certs_post(s->node, WN_CERTS_TRANSFER, ct, body, rq->len, &r); break;
+    case WN_ROUTE_RETIREMENTS: wn_certs_post(s->node, WN_CERTS_RETIRE, ct, body, rq->len, &r); break;
+    case WN_ROUTE_CERTIFICATE: wn_certs_get(s->node, rq->m.index, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
     }
     if (r.status >= 500) wn_log("http: %s answered %u: %.300s", rq->m.is_post ? "POST" : "GET", r.status, r.body ? r.body : "");
