@@ -279,6 +279,59 @@ out:
     return ok;
 }
 
+int wn_test_feed_equivocate(wn_test_feed *f, const char *url, unsigned meter, uint64_t seq)
+{
+    if (meter >= f->nmeters || seq == 0 || seq > f->m[meter].seq) return fail(f, "no such reading to contradict");
+    const wn_feed_meter *m = &f->m[meter];
+    wn_reading r;
+    memset(&r, 0, sizeof r);
+    r.version = 1;
+    memcpy(r.meter, m->id, 32);
+    r.seq = seq;
+    r.time_ms = m->time;
+    r.count = 1;
+    r.m[0] = (wn_measurement){WN_Q_VOLUME, WN_U_M3, 3, 987654321};
+    uint8_t bytes[WN_READING_MAX_LEN];
+    char json[WN_READING_JSON_MAX];
+    size_t len, jl;
+    if (wn_reading_sign(&r, m->sk) != WN_READING_OK || wn_reading_encode(&r, bytes, sizeof bytes, &len) ||
+        wn_reading_to_json(&r, json, sizeof json, &jl))
+        return fail(f, "cannot sign the conflicting reading");
+    wn_test_resp resp;
+    int ok = wn_test_http(url, "POST", "/v1/readings", "application/json", json, jl, &resp);
+    if (!ok || resp.status != 409 || !strstr((char *)resp.body, "\"equivocation\"")) {
+        fail(f, "expected 409 equivocation, got %ld %.300s", resp.status, resp.body ? (char *)resp.body : "");
+        wn_test_resp_free(&resp);
+        return 0;
+    }
+    wn_test_resp_free(&resp);
+    /* the evidence's place and original from the meter's alerts */
+    char path[128], hex[65];
+    wn_hex_encode(hex, m->id, 32);
+    snprintf(path, sizeof path, "/v1/meters/%s", hex);
+    if (!wn_test_http(url, "GET", path, NULL, NULL, 0, &resp) || resp.status != 200) {
+        wn_test_resp_free(&resp);
+        return fail(f, "GET %s failed", path);
+    }
+    cJSON *j = cJSON_Parse((char *)resp.body);
+    const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(j, "alerts");
+    const cJSON *last = NULL;
+    for (const cJSON *a = cJSON_IsArray(alerts) ? alerts->child : NULL; a; a = a->next) last = a;
+    const cJSON *orig = cJSON_GetObjectItemCaseSensitive(last, "original_index");
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(last, "evidence_index");
+    ok = cJSON_IsNumber(orig) && cJSON_IsNumber(ev);
+    if (!ok) fail(f, "no equivocation alert: %.300s", (char *)resp.body);
+    if (ok) {
+        uint8_t payload[8 + WN_READING_MAX_LEN];
+        wn_put_u64(payload, (uint64_t)orig->valuedouble);
+        memcpy(payload + 8, bytes, len);
+        ok = remember(f, (uint64_t)ev->valuedouble, 0x04, payload, 8 + len);
+    }
+    cJSON_Delete(j);
+    wn_test_resp_free(&resp);
+    return ok;
+}
+
 int wn_test_wait_checkpoint(const char *url, uint64_t size, uint64_t *got)
 {
     struct timespec tick = {0, 20 * 1000000L};

@@ -61,6 +61,11 @@ int wn_test_feed_enrol(wn_test_feed *f, const char *url);
  * batch; every one must be accepted. Returns: 1 on success. */
 int wn_test_feed_readings(wn_test_feed *f, const char *url, unsigned count);
 
+/* Posts a second, different reading of meter number `meter` with sequence seq (already
+ * used): the node must reject it as an equivocation and append evidence (entry type 0x04),
+ * which is remembered as the next entry. Returns: 1 on success. */
+int wn_test_feed_equivocate(wn_test_feed *f, const char *url, unsigned meter, uint64_t seq);
+
 /* Waits (up to 30 s) until GET /v1/checkpoint has size >= size. Out: *got (may be NULL).
  * Returns: 1 on success. */
 int wn_test_wait_checkpoint(const char *url, uint64_t size, uint64_t *got);
