@@ -26,5 +26,6 @@ WN_CMD(wn_cmd_revoke);             /* cmd_enrol.c: revoke a meter at a node */
 WN_CMD(wn_cmd_verify);             /* cmd_verify.c: check a bundle, receipt, log, proof or checkpoint offline */
 WN_CMD(wn_cmd_bundle);             /* cmd_bundle.c: fetch, verify and write a proof bundle */
 WN_CMD(wn_cmd_consistency);        /* cmd_consistency.c: saved checkpoint vs the node's latest; forks */
+WN_CMD(wn_cmd_audit);              /* cmd_audit.c: whole-ledger audit of a copy of the node's LMDB files */
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"verify", wn_cmd_verify, "verify a proof bundle, receipt, receipts log, proof or checkpoint offline"},
     {"bundle", wn_cmd_bundle, "fetch a meter's proof bundle for a period from a node, verify it and write it"},
     {"consistency", wn_cmd_consistency, "check a node's log against a saved checkpoint; report forks"},
+    {"audit", wn_cmd_audit, "audit a whole ledger (a copy of the node's LMDB files): re-hash and re-verify everything"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,146 @@
+/* cmd_audit.c — `wn audit`: the auditor's whole-ledger check of a copy of the node's LMDB
+ * files (docs/PROTOCOL.md §11): every entry re-read, re-hashed and re-verified, every
+ * checkpoint's signature and root, every meter's sequence and chain, the stored index. */
+#include "cli/audit.h"
+#include "cli/audit_lmdb.h"
+#include "cli/commands.h"
+#include "cli/util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: wn audit --ledger DIR --notary-pub HEX [--registrar HEX] [--json]\n"
+            "\n"
+            "Audits a whole ledger without trusting the notary. DIR is a copy of the node's ledger\n"
+            "directory (data.mdb), opened read-only. Every entry is read again and its leaf hash,\n"
+            "chain hash and Merkle tree recomputed and compared with what is stored; every reading's\n"
+            "signature is checked with the key its meter was enrolled with (valid from the enrolment\n"
+            "up to the revocation); every enrolment and revocation with the registrar's key, every\n"
+            "equivocation evidence, every checkpoint's signature (notary key) and root; each meter's\n"
+            "sequence, hash chain and clock; and the stored (meter, sequence) index.\n"
+            "Prints a summary (entries by type, meters, checkpoints, gaps, alerts) and every\n"
+            "problem found (the first %d in detail, each with its entry index and reason).\n"
+            "A progress bar is shown on a terminal.\n"
+            "\n"
+            "options:\n"
+            "  --ledger DIR        the copied ledger directory\n"
+            "  --notary-pub HEX    the notary's x-only public key (64 hex characters)\n"
+            "  --registrar HEX     the registrar's x-only key; default: the key of the first\n"
+            "                      enrolment (a record signed by any other key is a problem)\n"
+            "  --json              print the summary as one JSON object (PROTOCOL.md section 11)\n"
+            "  --workers N         signature threads (default: one per CPU)\n"
+            "\n"
+            "example:\n"
+            "  wn audit --ledger /backup/ledger --notary-pub $(cat demo-data/notary.pub)\n"
+            "\n"
+            "exit codes: 0 no problem found, 1 problems found (listed; the first names the entry),\n"
+            "            2 usage error or the ledger cannot be read\n",
+            WN_AUDIT_DEFAULT_DETAILS);
+}
+
+typedef struct {
+    double start, last;
+    int shown;
+} bar;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+    bar *b = ctx;
+    double t = now_s();
+    if (done < total && t - b->last < 0.2) return;
+    b->last = t;
+    b->shown = 1;
+    double el = t - b->start, rate = el > 0 ? (double)done / el : 0;
+    double left = rate > 0 ? (double)(total - done) / rate : 0;
+    enum { width = 30 };
+    int fill = total ? (int)((double)done / (double)total * width) : width;
+    char line[width + 1];
+    for (int i = 0; i < width; i++) line[i] = i < fill ? '#' : '.';
+    line[width] = '\0';
+    fprintf(stderr, "\r[%s] %3d%% %llu/%llu entries  %.0f/s  %02d:%02d left ", line,
+            total ? (int)(100.0 * (double)done / (double)total) : 100, (unsigned long long)done,
+            (unsigned long long)total, rate, (int)left / 60, (int)left % 60);
+    fflush(stderr);
+}
+
+int wn_cmd_audit(int argc, char **argv)
+{
+    const char *cmd = argv[0], *dir = NULL, *pub_s = NULL, *reg_s = NULL, *workers_s = NULL;
+    int json = 0, want_help;
+    wn_cli_opt opts[] = {{"ledger", &dir, NULL}, {"notary-pub", &pub_s, NULL}, {"registrar", &reg_s, NULL},
+                         {"json", NULL, &json}, {"workers", &workers_s, NULL}};
+    size_t npos;
+    if (!wn_cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos, &want_help)) return WN_EXIT_USAGE;
+    if (want_help) {
+        help(stdout);
+        return WN_EXIT_OK;
+    }
+    if (!dir || !pub_s) {
+        wn_cli_error(cmd, "--ledger DIR and --notary-pub HEX are required (see wn audit --help)");
+        return WN_EXIT_USAGE;
+    }
+    wn_audit_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (!wn_cli_hex32(cmd, "notary-pub", pub_s, cfg.notary)) return WN_EXIT_USAGE;
+    if (reg_s) {
+        if (!wn_cli_hex32(cmd, "registrar", reg_s, cfg.registrar)) return WN_EXIT_USAGE;
+        cfg.have_registrar = 1;
+    }
+    if (workers_s) {
+        uint64_t w;
+        if (!wn_cli_u64(cmd, "workers", workers_s, &w)) return WN_EXIT_USAGE;
+        if (w < 1 || w > 64) {
+            wn_cli_error(cmd, "--workers must be 1..64");
+            return WN_EXIT_USAGE;
+        }
+        cfg.workers = (unsigned)w;
+    }
+
+    wn_audit *a;
+    int err = wn_audit_new(&a, &cfg);
+    if (err) {
+        wn_cli_error(cmd, err == WN_AUDIT_EINVAL ? "the --registrar key is not a valid x-only key"
+                                                 : "cannot start the audit: out of memory");
+        return WN_EXIT_USAGE;
+    }
+    bar b = {now_s(), 0, 0};
+    int tty = isatty(2);
+    char why[512] = "";
+    int ok = wn_audit_lmdb_run(a, dir, tty ? progress : NULL, &b, why, sizeof why);
+    if (b.shown) fprintf(stderr, "\n");
+    if (!ok) {
+        wn_cli_error(cmd, "%s", why);
+        wn_audit_free(a);
+        return WN_EXIT_USAGE;
+    }
+    if (wn_audit_finish(a) != WN_AUDIT_OK) {
+        wn_cli_error(cmd, "out of memory while auditing");
+        wn_audit_free(a);
+        return WN_EXIT_USAGE;
+    }
+    if (json) {
+        if (!wn_audit_print_json(a, stdout)) {
+            wn_cli_error(cmd, "cannot write the JSON summary");
+            wn_audit_free(a);
+            return WN_EXIT_USAGE;
+        }
+    } else {
+        wn_audit_print_text(a, stdout);
+    }
+    int rc = wn_audit_get_summary(a)->problems ? WN_EXIT_INVALID : WN_EXIT_OK;
+    wn_audit_free(a);
+    if (fflush(stdout) != 0) return WN_EXIT_USAGE;
+    return rc;
+}
