@@ -22,6 +22,8 @@ static const struct {
     {"bundle", wn_cmd_bundle, "fetch a meter's proof bundle for a period from a node, verify it and write it"},
     {"consistency", wn_cmd_consistency, "check a node's log against a saved checkpoint; report forks"},
     {"audit", wn_cmd_audit, "audit a whole ledger (a copy of the node's LMDB files): re-hash and re-verify everything"},
+    {"claim", wn_cmd_claim, "sign, certify or evaluate a water-savings claim against a policy (subsidy, water rights)"},
+    {"cert", wn_cmd_cert, "savings certificates at a node: issue for an evaluated claim, show, transfer, retire"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

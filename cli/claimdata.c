@@ -1,0 +1,293 @@
+/* claimdata.c — proof bundles in, evaluator input out (claimdata.h). */
+#include "cli/claimdata.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/net.h"
+#include "cli/util.h"
+#include "crypto/encoding.h"
+
+#define BUNDLE_NAME_MAX 256
+
+static void cp_of(wn_eval_checkpoint *cp, const wn_bundle *b)
+{
+    memset(cp, 0, sizeof *cp);
+    snprintf(cp->origin, sizeof cp->origin, "%s", b->cp.origin);
+    cp->size = b->cp.size;
+    memcpy(cp->root, b->cp.root, 32);
+}
+
+static void series_of(wn_eval_series *s, const wn_bundle *b, const wn_eval_reading *arr, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->found = 1;
+    s->enrol = b->enrol;
+    s->enrol_index = b->enrolment.index;
+    s->revoked = b->has_revocation;
+    s->revoke_index = b->has_revocation ? b->revocation.index : 0;
+    s->from_ms = b->from_ms;
+    s->to_ms = b->to_ms;
+    s->readings = arr;
+    s->n = n;
+    s->n_equivocations = b->n_equivocations;
+    cp_of(&s->cp, b);
+}
+
+/* The bundle of meter covering [from, to) with the largest checkpoint (the first on a tie). */
+static long pick(const wn_claim_data *d, const uint8_t meter[32], uint64_t from, uint64_t to)
+{
+    long best = -1;
+    for (size_t i = 0; i < d->n_bundles; i++) {
+        const wn_bundle *b = &d->bundles[i];
+        if (memcmp(b->meter, meter, 32) != 0 || b->from_ms > from || b->to_ms < to) continue;
+        if (best < 0 || b->cp.size > d->bundles[best].cp.size) best = (long)i;
+    }
+    return best;
+}
+
+static size_t count_readings(const wn_bundle *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_readings; i++) n += b->readings[i].valid;
+    return n;
+}
+
+static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int missing_ok)
+{
+    const wn_claim_period *periods[2] = {&c->baseline, &c->reporting};
+    wn_eval_series *series[2] = {d->baseline, d->reporting};
+    const char *pname[2] = {"baseline", "reporting"};
+    for (int p = 0; p < 2; p++)
+        for (size_t i = 0; i < periods[p]->n_meters; i++) {
+            const uint8_t *meter = periods[p]->meters[i].meter;
+            long k = pick(d, meter, periods[p]->from_ms, periods[p]->to_ms);
+            memset(&series[p][i], 0, sizeof series[p][i]);
+            if (k < 0) {
+                if (missing_ok) continue;
+                char h[65], f[25], t[25];
+                wn_hex_encode(h, meter, 32);
+                wn_time_format(f, periods[p]->from_ms);
+                wn_time_format(t, periods[p]->to_ms);
+                wn_cli_error(cmd, "no bundle of meter %s covers the %s period; fetch one with: wn bundle --node URL "
+                                  "--meter %s --from %s --to %s --out FILE", h, pname[p], h, f, t);
+                return WN_EXIT_USAGE;
+            }
+            series_of(&series[p][i], &d->bundles[k], d->arrays[k], count_readings(&d->bundles[k]));
+        }
+    memset(&d->certifier, 0, sizeof d->certifier);
+    if (c->certified) {
+        long best = -1;
+        for (size_t i = 0; i < d->n_bundles; i++)
+            if (memcmp(d->bundles[i].meter, c->certifier, 32) == 0 &&
+                (best < 0 || d->bundles[i].cp.size > d->bundles[best].cp.size))
+                best = (long)i;
+        if (best >= 0) {
+            const wn_bundle *b = &d->bundles[best];
+            d->certifier.found = 1;
+            d->certifier.enrol = b->enrol;
+            d->certifier.enrol_index = b->enrolment.index;
+            d->certifier.revoked = b->has_revocation;
+            d->certifier.revoke_index = b->has_revocation ? b->revocation.index : 0;
+            cp_of(&d->certifier.cp, b);
+        } else if (!missing_ok) {
+            char h[65];
+            wn_hex_encode(h, c->certifier, 32);
+            wn_cli_error(cmd, "no bundle of the certifier %s was given: it proves the certifier's enrolment; fetch one "
+                              "with: wn bundle --node URL --meter %s --from FROM --to TO --out FILE", h, h);
+            return WN_EXIT_USAGE;
+        }
+    }
+    return WN_EXIT_OK;
+}
+
+static int load_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char *const *texts, const size_t *lens,
+                      const char *const *names, size_t n, const uint8_t notary[32], const uint8_t *registrar,
+                      int missing_ok)
+{
+    memset(d, 0, sizeof *d);
+    d->bundles = calloc(n ? n : 1, sizeof *d->bundles);
+    d->arrays = calloc(n ? n : 1, sizeof *d->arrays);
+    if (!d->bundles || !d->arrays) {
+        wn_cli_error(cmd, "out of memory");
+        return WN_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wn_bundle *b = &d->bundles[i];
+        char detail[256];
+        d->n_bundles = i + 1;
+        if (!wn_bundle_parse(b, texts[i], lens[i], detail, sizeof detail)) {
+            wn_cli_error(cmd, "%s: not a proof bundle: %s", names[i], detail);
+            return WN_EXIT_USAGE;
+        }
+        wn_report rep;
+        wn_report_init(&rep, "bundle");
+        if (!wn_bundle_verify(b, notary, registrar, &rep)) {
+            fprintf(stderr, "%s:\n", names[i]);
+            wn_report_print(&rep, stderr, 20);
+            wn_cli_error(cmd, "%s: INVALID proof bundle (%zu problem%s): nothing is evaluated from tampered or "
+                              "incomplete data", names[i], rep.n_reasons, rep.n_reasons == 1 ? "" : "s");
+            wn_report_free(&rep);
+            return WN_EXIT_INVALID;
+        }
+        wn_report_free(&rep);
+        d->arrays[i] = calloc(b->n_readings ? b->n_readings : 1, sizeof **d->arrays);
+        if (!d->arrays[i]) {
+            wn_cli_error(cmd, "out of memory");
+            return WN_EXIT_USAGE;
+        }
+        size_t k = 0;
+        for (size_t j = 0; j < b->n_readings; j++)
+            if (b->readings[j].valid) wn_eval_reading_from(&d->arrays[i][k++], &b->readings[j].reading, b->readings[j].index);
+    }
+    return choose(cmd, d, c, missing_ok);
+}
+
+int wn_claim_data_from_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char *const *texts,
+                             const size_t *lens, const char *const *names, size_t n, const uint8_t notary[32],
+                             const uint8_t *registrar)
+{
+    return load_texts(cmd, d, c, texts, lens, names, n, notary, registrar, 0);
+}
+
+int wn_claim_data_from_files(const char *cmd, wn_claim_data *d, const wn_claim *c, const char *const *paths, size_t n,
+                             const uint8_t notary[32], const uint8_t *registrar)
+{
+    char **texts = calloc(n ? n : 1, sizeof *texts);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    int rc = WN_EXIT_USAGE;
+    memset(d, 0, sizeof *d);
+    if (!texts || !lens) goto out;
+    for (size_t i = 0; i < n; i++)
+        if (!(texts[i] = wn_cli_read_file(cmd, paths[i], WN_BUNDLE_FILE_MAX, &lens[i]))) goto out;
+    rc = load_texts(cmd, d, c, texts, lens, paths, n, notary, registrar, 0);
+out:
+    for (size_t i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+    free(lens);
+    return rc;
+}
+
+/* ---- online ---- */
+
+typedef struct {
+    char **texts;
+    size_t *lens;
+    char (*names)[BUNDLE_NAME_MAX];
+    size_t n, cap;
+} fetched;
+
+static int is_error(const wn_cli_resp *r, const char *code)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body, r->len);
+    const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
+    int yes = cJSON_IsString(e) && strcmp(e->valuestring, code) == 0;
+    cJSON_Delete(j);
+    return yes;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* GETs one bundle into f (nothing for a meter the node does not know). */
+static int fetch_one(const char *cmd, fetched *f, const char *node, const uint8_t meter[32], uint64_t from, uint64_t to,
+                     uint64_t wait_s)
+{
+    char hex[65], ft[25], tt[25], path[256];
+    wn_hex_encode(hex, meter, 32);
+    wn_time_format(ft, from);
+    wn_time_format(tt, to);
+    snprintf(path, sizeof path, "/v1/bundle?meter=%s&from=%s&to=%s", hex, ft, tt);
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->names[i], path) == 0) return WN_EXIT_OK; /* asked already */
+    wn_cli_resp r;
+    for (uint64_t waited_ms = 0;; waited_ms += 200) {
+        if (!wn_cli_http(cmd, node, "GET", path, NULL, &r)) {
+            free(r.body);
+            return WN_EXIT_NETWORK;
+        }
+        if (r.status != 404 || !is_error(&r, "not_checkpointed") || waited_ms >= wait_s * 1000) break;
+        free(r.body);
+        sleep_ms(200);
+    }
+    if (r.status == 404 && is_error(&r, "not_found")) {
+        free(r.body); /* never enrolled: the evaluation says so */
+        return WN_EXIT_OK;
+    }
+    if (r.status != 200) {
+        char msg[512];
+        wn_cli_error(cmd, "the node gave no bundle for meter %s: %s", hex, wn_cli_node_error(&r, msg, sizeof msg));
+        free(r.body);
+        return WN_EXIT_NETWORK;
+    }
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        char **t = realloc(f->texts, cap * sizeof *t);
+        if (t) f->texts = t;
+        size_t *l = realloc(f->lens, cap * sizeof *l);
+        if (l) f->lens = l;
+        char(*nm)[BUNDLE_NAME_MAX] = realloc(f->names, cap * sizeof *nm);
+        if (nm) f->names = nm;
+        if (!t || !l || !nm) {
+            free(r.body);
+            wn_cli_error(cmd, "out of memory");
+            return WN_EXIT_USAGE;
+        }
+        f->cap = cap;
+    }
+    f->texts[f->n] = r.body;
+    f->lens[f->n] = r.len;
+    snprintf(f->names[f->n], BUNDLE_NAME_MAX, "%s", path);
+    f->n++;
+    return WN_EXIT_OK;
+}
+
+int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, const char *node,
+                        const uint8_t notary[32], const uint8_t *registrar, uint64_t wait_s)
+{
+    fetched f = {0};
+    int rc = WN_EXIT_OK;
+    memset(d, 0, sizeof *d);
+    const wn_claim_period *periods[2] = {&c->baseline, &c->reporting};
+    for (int p = 0; p < 2 && !rc; p++)
+        for (size_t i = 0; i < periods[p]->n_meters && !rc; i++)
+            rc = fetch_one(cmd, &f, node, periods[p]->meters[i].meter, periods[p]->from_ms, periods[p]->to_ms, wait_s);
+    if (!rc && c->certified) rc = fetch_one(cmd, &f, node, c->certifier, c->reporting.from_ms, c->reporting.to_ms, wait_s);
+    if (!rc) {
+        const char **names = calloc(f.n ? f.n : 1, sizeof *names);
+        if (!names) rc = WN_EXIT_USAGE;
+        for (size_t i = 0; names && i < f.n; i++) names[i] = f.names[i];
+        if (names) rc = load_texts(cmd, d, c, f.texts, f.lens, names, f.n, notary, registrar, 1);
+        free(names);
+    }
+    for (size_t i = 0; i < f.n; i++) free(f.texts[i]);
+    free(f.texts);
+    free(f.lens);
+    free(f.names);
+    return rc;
+}
+
+wn_eval_input wn_claim_data_input(const wn_claim_data *d, const wn_claim *c, const wn_policy *p)
+{
+    wn_eval_input in = {.claim = c, .policy = p, .baseline = d->baseline, .reporting = d->reporting,
+                        .certifier = d->certifier};
+    return in;
+}
+
+void wn_claim_data_free(wn_claim_data *d)
+{
+    for (size_t i = 0; i < d->n_bundles; i++) {
+        wn_bundle_free(&d->bundles[i]);
+        if (d->arrays) free(d->arrays[i]);
+    }
+    free(d->bundles);
+    free(d->arrays);
+    memset(d, 0, sizeof *d);
+}
