@@ -39,6 +39,9 @@ static const struct {
     [WN_NE_NOT_HOLDER] = {"not_holder", 403},
     [WN_NE_INSUFFICIENT_BALANCE] = {"insufficient_balance", 409},
     [WN_NE_OUTSIDE_TERM] = {"outside_term", 422},
+    [WN_NE_UNAUTHORIZED] = {"unauthorized", 401},
+    [WN_NE_FORBIDDEN] = {"forbidden", 403},
+    [WN_NE_ALREADY_ACKED] = {"already_acknowledged", 409},
 };
 
 const char *wn_nerr_code(int err)
