@@ -87,7 +87,7 @@ static void vproblem(wn_audit_store *s, int where, uint64_t at, int code, unsign
     wn_audit_i_store_add(s, &p);
 }
 
-void wn_audit_i_problem(wn_audit *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
+void wn_audit_i_problem(wn_auditor *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -95,7 +95,7 @@ void wn_audit_i_problem(wn_audit *a, int where, uint64_t at, int code, unsigned 
     va_end(ap);
 }
 
-void wn_audit_report(wn_audit *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
+void wn_auditor_report(wn_auditor *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -105,11 +105,11 @@ void wn_audit_report(wn_audit *a, int where, uint64_t at, int code, unsigned sub
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
-int wn_audit_new(wn_audit **out, const wn_audit_config *cfg)
+int wn_auditor_new(wn_auditor **out, const wn_audit_config *cfg)
 {
     *out = NULL;
     if (!cfg) return WN_AUDIT_EINVAL;
-    wn_audit *a = calloc(1, sizeof *a);
+    wn_auditor *a = calloc(1, sizeof *a);
     if (!a) return WN_AUDIT_ENOMEM;
     a->cfg = *cfg;
     if (!a->cfg.max_details) a->cfg.max_details = WN_AUDIT_DEFAULT_DETAILS;
@@ -117,14 +117,14 @@ int wn_audit_new(wn_audit **out, const wn_audit_config *cfg)
         free(a);
         return WN_AUDIT_ENOMEM;
     }
-    if (cfg->have_registrar) {
+    if (cfg->have_registrar || cfg->have_authority) {
         wn_verifier v;
-        if (!wn_verifier_bip340(&v, cfg->registrar)) {
+        if (!wn_verifier_bip340(&v, cfg->registrar) || (cfg->have_authority && !wn_verifier_bip340(&v, cfg->authority))) {
             wn_audit_i_store_free(&a->store);
             free(a);
             return WN_AUDIT_EINVAL;
         }
-        a->have_registrar = 1;
+        a->have_registrar = cfg->have_registrar;
     }
     unsigned workers = cfg->workers;
     if (!workers) {
@@ -141,28 +141,37 @@ int wn_audit_new(wn_audit **out, const wn_audit_config *cfg)
     return WN_AUDIT_OK;
 }
 
-void wn_audit_free(wn_audit *a)
+void wn_auditor_free(wn_auditor *a)
 {
     if (!a) return;
     if (a->pool_started) wn_audit_i_pool_stop(&a->pool);
     wn_audit_i_store_free(&a->store);
     wn_audit_i_meters_free(&a->meters);
+    wn_audit_i_certs_free(a);
     free(a->evidence.slots);
     free(a->pending);
+    free(a->cp_sizes);
+    free(a->cp_roots);
     free(a);
 }
 
-void wn_audit_set_fetch(wn_audit *a, wn_audit_fetch_fn fn, void *ctx)
+void wn_auditor_set_fetch(wn_auditor *a, wn_audit_fetch_fn fn, void *ctx)
 {
     a->cfg.fetch = fn;
     a->cfg.fetch_ctx = ctx;
+}
+
+void wn_auditor_set_root_at(wn_auditor *a, wn_audit_root_fn fn, void *ctx)
+{
+    a->cfg.root_at = fn;
+    a->cfg.root_ctx = ctx;
 }
 
 /* ---- tree ------------------------------------------------------------------------ */
 
 /* Root of the first `size` recomputed leaves from the frontier (valid when size == next,
  * or any size whose subtrees are still the last complete ones — only used at next). */
-static void root_at(const wn_audit *a, uint64_t size, uint8_t root[32])
+static void root_at(const wn_auditor *a, uint64_t size, uint8_t root[32])
 {
     if (size == 0) {
         wn_merkle_empty_root(root);
@@ -180,20 +189,62 @@ static void root_at(const wn_audit *a, uint64_t size, uint8_t root[32])
     }
 }
 
-void wn_audit_root_now(const wn_audit *a, uint64_t *size, uint8_t root[32])
+void wn_auditor_root_now(const wn_auditor *a, uint64_t *size, uint8_t root[32])
 {
     if (size) *size = a->next;
     root_at(a, a->next, root);
 }
 
+int wn_audit_i_root_of(wn_auditor *a, uint64_t size, uint8_t root[32])
+{
+    if (size == a->next) {
+        root_at(a, size, root);
+        return 1;
+    }
+    if (size > a->next) return 0;
+    size_t lo = 0, hi = a->n_cp; /* sizes ascend */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->cp_sizes[mid] < size) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < a->n_cp && a->cp_sizes[lo] == size) {
+        memcpy(root, a->cp_roots[lo], 32);
+        return 1;
+    }
+    return a->cfg.root_at && a->cfg.root_at(a->cfg.root_ctx, size, root) == 0;
+}
+
 /* ---- checkpoints ----------------------------------------------------------------- */
 
-static void check_reached(wn_audit *a)
+/* Keeps the recomputed root at a checkpoint's size (certificates may name that tree). */
+static void keep_root(wn_auditor *a, uint64_t size, const uint8_t root[32])
+{
+    if (a->n_cp && a->cp_sizes[a->n_cp - 1] == size) return;
+    if (a->n_cp == a->cap_cp) {
+        size_t cap = a->cap_cp ? a->cap_cp * 2 : 16;
+        uint64_t *s = realloc(a->cp_sizes, cap * sizeof *s);
+        if (s) a->cp_sizes = s;
+        uint8_t (*r)[32] = realloc(a->cp_roots, cap * sizeof *r);
+        if (r) a->cp_roots = r;
+        if (!s || !r) {
+            a->store.oom = 1;
+            return;
+        }
+        a->cap_cp = cap;
+    }
+    a->cp_sizes[a->n_cp] = size;
+    memcpy(a->cp_roots[a->n_cp], root, 32);
+    a->n_cp++;
+}
+
+static void check_reached(wn_auditor *a)
 {
     while (a->head_pending < a->n_pending && a->pending[a->head_pending].size == a->next) {
         const wn_audit_pending_cp *cp = &a->pending[a->head_pending++];
         uint8_t root[32];
         root_at(a, cp->size, root);
+        keep_root(a, cp->size, root);
         if (memcmp(root, cp->root, 32) != 0) {
             char want[45], got[45];
             wn_base64_encode(want, cp->root, 32);
@@ -212,7 +263,7 @@ static void check_reached(wn_audit *a)
     }
 }
 
-int wn_audit_checkpoint(wn_audit *a, uint64_t key_size, const char *note, size_t len)
+int wn_auditor_checkpoint(wn_auditor *a, uint64_t key_size, const char *note, size_t len)
 {
     if (a->finished) return WN_AUDIT_EINVAL;
     a->sum.checkpoints++;
@@ -271,7 +322,7 @@ static void hex_pair(char a_hex[65], char b_hex[65], const uint8_t *a, const uin
     wn_hex_encode(b_hex, b, 32);
 }
 
-int wn_audit_entry(wn_audit *a, uint64_t index, const uint8_t *entry, size_t len, const wn_audit_stored *st)
+int wn_auditor_entry(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len, const wn_audit_stored *st)
 {
     if (a->finished || index != a->next || (!entry && len)) return WN_AUDIT_EINVAL;
     unsigned h = wn_merkle_hashes_at(index);
@@ -344,7 +395,7 @@ int wn_audit_entry(wn_audit *a, uint64_t index, const uint8_t *entry, size_t len
 
 /* ---- the end --------------------------------------------------------------------- */
 
-int wn_audit_finish(wn_audit *a)
+int wn_auditor_finish(wn_auditor *a)
 {
     if (a->finished) return WN_AUDIT_OK;
     wn_audit_i_pool_drain(&a->pool);
@@ -366,9 +417,9 @@ int wn_audit_finish(wn_audit *a)
     return a->store.oom ? WN_AUDIT_ENOMEM : WN_AUDIT_OK;
 }
 
-const wn_audit_summary *wn_audit_get_summary(const wn_audit *a) { return &a->sum; }
+const wn_audit_summary *wn_auditor_summary(const wn_auditor *a) { return &a->sum; }
 
-const wn_audit_problem *wn_audit_problems(const wn_audit *a, size_t *n, int *truncated)
+const wn_audit_problem *wn_auditor_problems(const wn_auditor *a, size_t *n, int *truncated)
 {
     *n = a->store.n;
     if (truncated) *truncated = a->store.truncated;

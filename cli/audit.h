@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct wn_audit wn_audit;
+typedef struct wn_auditor wn_auditor;
 
 enum wn_audit_err {
     WN_AUDIT_OK = 0,
@@ -36,10 +36,16 @@ enum wn_audit_err {
     WN_AUDIT_EFETCH   /* the fetch callback failed (recorded as a problem too) */
 };
 
+/* The root of the tree of the first `size` entries (size <= the entries fed so far), for
+ * certificates, which name the tree their evaluation used. A source that stores subtree
+ * hashes computes it from them (they are compared with the recomputed ones as they are
+ * fed). Returns: 0 on success, non-zero if it cannot. */
+typedef int (*wn_audit_root_fn)(void *ctx, uint64_t size, uint8_t root[32]);
+
 /* Reads entry `index` (< the entries fed so far) again: equivocation evidence refers to
  * an earlier reading. It must give the bytes of the entry as fed: a source reading one
  * snapshot gives them by construction; a network source must check what it got (e.g.
- * with an inclusion proof against wn_audit_root_now). Out: buf[0..*len).
+ * with an inclusion proof against wn_auditor_root_now). Out: buf[0..*len).
  * Returns: 0 on success, non-zero if it could not. */
 typedef int (*wn_audit_fetch_fn)(void *ctx, uint64_t index, uint8_t *buf, size_t cap, size_t *len);
 
@@ -47,10 +53,14 @@ typedef struct {
     uint8_t notary[32];          /* the notary's x-only key: checkpoints must be signed by it */
     int have_registrar;          /* 1: registrar is THE registrar key; 0: the first enrolment's */
     uint8_t registrar[32];
+    int have_authority;          /* 1: authority is the certificates' authority key; */
+    uint8_t authority[32];       /*    0: the registrar's (the node's default) */
     unsigned workers;            /* signature threads; 0 = one per online CPU */
     size_t max_details;          /* problems kept in detail; 0 = WN_AUDIT_DEFAULT_DETAILS */
     wn_audit_fetch_fn fetch;     /* may be NULL: evidence then cannot be checked (a problem) */
     void *fetch_ctx;
+    wn_audit_root_fn root_at;    /* may be NULL: a certificate's tree is then checked only */
+    void *root_ctx;              /*   when its size is a checkpoint's */
 } wn_audit_config;
 
 #define WN_AUDIT_DEFAULT_DETAILS 1000
@@ -92,6 +102,18 @@ enum wn_audit_code {
     WN_AC_EVIDENCE_SIGNATURE,
     WN_AC_EVIDENCE_REFERENCE, /* the original is not an earlier reading with the same (meter, seq) and other bytes */
     WN_AC_EVIDENCE_DUPLICATE,
+    /* savings certificates, transfers, retirements (§17) */
+    WN_AC_AUTHORITY_KEY,      /* a certificate signed by another key than the authority */
+    WN_AC_BAD_AUTHORITY_SIGNATURE,
+    WN_AC_UNKNOWN_CHECKPOINT, /* the certificate's (size, root) is not a tree of this ledger before it */
+    WN_AC_DOUBLE_COUNTING,    /* an earlier certificate rests on the same (meter, period) */
+    WN_AC_UNKNOWN_CERTIFICATE,/* a transfer / retirement names no earlier certificate */
+    WN_AC_BAD_HOLDER_SIGNATURE,
+    WN_AC_STALE_OPERATION,    /* not the certificate's next operation number */
+    WN_AC_NOT_TRANSFERABLE,   /* a transfer of a subsidy certificate */
+    WN_AC_OUTSIDE_TERM,       /* operation time not in [issued, valid until) */
+    WN_AC_NOT_HOLDER,
+    WN_AC_INSUFFICIENT_BALANCE,
     /* checkpoints */
     WN_AC_CHECKPOINT_SIGNATURE,
     WN_AC_CHECKPOINT_SIZE,    /* stored under another size than it states */
@@ -130,6 +152,7 @@ typedef struct {
 typedef struct {
     uint64_t entries;                  /* entries fed */
     uint64_t readings, enrolments, revocations, equivocations, unknown;
+    uint64_t certificates, transfers, retirements;
     uint64_t meters;                   /* enrolled meters (point 1..6) */
     uint64_t certifiers;               /* enrolled certifiers (point 7) */
     uint64_t revoked;                  /* of both */
@@ -154,17 +177,18 @@ typedef struct {
 } wn_audit_summary;
 
 /* Creates an audit and starts its workers. Returns: WN_AUDIT_OK or an error. */
-int wn_audit_new(wn_audit **out, const wn_audit_config *cfg);
+int wn_auditor_new(wn_auditor **out, const wn_audit_config *cfg);
 /* Stops the workers and frees everything. */
-void wn_audit_free(wn_audit *a);
-/* Sets or replaces the fetch callback (sources that know it only once open). */
-void wn_audit_set_fetch(wn_audit *a, wn_audit_fetch_fn fn, void *ctx);
+void wn_auditor_free(wn_auditor *a);
+/* Sets or replaces the callbacks (sources that know them only once open). */
+void wn_auditor_set_fetch(wn_auditor *a, wn_audit_fetch_fn fn, void *ctx);
+void wn_auditor_set_root_at(wn_auditor *a, wn_audit_root_fn fn, void *ctx);
 
 /* Feeds one signed checkpoint note, stored under key_size (the size the store filed it
  * under; pass the note's own size if the source has no key). Feed every checkpoint
  * before the entries reach its size: the root at a size is computed once, as the stream
  * passes it. Returns: WN_AUDIT_EINVAL if the stream is already past that size. */
-int wn_audit_checkpoint(wn_audit *a, uint64_t key_size, const char *note, size_t len);
+int wn_auditor_checkpoint(wn_auditor *a, uint64_t key_size, const char *note, size_t len);
 
 /* What a source has stored with an entry, for comparison with the recomputed values.
  * Any pointer may be NULL (not stored / not known to this source). */
@@ -177,31 +201,31 @@ typedef struct {
 
 /* Feeds entry `index` (type byte and payload), which must be the next one (0, 1, ...).
  * Returns: WN_AUDIT_OK, WN_AUDIT_EINVAL (wrong index, n_nodes wrong) or WN_AUDIT_ENOMEM. */
-int wn_audit_entry(wn_audit *a, uint64_t index, const uint8_t *entry, size_t len, const wn_audit_stored *stored);
+int wn_auditor_entry(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len, const wn_audit_stored *stored);
 
 /* Records a problem found by the source (storage, index). at: entry index / checkpoint
  * size, ignored for WN_AUDIT_AT_LEDGER. Thread-safe. */
-void wn_audit_report(wn_audit *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
+void wn_auditor_report(wn_auditor *a, int where, uint64_t at, int code, unsigned sub, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 /* The recomputed root of the entries fed so far. */
-void wn_audit_root_now(const wn_audit *a, uint64_t *size, uint8_t root[32]);
+void wn_auditor_root_now(const wn_auditor *a, uint64_t *size, uint8_t root[32]);
 
 /* Ends the audit: waits for every signature, checks what only the end shows (checkpoints
  * beyond the ledger) and fills the summary. No entry or checkpoint may follow.
  * Returns: WN_AUDIT_OK or WN_AUDIT_ENOMEM (problems may then be missing). */
-int wn_audit_finish(wn_audit *a);
+int wn_auditor_finish(wn_auditor *a);
 
-/* Valid after wn_audit_finish. */
-const wn_audit_summary *wn_audit_get_summary(const wn_audit *a);
+/* Valid after wn_auditor_finish. */
+const wn_audit_summary *wn_auditor_summary(const wn_auditor *a);
 /* The problems kept in detail, in report order. Out: *n (<= max_details), *truncated
  * (1 if more problems were found than kept: the summary counts them all). */
-const wn_audit_problem *wn_audit_problems(const wn_audit *a, size_t *n, int *truncated);
+const wn_audit_problem *wn_auditor_problems(const wn_auditor *a, size_t *n, int *truncated);
 
 /* The summary and problems for people: counts, alerts, then "PROBLEM ..." lines and a
  * last line "AUDIT PASSED: ..." or "AUDIT FAILED: ... first problem at entry N ...". */
-void wn_audit_print_text(const wn_audit *a, FILE *out);
+void wn_auditor_print_text(const wn_auditor *a, FILE *out);
 /* The same as one JSON object (docs/PROTOCOL.md §11). Returns: 1, 0 if out of memory. */
-int wn_audit_print_json(const wn_audit *a, FILE *out);
+int wn_auditor_print_json(const wn_auditor *a, FILE *out);
 
 #endif

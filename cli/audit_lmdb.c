@@ -59,7 +59,7 @@ typedef struct {
 } loose_t;
 
 typedef struct {
-    wn_audit *a;
+    wn_auditor *a;
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi meta, entries, meters, heads, mseq, checkpoints;
@@ -231,6 +231,23 @@ static int fetch(void *ctx, uint64_t index, uint8_t *buf, size_t cap, size_t *le
     return 0;
 }
 
+/* Stored subtree hash (level, k): entry (k+1)*2^level - 1 at offset 32 + 32*level. */
+static int stored_hash(void *ctx, unsigned level, uint64_t k, uint8_t out[32])
+{
+    rec_t r;
+    if (level > 63 || k >= (UINT64_MAX >> level)) return 0;
+    if (!get_rec(ctx, ((k + 1) << level) - 1, &r) || level >= r.nhashes) return 0;
+    memcpy(out, r.hashes + 32 * (size_t)level, 32);
+    return 1;
+}
+
+/* Roots of earlier trees from the stored hashes, which the audit compares with the
+ * recomputed ones as they go by. */
+static int root_at(void *ctx, uint64_t size, uint8_t root[32])
+{
+    return wn_merkle_root(root, size, stored_hash, ctx) ? 0 : 1;
+}
+
 /* ---- the index, recomputed ---------------------------------------------------------- */
 
 /* Myers' jump depth (§8): J(0) = 0; J(d) = d - m, m what remains of d after taking away
@@ -329,7 +346,7 @@ static int expected_link(src *s, uint64_t i, const uint8_t *e, size_t len, link_
         if (jump_depth(d) != m->head_depth) { /* the jump of the head's jump */
             rec_t r;
             if (m->head_jump == NONE || !get_rec(s, m->head_jump, &r) || r.link.kind != LINK_CHAIN) {
-                wn_audit_report(s->a, AT_E, i, WN_AC_INDEX, 0,
+                wn_auditor_report(s->a, AT_E, i, WN_AC_INDEX, 0,
                                 "cannot recompute the meter link: entry %lld, the jump of this meter's head, has no chain link",
                                 (long long)m->head_jump);
                 jump = NONE, jump_seq = 0;
@@ -351,7 +368,7 @@ static int expected_link(src *s, uint64_t i, const uint8_t *e, size_t len, link_
         if (seq == m->head_seq) where = m->head;
         char h[65];
         wn_hex_encode(h, id, 32);
-        wn_audit_report(s->a, AT_E, i, WN_AC_INDEX, 1,
+        wn_auditor_report(s->a, AT_E, i, WN_AC_INDEX, 1,
                         "meter %.16s sequence %llu is already indexed at entry %llu: the ledger refuses to append it twice",
                         h, (unsigned long long)seq, (unsigned long long)where);
         return 0;
@@ -382,11 +399,11 @@ static int feed_checkpoints(src *s, char *why, size_t cap)
     if (rc) return fail(why, cap, "cannot read the %s table", "checkpoints", rc);
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8 || v.mv_size == 0) {
-            wn_audit_report(s->a, AT_L, 0, WN_AC_STORAGE, 0, "a checkpoints record has a %zu-byte key and a %zu-byte value",
+            wn_auditor_report(s->a, AT_L, 0, WN_AC_STORAGE, 0, "a checkpoints record has a %zu-byte key and a %zu-byte value",
                             k.mv_size, v.mv_size);
             continue;
         }
-        if (wn_audit_checkpoint(s->a, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) == WN_AUDIT_ENOMEM) {
+        if (wn_auditor_checkpoint(s->a, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) == WN_AUDIT_ENOMEM) {
             mdb_cursor_close(c);
             snprintf(why, cap, "out of memory");
             return 0;
@@ -407,24 +424,24 @@ static int walk_entries(src *s, uint64_t total, wn_audit_progress_fn progress, v
     static const uint8_t empty = 0;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), i++) {
         if (k.mv_size != 8 || wn_get_u64(k.mv_data) != i)
-            wn_audit_report(s->a, AT_E, i, WN_AC_STORAGE, 0, "entry number %llu is stored under a wrong key",
+            wn_auditor_report(s->a, AT_E, i, WN_AC_STORAGE, 0, "entry number %llu is stored under a wrong key",
                             (unsigned long long)i);
         rec_t r;
         int err;
         if (!split(i, &v, &r)) {
-            wn_audit_report(s->a, AT_E, i, WN_AC_STORAGE, 1,
+            wn_auditor_report(s->a, AT_E, i, WN_AC_STORAGE, 1,
                             "the stored value (%zu bytes) is not chain || %u hashes || meter link || entry", v.mv_size,
                             wn_merkle_hashes_at(i));
-            err = wn_audit_entry(s->a, i, &empty, 0, NULL);
+            err = wn_auditor_entry(s->a, i, &empty, 0, NULL);
         } else {
             wn_audit_stored st = {r.hashes, r.chain, (const uint8_t(*)[32])(r.hashes + 32), r.nhashes - 1};
-            err = wn_audit_entry(s->a, i, r.entry, r.len, &st);
+            err = wn_auditor_entry(s->a, i, r.entry, r.len, &st);
             link_t want;
             if (expected_link(s, i, r.entry, r.len, &want) && !link_eq(&want, &r.link)) {
                 char a[160], b[160];
                 link_text(a, sizeof a, &r.link);
                 link_text(b, sizeof b, &want);
-                wn_audit_report(s->a, AT_E, i, WN_AC_INDEX, 2, "stored meter link: %s; the ledger writes: %s", a, b);
+                wn_auditor_report(s->a, AT_E, i, WN_AC_INDEX, 2, "stored meter link: %s; the ledger writes: %s", a, b);
             }
         }
         if (err == WN_AUDIT_ENOMEM || s->oom) {
@@ -440,7 +457,7 @@ static int walk_entries(src *s, uint64_t total, wn_audit_progress_fn progress, v
         return 0;
     }
     if (i != total)
-        wn_audit_report(s->a, AT_L, 0, WN_AC_STORAGE, 2, "the entries table says it holds %llu entries, but %llu are there",
+        wn_auditor_report(s->a, AT_L, 0, WN_AC_STORAGE, 2, "the entries table says it holds %llu entries, but %llu are there",
                         (unsigned long long)total, (unsigned long long)i);
     if (progress) progress(pctx, i, total);
     return 1;
@@ -467,13 +484,13 @@ static int compare_tables(src *s, char *why, size_t cap)
         uint32_t num = v.mv_size == 4 ? wn_get_u32(v.mv_data) : 0;
         if (k.mv_size == 32) wn_hex_encode(h, k.mv_data, 32);
         if (!m) {
-            wn_audit_report(s->a, AT_L, 0, WN_AC_INDEX, 0, "the meters table holds %s%.16s, which no entry indexes",
+            wn_auditor_report(s->a, AT_L, 0, WN_AC_INDEX, 0, "the meters table holds %s%.16s, which no entry indexes",
                             k.mv_size == 32 ? "meter " : "a malformed key ", k.mv_size == 32 ? h : "");
             continue;
         }
         m->in_meters = 1;
         if (v.mv_size != 4 || num != m->num)
-            wn_audit_report(s->a, AT_E, m->first, WN_AC_INDEX, 3,
+            wn_auditor_report(s->a, AT_E, m->first, WN_AC_INDEX, 3,
                             "the meters table gives meter %.16s number %lld, but its entries are indexed as number %u", h,
                             v.mv_size == 4 ? (long long)num : -1LL, m->num);
     }
@@ -484,14 +501,14 @@ static int compare_tables(src *s, char *why, size_t cap)
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         uint32_t num = k.mv_size == 4 ? wn_get_u32(k.mv_data) : 0;
         if (num == 0 || num > s->n) {
-            wn_audit_report(s->a, AT_L, 0, WN_AC_INDEX, 1, "the heads table holds meter number %u, which no entry uses", num);
+            wn_auditor_report(s->a, AT_L, 0, WN_AC_INDEX, 1, "the heads table holds meter number %u, which no entry uses", num);
             continue;
         }
         imeter *m = s->by_num[num - 1];
         m->in_heads = 1;
         if (v.mv_size != 8 || wn_get_u64(v.mv_data) != m->head) {
             wn_hex_encode(h, m->id, 32);
-            wn_audit_report(s->a, AT_E, m->head, WN_AC_INDEX, 4,
+            wn_auditor_report(s->a, AT_E, m->head, WN_AC_INDEX, 4,
                             "the heads table points meter %.16s (number %u) at entry %lld, but its head is this entry", h,
                             num, v.mv_size == 8 ? (long long)wn_get_u64(v.mv_data) : -1LL);
         }
@@ -502,9 +519,9 @@ static int compare_tables(src *s, char *why, size_t cap)
         imeter *m = s->by_num[n];
         wn_hex_encode(h, m->id, 32);
         if (!m->in_meters)
-            wn_audit_report(s->a, AT_E, m->first, WN_AC_INDEX, 5, "meter %.16s is missing from the meters table", h);
+            wn_auditor_report(s->a, AT_E, m->first, WN_AC_INDEX, 5, "meter %.16s is missing from the meters table", h);
         if (!m->in_heads)
-            wn_audit_report(s->a, AT_E, m->head, WN_AC_INDEX, 6, "meter %.16s (number %u) is missing from the heads table",
+            wn_auditor_report(s->a, AT_E, m->head, WN_AC_INDEX, 6, "meter %.16s (number %u) is missing from the heads table",
                             h, m->num);
     }
 
@@ -516,19 +533,19 @@ static int compare_tables(src *s, char *why, size_t cap)
         if (k.mv_size == 12) got.num = wn_get_u32(k.mv_data), got.seq = wn_get_u64((const uint8_t *)k.mv_data + 4);
         if (v.mv_size == 8) got.index = wn_get_u64(v.mv_data);
         while (j < s->nloose && cmp_loose(&s->loose[j], &got) < 0) {
-            wn_audit_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
+            wn_auditor_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
                             "this loose entry (meter number %u, seq %llu) is missing from the mseq table", s->loose[j].num,
                             (unsigned long long)s->loose[j].seq);
             j++;
         }
         if (j < s->nloose && cmp_loose(&s->loose[j], &got) == 0) {
             if (got.index != s->loose[j].index)
-                wn_audit_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
+                wn_auditor_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
                                 "the mseq table points (meter number %u, seq %llu) at entry %lld, not at this entry",
                                 got.num, (unsigned long long)got.seq, (long long)got.index);
             j++;
         } else {
-            wn_audit_report(s->a, AT_L, 0, WN_AC_INDEX, 2,
+            wn_auditor_report(s->a, AT_L, 0, WN_AC_INDEX, 2,
                             "the mseq table holds (meter number %u, seq %llu), which no loose entry has", got.num,
                             (unsigned long long)got.seq);
         }
@@ -536,7 +553,7 @@ static int compare_tables(src *s, char *why, size_t cap)
     mdb_cursor_close(c);
     if (rc != MDB_NOTFOUND) return fail(why, cap, "cannot read the %s table", "mseq", rc);
     for (; j < s->nloose; j++)
-        wn_audit_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
+        wn_auditor_report(s->a, AT_E, s->loose[j].index, WN_AC_INDEX, 7,
                         "this loose entry (meter number %u, seq %llu) is missing from the mseq table", s->loose[j].num,
                         (unsigned long long)s->loose[j].seq);
 
@@ -547,16 +564,16 @@ static int compare_tables(src *s, char *why, size_t cap)
         if (k.mv_size == 6 && memcmp(k.mv_data, "meters", 6) == 0) {
             have_count = 1;
             if (v.mv_size != 4 || wn_get_u32(v.mv_data) != s->n)
-                wn_audit_report(s->a, AT_L, 0, WN_AC_INDEX, 3, "meta \"meters\" says %lld meters, the entries index %zu",
+                wn_auditor_report(s->a, AT_L, 0, WN_AC_INDEX, 3, "meta \"meters\" says %lld meters, the entries index %zu",
                                 v.mv_size == 4 ? (long long)wn_get_u32(v.mv_data) : -1LL, s->n);
             continue;
         }
-        wn_audit_report(s->a, AT_L, 0, WN_AC_STORAGE, 3, "meta holds an unknown %zu-byte key", k.mv_size);
+        wn_auditor_report(s->a, AT_L, 0, WN_AC_STORAGE, 3, "meta holds an unknown %zu-byte key", k.mv_size);
     }
     mdb_cursor_close(c);
     if (rc != MDB_NOTFOUND) return fail(why, cap, "cannot read the %s table", "meta", rc);
     if (!have_count && s->n)
-        wn_audit_report(s->a, AT_L, 0, WN_AC_INDEX, 3, "meta has no \"meters\" count, the entries index %zu meters", s->n);
+        wn_auditor_report(s->a, AT_L, 0, WN_AC_INDEX, 3, "meta has no \"meters\" count, the entries index %zu meters", s->n);
     return 1;
 }
 
@@ -616,7 +633,7 @@ static int open_env(src *s, const char *dir, char *why, size_t cap)
     return 1;
 }
 
-int wn_audit_lmdb_run(wn_audit *a, const char *dir, wn_audit_progress_fn progress, void *pctx, char *why, size_t cap)
+int wn_audit_lmdb_run(wn_auditor *a, const char *dir, wn_audit_progress_fn progress, void *pctx, char *why, size_t cap)
 {
     src s;
     memset(&s, 0, sizeof s);
@@ -626,10 +643,12 @@ int wn_audit_lmdb_run(wn_audit *a, const char *dir, wn_audit_progress_fn progres
     int rc;
     if (ok && (rc = mdb_stat(s.txn, s.entries, &st))) ok = fail(why, cap, "cannot read the %s table", "entries", rc);
     if (ok) {
-        wn_audit_set_fetch(a, fetch, &s);
+        wn_auditor_set_fetch(a, fetch, &s);
+        wn_auditor_set_root_at(a, root_at, &s);
         ok = feed_checkpoints(&s, why, cap) && walk_entries(&s, st.ms_entries, progress, pctx, why, cap) &&
              compare_tables(&s, why, cap);
-        wn_audit_set_fetch(a, NULL, NULL);
+        wn_auditor_set_fetch(a, NULL, NULL);
+        wn_auditor_set_root_at(a, NULL, NULL);
     }
     if (s.txn) mdb_txn_abort(s.txn);
     if (s.env) mdb_env_close(s.env);

@@ -21,10 +21,10 @@
 typedef void (*wn_audit_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /* Feeds every checkpoint and then every entry of the ledger in dir to a, and reports
- * storage and index problems to it. Does not call wn_audit_finish.
+ * storage and index problems to it. Does not call wn_auditor_finish.
  * Returns: 1 when the whole ledger was read (its problems are in a); 0 when it cannot be
  * read (not a ledger, unknown format, LMDB error, out of memory), with why[0..cap). */
-int wn_audit_lmdb_run(wn_audit *a, const char *dir, wn_audit_progress_fn progress, void *pctx, char *why,
+int wn_audit_lmdb_run(wn_auditor *a, const char *dir, wn_audit_progress_fn progress, void *pctx, char *why,
                       size_t cap);
 
 #endif

@@ -14,13 +14,16 @@ static void where_text(char *out, size_t cap, const wn_audit_problem *p)
     else snprintf(out, cap, "ledger");
 }
 
-void wn_audit_print_text(const wn_audit *a, FILE *out)
+void wn_auditor_print_text(const wn_auditor *a, FILE *out)
 {
-    const wn_audit_summary *s = wn_audit_get_summary(a);
+    const wn_audit_summary *s = wn_auditor_summary(a);
     char hex[65], b64[45];
     fprintf(out, "entries: %llu (%llu readings, %llu enrolments, %llu revocations, %llu equivocation evidence",
             (unsigned long long)s->entries, (unsigned long long)s->readings, (unsigned long long)s->enrolments,
             (unsigned long long)s->revocations, (unsigned long long)s->equivocations);
+    if (s->certificates || s->transfers || s->retirements)
+        fprintf(out, ", %llu certificates, %llu transfers, %llu retirements", (unsigned long long)s->certificates,
+                (unsigned long long)s->transfers, (unsigned long long)s->retirements);
     if (s->unknown) fprintf(out, ", %llu of unknown type", (unsigned long long)s->unknown);
     fprintf(out, ")\n");
     fprintf(out, "meters: %llu enrolled, %llu with readings; certifiers: %llu; revoked: %llu\n",
@@ -71,7 +74,7 @@ void wn_audit_print_text(const wn_audit *a, FILE *out)
 
     size_t n;
     int truncated;
-    const wn_audit_problem *p = wn_audit_problems(a, &n, &truncated);
+    const wn_audit_problem *p = wn_auditor_problems(a, &n, &truncated);
     fprintf(out, "problems: %llu\n", (unsigned long long)s->problems);
     for (int c = 0; c < WN_AC_COUNT; c++)
         if (s->by_code[c]) fprintf(out, "  %-24s %llu\n", wn_audit_code_name(c), (unsigned long long)s->by_code[c]);
@@ -126,12 +129,12 @@ static cJSON *problem_json(const wn_audit_problem *p)
     return o;
 }
 
-int wn_audit_print_json(const wn_audit *a, FILE *out)
+int wn_auditor_print_json(const wn_auditor *a, FILE *out)
 {
-    const wn_audit_summary *s = wn_audit_get_summary(a);
+    const wn_audit_summary *s = wn_auditor_summary(a);
     size_t n;
     int truncated;
-    const wn_audit_problem *p = wn_audit_problems(a, &n, &truncated);
+    const wn_audit_problem *p = wn_auditor_problems(a, &n, &truncated);
     cJSON *o = cJSON_CreateObject(), *x;
     if (!o) return 0;
     cJSON_AddBoolToObject(o, "valid", s->problems == 0);
@@ -143,6 +146,9 @@ int wn_audit_print_json(const wn_audit *a, FILE *out)
         num(x, "enrolment", s->enrolments);
         num(x, "revocation", s->revocations);
         num(x, "equivocation", s->equivocations);
+        num(x, "certificate", s->certificates);
+        num(x, "transfer", s->transfers);
+        num(x, "retirement", s->retirements);
         num(x, "unknown", s->unknown);
     }
     x = cJSON_AddObjectToObject(o, "meters");

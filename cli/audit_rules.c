@@ -60,7 +60,7 @@ static int out_of_range(const wn_reading *r)
     return -1;
 }
 
-static void alert(wn_audit *a, int type, uint64_t index, const uint8_t meter[32], uint64_t seq, uint64_t original)
+static void alert(wn_auditor *a, int type, uint64_t index, const uint8_t meter[32], uint64_t seq, uint64_t original)
 {
     wn_audit_summary *s = &a->sum;
     s->alerts[type]++;
@@ -74,10 +74,10 @@ static void alert(wn_audit *a, int type, uint64_t index, const uint8_t meter[32]
     }
 }
 
-static void oom(wn_audit *a) { a->store.oom = 1; }
+static void oom(wn_auditor *a) { a->store.oom = 1; }
 
 /* The registrar key of a record: the one in force, or the first seen becomes it. */
-static void check_registrar(wn_audit *a, uint64_t index, const uint8_t key[32])
+void wn_audit_i_check_registrar(wn_auditor *a, uint64_t index, const uint8_t key[32])
 {
     wn_audit_summary *s = &a->sum;
     size_t known = s->n_registrars < WN_AUDIT_MAX_REGISTRARS ? s->n_registrars : WN_AUDIT_MAX_REGISTRARS;
@@ -103,7 +103,7 @@ static void check_registrar(wn_audit *a, uint64_t index, const uint8_t key[32])
 }
 
 /* Queues a registrar signature over tagged_hash(tag, rec[0 .. len-64)) by the record's key. */
-static void queue_record_sig(wn_audit *a, uint64_t index, int what, const char *tag, const uint8_t *rec, size_t len,
+static void queue_record_sig(wn_auditor *a, uint64_t index, int what, const char *tag, const uint8_t *rec, size_t len,
                              const uint8_t registrar[32], const uint8_t meter[32])
 {
     wn_audit_sigjob *j = wn_audit_i_pool_job(&a->pool);
@@ -117,7 +117,7 @@ static void queue_record_sig(wn_audit *a, uint64_t index, int what, const char *
     j->seq = 0;
 }
 
-static void enrolment(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
+static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     wn_enrolment e;
     a->sum.enrolments++;
@@ -125,9 +125,9 @@ static void enrolment(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
         wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the enrolment record does not decode (section 5)");
         return;
     }
-    check_registrar(a, index, e.registrar);
+    wn_audit_i_check_registrar(a, index, e.registrar);
     queue_record_sig(a, index, 1, WN_TAG_ENROLMENT, p, n, e.registrar, e.meter);
-    wn_audit_meter *m = wn_audit_i_meter(&a->meters, e.meter, 1);
+    wn_audit_mstate *m = wn_audit_i_meter(&a->meters, e.meter, 1);
     if (!m) return oom(a);
     char id[17];
     wn_audit_i_hex16(id, e.meter);
@@ -149,7 +149,7 @@ static void enrolment(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
     else a->sum.meters++;
 }
 
-static void revocation(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
+static void revocation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     wn_revocation r;
     a->sum.revocations++;
@@ -157,9 +157,9 @@ static void revocation(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
         wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the revocation record does not decode (section 5)");
         return;
     }
-    check_registrar(a, index, r.registrar);
+    wn_audit_i_check_registrar(a, index, r.registrar);
     queue_record_sig(a, index, 2, WN_TAG_REVOCATION, p, n, r.registrar, r.meter);
-    wn_audit_meter *m = wn_audit_i_meter(&a->meters, r.meter, 0);
+    wn_audit_mstate *m = wn_audit_i_meter(&a->meters, r.meter, 0);
     char id[17];
     wn_audit_i_hex16(id, r.meter);
     if (!m || !m->enrolled) {
@@ -177,7 +177,7 @@ static void revocation(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
 }
 
 /* Is meter m's key valid at index (enrolled before, not revoked before)? Reports why not. */
-static int key_valid(wn_audit *a, uint64_t index, const wn_audit_meter *m, const char *what, const char *id)
+static int key_valid(wn_auditor *a, uint64_t index, const wn_audit_mstate *m, const char *what, const char *id)
 {
     if (!m->enrolled) {
         wn_audit_i_problem(a, AT, index, WN_AC_NOT_ENROLLED, 0, "%s of meter %s, which has no enrolment before it", what,
@@ -192,7 +192,7 @@ static int key_valid(wn_audit *a, uint64_t index, const wn_audit_meter *m, const
     return 1;
 }
 
-static void queue_reading_sig(wn_audit *a, uint64_t index, int what, int code, const wn_audit_meter *m,
+static void queue_reading_sig(wn_auditor *a, uint64_t index, int what, int code, const wn_audit_mstate *m,
                               const uint8_t *rd, size_t n, uint64_t seq)
 {
     wn_audit_sigjob *j = wn_audit_i_pool_job(&a->pool);
@@ -206,7 +206,7 @@ static void queue_reading_sig(wn_audit *a, uint64_t index, int what, int code, c
     j->seq = seq;
 }
 
-static void reading(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
+static void reading(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     wn_reading r;
     a->sum.readings++;
@@ -216,7 +216,7 @@ static void reading(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
                            wn_reading_strerror(err));
         return;
     }
-    wn_audit_meter *m = wn_audit_i_meter(&a->meters, r.meter, 1);
+    wn_audit_mstate *m = wn_audit_i_meter(&a->meters, r.meter, 1);
     if (!m) return oom(a);
     char id[17];
     wn_audit_i_hex16(id, r.meter);
@@ -294,7 +294,7 @@ static void reading(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
     }
 }
 
-static void evidence(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
+static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     a->sum.equivocations++;
     if (n < 8) {
@@ -314,7 +314,7 @@ static void evidence(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
     char id[17];
     wn_audit_i_hex16(id, r.meter);
     alert(a, WN_ALERT_EQUIVOCATION, index, r.meter, r.seq, orig);
-    wn_audit_meter *m = wn_audit_i_meter(&a->meters, r.meter, 1);
+    wn_audit_mstate *m = wn_audit_i_meter(&a->meters, r.meter, 1);
     if (!m) return oom(a);
     if (key_valid(a, index, m, "equivocation evidence", id)) {
         if (r.alg != m->alg)
@@ -366,7 +366,7 @@ static void evidence(wn_audit *a, uint64_t index, const uint8_t *p, size_t n)
                            "the conflicting reading is identical to entry %llu: no equivocation", (unsigned long long)orig);
 }
 
-void wn_audit_i_entry_rules(wn_audit *a, uint64_t index, const uint8_t *entry, size_t len)
+void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len)
 {
     if (len == 0) {
         a->sum.unknown++;
@@ -380,6 +380,9 @@ void wn_audit_i_entry_rules(wn_audit *a, uint64_t index, const uint8_t *entry, s
     case WN_ENTRY_ENROLMENT: enrolment(a, index, p, n); break;
     case WN_ENTRY_REVOCATION: revocation(a, index, p, n); break;
     case WN_ENTRY_EQUIVOCATION: evidence(a, index, p, n); break;
+    case WN_ENTRY_CERTIFICATE: wn_audit_i_certificate(a, index, p, n); break;
+    case WN_ENTRY_TRANSFER: wn_audit_i_cert_op(a, index, 0, p, n); break;
+    case WN_ENTRY_RETIREMENT: wn_audit_i_cert_op(a, index, 1, p, n); break;
     default:
         a->sum.unknown++;
         wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "unknown entry type 0x%02x", entry[0]);

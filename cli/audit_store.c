@@ -21,10 +21,10 @@ static size_t slot_of(const uint8_t id[32], size_t cap)
     return (size_t)(h >> 17) & (cap - 1);
 }
 
-static int meters_grow(wn_audit_meters *t)
+static int meters_grow(wn_audit_mtable *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    wn_audit_meter **s = calloc(cap, sizeof *s);
+    wn_audit_mstate **s = calloc(cap, sizeof *s);
     if (!s) return 0;
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i]) continue;
@@ -38,7 +38,7 @@ static int meters_grow(wn_audit_meters *t)
     return 1;
 }
 
-wn_audit_meter *wn_audit_i_meter(wn_audit_meters *t, const uint8_t id[32], int create)
+wn_audit_mstate *wn_audit_i_meter(wn_audit_mtable *t, const uint8_t id[32], int create)
 {
     if (t->cap) {
         size_t k = slot_of(id, t->cap);
@@ -47,7 +47,7 @@ wn_audit_meter *wn_audit_i_meter(wn_audit_meters *t, const uint8_t id[32], int c
     }
     if (!create) return NULL;
     if ((t->n + 1) * 4 > t->cap * 3 && !meters_grow(t)) return NULL;
-    wn_audit_meter *m = calloc(1, sizeof *m);
+    wn_audit_mstate *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     memcpy(m->id, id, 32);
     size_t k = slot_of(id, t->cap);
@@ -57,7 +57,7 @@ wn_audit_meter *wn_audit_i_meter(wn_audit_meters *t, const uint8_t id[32], int c
     return m;
 }
 
-void wn_audit_i_meters_free(wn_audit_meters *t)
+void wn_audit_i_meters_free(wn_audit_mtable *t)
 {
     for (size_t i = 0; i < t->cap; i++) free(t->slots[i]);
     free(t->slots);
@@ -192,7 +192,8 @@ void wn_audit_i_store_settle(wn_audit_store *s)
 
 /* ---- signature workers ----------------------------------------------------------- */
 
-static const char *const what_name[] = {"reading", "enrolment", "revocation", "conflicting reading"};
+static const char *const what_name[] = {"reading",     "enrolment", "revocation", "conflicting reading",
+                                        "certificate", "transfer",  "retirement"};
 
 static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
 {
@@ -205,9 +206,12 @@ static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
         if (j->what == 0 || j->what == 3)
             snprintf(p.detail, sizeof p.detail, "the %s's signature (meter %s, sequence %llu) does not verify with the enrolled %s key",
                      what_name[j->what], m, (unsigned long long)j->seq, j->key.alg == 2 ? "ECDSA" : "BIP-340");
-        else
+        else if (j->what <= 2)
             snprintf(p.detail, sizeof p.detail, "the %s of meter %s: the registrar's signature does not verify",
                      what_name[j->what], m);
+        else
+            snprintf(p.detail, sizeof p.detail, "the %s's signature by %s %s... does not verify", what_name[j->what],
+                     j->what == 4 ? "authority" : "holder", m);
         wn_audit_i_store_add(store, &p);
     }
 }

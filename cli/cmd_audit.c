@@ -14,7 +14,7 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn audit --ledger DIR --notary-pub HEX [--registrar HEX] [--json]\n"
+            "usage: wn audit --ledger DIR --notary-pub HEX [--registrar HEX] [--authority HEX] [--json]\n"
             "\n"
             "Audits a whole ledger without trusting the notary. DIR is a copy of the node's ledger\n"
             "directory (data.mdb), opened read-only. Every entry is read again and its leaf hash,\n"
@@ -32,6 +32,7 @@ static void help(FILE *f)
             "  --notary-pub HEX    the notary's x-only public key (64 hex characters)\n"
             "  --registrar HEX     the registrar's x-only key; default: the key of the first\n"
             "                      enrolment (a record signed by any other key is a problem)\n"
+            "  --authority HEX     the key that signs savings certificates; default: the registrar\n"
             "  --json              print the summary as one JSON object (PROTOCOL.md section 11)\n"
             "  --workers N         signature threads (default: one per CPU)\n"
             "\n"
@@ -77,9 +78,10 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 
 int wn_cmd_audit(int argc, char **argv)
 {
-    const char *cmd = argv[0], *dir = NULL, *pub_s = NULL, *reg_s = NULL, *workers_s = NULL;
+    const char *cmd = argv[0], *dir = NULL, *pub_s = NULL, *reg_s = NULL, *auth_s = NULL, *workers_s = NULL;
     int json = 0, want_help;
     wn_cli_opt opts[] = {{"ledger", &dir, NULL}, {"notary-pub", &pub_s, NULL}, {"registrar", &reg_s, NULL},
+                         {"authority", &auth_s, NULL},
                          {"json", NULL, &json}, {"workers", &workers_s, NULL}};
     size_t npos;
     if (!wn_cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos, &want_help)) return WN_EXIT_USAGE;
@@ -98,6 +100,10 @@ int wn_cmd_audit(int argc, char **argv)
         if (!wn_cli_hex32(cmd, "registrar", reg_s, cfg.registrar)) return WN_EXIT_USAGE;
         cfg.have_registrar = 1;
     }
+    if (auth_s) {
+        if (!wn_cli_hex32(cmd, "authority", auth_s, cfg.authority)) return WN_EXIT_USAGE;
+        cfg.have_authority = 1;
+    }
     if (workers_s) {
         uint64_t w;
         if (!wn_cli_u64(cmd, "workers", workers_s, &w)) return WN_EXIT_USAGE;
@@ -108,10 +114,10 @@ int wn_cmd_audit(int argc, char **argv)
         cfg.workers = (unsigned)w;
     }
 
-    wn_audit *a;
-    int err = wn_audit_new(&a, &cfg);
+    wn_auditor *a;
+    int err = wn_auditor_new(&a, &cfg);
     if (err) {
-        wn_cli_error(cmd, err == WN_AUDIT_EINVAL ? "the --registrar key is not a valid x-only key"
+        wn_cli_error(cmd, err == WN_AUDIT_EINVAL ? "the --registrar or --authority key is not a valid x-only key"
                                                  : "cannot start the audit: out of memory");
         return WN_EXIT_USAGE;
     }
@@ -122,25 +128,25 @@ int wn_cmd_audit(int argc, char **argv)
     if (b.shown) fprintf(stderr, "\n");
     if (!ok) {
         wn_cli_error(cmd, "%s", why);
-        wn_audit_free(a);
+        wn_auditor_free(a);
         return WN_EXIT_USAGE;
     }
-    if (wn_audit_finish(a) != WN_AUDIT_OK) {
+    if (wn_auditor_finish(a) != WN_AUDIT_OK) {
         wn_cli_error(cmd, "out of memory while auditing");
-        wn_audit_free(a);
+        wn_auditor_free(a);
         return WN_EXIT_USAGE;
     }
     if (json) {
-        if (!wn_audit_print_json(a, stdout)) {
+        if (!wn_auditor_print_json(a, stdout)) {
             wn_cli_error(cmd, "cannot write the JSON summary");
-            wn_audit_free(a);
+            wn_auditor_free(a);
             return WN_EXIT_USAGE;
         }
     } else {
-        wn_audit_print_text(a, stdout);
+        wn_auditor_print_text(a, stdout);
     }
-    int rc = wn_audit_get_summary(a)->problems ? WN_EXIT_INVALID : WN_EXIT_OK;
-    wn_audit_free(a);
+    int rc = wn_auditor_summary(a)->problems ? WN_EXIT_INVALID : WN_EXIT_OK;
+    wn_auditor_free(a);
     if (fflush(stdout) != 0) return WN_EXIT_USAGE;
     return rc;
 }
