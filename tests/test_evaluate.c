@@ -164,7 +164,7 @@ Test(evaluate, shipped_jiaxing_policy)
 {
     cr_assert_eq(jiaxing.min_annual_saving_l, 100000000ULL, "100,000 m3 = 10^8 litres");
     cr_assert_eq(jiaxing.min_investment_fen, 200000000ULL, "2,000,000 CNY in fen");
-    cr_assert_eq(jiaxing.subsidy_rate_ppm, 80000ULL, "8 %");
+    cr_assert_eq(jiaxing.subsidy_rate_ppm, 80000ULL, "8 %%");
     cr_assert_not(jiaxing.has_subsidy_cap);
     cr_assert(jiaxing.require_certification);
     cr_assert_eq(jiaxing.disqualifying_flags, WN_FLAG_TAMPER | WN_FLAG_CLOCK_UNSYNC | WN_FLAG_SUBSTITUTE);
