@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/certificate.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
@@ -92,12 +93,13 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         ledger_error(out, err, "reading the entry");
         return;
     }
-    static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation"};
+    static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation",
+                                        "certificate", "transfer", "retirement"};
     unsigned type = len ? e[0] : 0;
     wn_buf b;
     wn_buf_init(&b);
     wn_buf_printf(&b, "{\"index\":%llu,\"type\":", (unsigned long long)index);
-    if (type >= 1 && type <= 4) wn_buf_json_str(&b, names[type]);
+    if (type >= 1 && type <= 7) wn_buf_json_str(&b, names[type]);
     else wn_buf_printf(&b, "%u", type);
     char *b64 = malloc(WN_B64_LEN(len) + 1);
     if (!b64) b.oom = 1;
@@ -138,6 +140,23 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
                       (unsigned long long)wn_get_u64(e + 1));
         reading_json(&b, e + 9, len - 9);
         wn_buf_str(&b, "}");
+    } else if (type == WN_ENTRY_CERTIFICATE) {
+        wn_certificate c;
+        char cj[WN_CERTIFICATE_JSON_MAX];
+        wn_buf_str(&b, ",\"certificate\":");
+        if (wn_certificate_decode(&c, e + 1, len - 1) == WN_CERT_OK &&
+            wn_certificate_to_json(&c, cj, sizeof cj, &jl) == WN_CERT_OK)
+            wn_buf_add(&b, cj, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_TRANSFER || type == WN_ENTRY_RETIREMENT) {
+        wn_cert_op op;
+        wn_buf_printf(&b, ",\"%s\":", names[type]);
+        if (wn_cert_op_decode(&op, type == WN_ENTRY_RETIREMENT, e + 1, len - 1) == WN_CERT_OK &&
+            wn_cert_op_to_json(&op, json, sizeof json, &jl) == WN_CERT_OK)
+            wn_buf_add(&b, json, jl);
+        else
+            wn_buf_str(&b, "null");
     }
     wn_buf_str(&b, "}");
     free(e);

@@ -605,6 +605,8 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     cr_assert_eq(er.status, 200);
     cJSON *entry = cJSON_Parse((char *)er.body);
     wn_test_resp_free(&er);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(entry, "type")->valuestring, "transfer");
+    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "transfer"), "op")->valuedouble, 1.0);
     const char *b64 = cJSON_GetObjectItemCaseSensitive(entry, "entry")->valuestring;
     uint8_t raw[512];
     size_t rawlen;
