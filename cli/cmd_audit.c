@@ -1,7 +1,9 @@
 /* cmd_audit.c — `wn audit`: the auditor's whole-ledger check of a copy of the node's LMDB
- * files (docs/PROTOCOL.md §11): every entry re-read, re-hashed and re-verified, every
- * checkpoint's signature and root, every meter's sequence and chain, the stored index. */
+ * files (docs/PROTOCOL.md §11), or of a running node over HTTP (--node, cli/audit_http.h):
+ * every entry re-read, re-hashed and re-verified, every checkpoint's signature and root,
+ * every meter's sequence and chain, the stored index. */
 #include "cli/audit.h"
+#include "cli/audit_http.h"
 #include "cli/audit_lmdb.h"
 #include "cli/commands.h"
 #include "cli/util.h"
@@ -14,7 +16,7 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn audit --ledger DIR --notary-pub HEX [--registrar HEX] [--authority HEX] [--json]\n"
+            "usage: wn audit (--ledger DIR | --node URL) --notary-pub HEX [--registrar HEX] [--authority HEX] [--json]\n"
             "\n"
             "Audits a whole ledger without trusting the notary. DIR is a copy of the node's ledger\n"
             "directory (data.mdb), opened read-only. Every entry is read again and its leaf hash,\n"
@@ -29,6 +31,9 @@ static void help(FILE *f)
             "\n"
             "options:\n"
             "  --ledger DIR        the copied ledger directory\n"
+            "  --node URL          instead, a running node: its tree up to the latest checkpoint, read\n"
+            "                      through its tlog-tiles interface (every entry bundle and hash tile;\n"
+            "                      served hashes that differ from the recomputed tree are problems)\n"
             "  --notary-pub HEX    the notary's x-only public key (64 hex characters)\n"
             "  --registrar HEX     the registrar's x-only key; default: the key of the first\n"
             "                      enrolment (a record signed by any other key is a problem)\n"
@@ -38,9 +43,10 @@ static void help(FILE *f)
             "\n"
             "example:\n"
             "  wn audit --ledger /backup/ledger --notary-pub $(cat demo-data/notary.pub)\n"
+            "  wn audit --node http://127.0.0.1:8420 --notary-pub $(cat demo-data/notary.pub) --json\n"
             "\n"
             "exit codes: 0 no problem found, 1 problems found (listed; the first names the entry),\n"
-            "            2 usage error or the ledger cannot be read\n",
+            "            2 usage error or the ledger cannot be read, 3 the node could not be read\n",
             WN_AUDIT_DEFAULT_DETAILS);
 }
 
@@ -79,9 +85,10 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 int wn_cmd_audit(int argc, char **argv)
 {
     const char *cmd = argv[0], *dir = NULL, *pub_s = NULL, *reg_s = NULL, *auth_s = NULL, *workers_s = NULL;
+    const char *node = NULL;
     int json = 0, want_help;
     wn_cli_opt opts[] = {{"ledger", &dir, NULL}, {"notary-pub", &pub_s, NULL}, {"registrar", &reg_s, NULL},
-                         {"authority", &auth_s, NULL},
+                         {"authority", &auth_s, NULL}, {"node", &node, NULL},
                          {"json", NULL, &json}, {"workers", &workers_s, NULL}};
     size_t npos;
     if (!wn_cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos, &want_help)) return WN_EXIT_USAGE;
@@ -89,8 +96,9 @@ int wn_cmd_audit(int argc, char **argv)
         help(stdout);
         return WN_EXIT_OK;
     }
-    if (!dir || !pub_s) {
-        wn_cli_error(cmd, "--ledger DIR and --notary-pub HEX are required (see wn audit --help)");
+    if (!dir == !node || !pub_s) {
+        wn_cli_error(cmd, "--ledger DIR or --node URL (one of them) and --notary-pub HEX are required "
+                          "(see wn audit --help)");
         return WN_EXIT_USAGE;
     }
     wn_audit_config cfg;
@@ -124,7 +132,11 @@ int wn_cmd_audit(int argc, char **argv)
     bar b = {now_s(), 0, 0};
     int tty = isatty(2);
     char why[512] = "";
-    int ok = wn_audit_lmdb_run(a, dir, tty ? progress : NULL, &b, why, sizeof why);
+    if (node && !wn_audit_http_feed(a, cmd, node, NULL)) {
+        wn_auditor_free(a);
+        return WN_EXIT_NETWORK;
+    }
+    int ok = node || wn_audit_lmdb_run(a, dir, tty ? progress : NULL, &b, why, sizeof why);
     if (b.shown) fprintf(stderr, "\n");
     if (!ok) {
         wn_cli_error(cmd, "%s", why);
