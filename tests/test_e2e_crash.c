@@ -158,6 +158,20 @@ static void node_crash(void)
     cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "wn-node was not killed (status %d)", st);
 }
 
+/* Starts the node on port and kills it after ms milliseconds, listening or not (a crash
+ * while it recovers from the last one). */
+static void node_kill_starting(unsigned port, unsigned ms)
+{
+    char listen[32], *bin = wn_test_bin("wn-node");
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+    const char *argv[] = {bin, "--data", g_node.data, "--listen", listen, "--checkpoint-ms", "50", NULL};
+    pid_t pid = wn_proc_spawn(argv, g_node.log);
+    free(bin);
+    cr_assert_gt(pid, 0);
+    wn_proc_sleep_ms(ms);
+    wn_proc_kill(pid, SIGKILL);
+}
+
 static void node_stop_clean(void)
 {
     int st = wn_test_node_stop(&g_node, SIGTERM);
@@ -414,7 +428,7 @@ Test(e2e_crash, node_sigkilled_while_meters_push_loses_and_duplicates_nothing)
     snprintf(state, sizeof state, "%s/fleet", g_tmp);
     seed_prng("node_sigkilled");
     node_up(0);
-    unsigned port = g_node.port, kills = 0, rounds = 0;
+    unsigned port = g_node.port, kills = 0, rounds = 0, early = 0;
     /* Rounds of simulate (each makes READINGS more per meter) until enough kills have hit
      * a node with meters pushing at it. */
     while (kills < WANT_KILLS && rounds < ROUNDS) {
@@ -427,13 +441,17 @@ Test(e2e_crash, node_sigkilled_while_meters_push_loses_and_duplicates_nothing)
             node_crash();
             kills++;
             wn_proc_sleep_ms(rnd(0, 300)); /* the meters find nobody there */
+            if (rnd(0, 3) == 0) {
+                node_kill_starting(port, rnd(0, 40));
+                early++;
+            }
             node_up(port);
         }
         if (!ended) simulate_finish(pid);
         else cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wn-meter simulate failed (status %d): %s", st,
                        wn_test_read_file(g_simout, NULL));
     }
-    cr_log_info("node killed %u times in %u rounds", kills, rounds);
+    cr_log_info("node killed %u times in %u rounds, and %u more times while starting", kills, rounds, early);
     log_summaries();
     cr_assert_geq(kills, WANT_KILLS, "the meters finished before the node could be killed %d times", WANT_KILLS);
 
