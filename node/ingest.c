@@ -18,7 +18,9 @@
 #include "crypto/receipt.h"
 #include "crypto/sha256.h"
 #include "node/errors.h"
+#include "node/log.h"
 #include "node/metrics.h"
+#include "node/monitor.h"
 
 #define PARALLEL_MIN 64 /* requests with at least this many readings use two threads */
 
@@ -204,6 +206,8 @@ void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, 
         if (i) wn_buf_str(&o, ",");
         write_result(&o, &b.items[i], &res[i]);
         wn_metrics_reading(res[i].err);
+        if (res[i].err == WN_NE_SEQUENCE_GAP && n->monitor) /* an alert for the bureau (monitor.h) */
+            wn_monitor_sequence_gap(n->monitor, b.items[i].r.meter, b.items[i].r.seq, wn_now_ms());
         any_internal |= res[i].err == WN_NE_INTERNAL;
     }
     wn_buf_str(&o, "]}");

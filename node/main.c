@@ -33,6 +33,10 @@ static void usage(FILE *f)
             "  --checkpoint-every N    sign a checkpoint after N new entries (default %u)\n"
             "  --checkpoint-ms MS      ... or MS milliseconds after the first new entry (default %u)\n"
             "  --port-file FILE        write the bound port to FILE once listening\n"
+            "  --tokens FILE           bearer tokens, one per line \"TOKEN bureau\" or \"TOKEN enterprise ID\":\n"
+            "                          the monitoring API and meters' data then need one (docs/PROTOCOL.md 18)\n"
+            "  --web DIR               the monitoring page served at /ui/ (default: web/ beside the binary's\n"
+            "                          bin/ directory, else ./web)\n"
             "  --help                  this text\n"
             "\n"
             "example:\n"
@@ -54,7 +58,7 @@ static int number(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
-           O_PORT_FILE, O_HELP, O_AUTHORITY };
+           O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -62,6 +66,7 @@ int main(int argc, char **argv)
         {"skew-ms", required_argument, 0, O_SKEW},        {"checkpoint-every", required_argument, 0, O_CP_EVERY},
         {"checkpoint-ms", required_argument, 0, O_CP_MS}, {"port-file", required_argument, 0, O_PORT_FILE},
         {"help", no_argument, 0, O_HELP},                 {"authority", required_argument, 0, O_AUTHORITY},
+        {"tokens", required_argument, 0, O_TOKENS},       {"web", required_argument, 0, O_WEB},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -94,6 +99,8 @@ int main(int argc, char **argv)
             cfg.checkpoint_ms = v;
             break;
         case O_PORT_FILE: cfg.port_file = optarg; break;
+        case O_TOKENS: cfg.tokens_file = optarg; break;
+        case O_WEB: cfg.web_dir = optarg; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

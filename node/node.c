@@ -5,6 +5,8 @@
  *
  * DIR/ledger  the ledger (ledger/ledger.h)         DIR/notary.key     default notary key
  * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key
+ *             and the monitor's aggregates (monitor.h)
+ * DIR/bureau  bureau settings, plans, acknowledgements (bureau.h)
  * DIR/certs   savings certificates (certs.h) */
 #include "node/node.h"
 
@@ -21,6 +23,10 @@
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/server.h"
+#include "node/access.h"
+#include "node/bureau.h"
+#include "node/monitor.h"
+#include "node/web.h"
 
 static void path_in(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -142,6 +148,34 @@ static int setup_keys(wn_node *n)
     return 1;
 }
 
+/* --tokens and --web, checked before anything is created on disk. */
+static int setup_access(wn_node *n)
+{
+    char err[512];
+    if (n->cfg.tokens_file) {
+        if (!wn_access_load(&n->access, n->cfg.tokens_file, err, sizeof err)) {
+            wn_log("--tokens: %s", err);
+            return 0;
+        }
+        wn_log("access: %zu bearer tokens from %s; meters' data and /v1/monitor need one", wn_access_count(n->access),
+               n->cfg.tokens_file);
+    } else {
+        wn_log("access: no --tokens file: monitoring data and meters' data are served to anyone who can connect");
+    }
+    if (n->cfg.web_dir) snprintf(n->web_dir, sizeof n->web_dir, "%s", n->cfg.web_dir);
+    else wn_web_default_dir(n->web_dir, sizeof n->web_dir);
+    return 1;
+}
+
+/* After each durable append (committer thread): the monitor's aggregates catch up before
+ * any request of the group is answered, then the checkpointer is told. */
+static void on_commit(void *ctx, uint64_t size)
+{
+    wn_node *n = ctx;
+    if (n->monitor) wn_monitor_catch_up(n->monitor);
+    wn_checkpointer_notify(n->checkpointer, size);
+}
+
 int wn_node_open(wn_node **out, const wn_node_config *cfg)
 {
     char path[4200];
@@ -149,6 +183,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (!n) return 0;
     n->cfg = *cfg;
     if (!check_config(n)) goto fail;
+    if (!setup_access(n)) goto fail;
     if (!mkdirs(cfg->data_dir)) {
         wn_log("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         goto fail;
@@ -166,6 +201,9 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     wn_metrics_ledger_size(wn_state_applied(n->state));
     path_in(path, sizeof path, cfg->data_dir, "certs");
     if (!wn_certs_open(&n->certs, path, n->ledger)) goto fail;
+    path_in(path, sizeof path, cfg->data_dir, "bureau");
+    if (!wn_bureau_open(&n->bureau, path)) goto fail;
+    if (!wn_monitor_open(&n->monitor, wn_state_env(n->state), n->ledger, n->bureau)) goto fail;
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
                                  .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms};
@@ -174,7 +212,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
         goto fail;
     }
     wn_committer_config mc = {.ledger = n->ledger, .state = n->state, .skew_ms = cfg->skew_ms,
-                              .on_commit = wn_checkpointer_notify, .on_commit_ctx = n->checkpointer};
+                              .on_commit = on_commit, .on_commit_ctx = n};
     if (!wn_committer_start(&n->committer, &mc)) {
         wn_log("cannot start the committer");
         goto fail;
@@ -203,8 +241,11 @@ void wn_node_close(wn_node *n)
     wn_committer_stop(n->committer);
     if (n->checkpointer) wn_checkpointer_stop(n->checkpointer); /* signs the last entries */
     wn_certs_close(n->certs, n->ledger);   /* after the last writer: its watermark is the ledger's size */
+    wn_monitor_close(n->monitor);          /* before the state env it lives in */
     wn_state_close(n->state);
     if (n->ledger) wn_ledger_close(n->ledger);
+    wn_bureau_close(n->bureau);
+    wn_access_free(n->access);
     if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);
     memset(n->notary_sk, 0, sizeof n->notary_sk);
     wn_signer_clear(&n->notary_signer);

@@ -28,6 +28,8 @@ typedef struct {
     uint64_t checkpoint_every;  /* --checkpoint-every (default 1000) */
     uint64_t checkpoint_ms;     /* --checkpoint-ms (default 1000) */
     const char *port_file;      /* --port-file */
+    const char *tokens_file;    /* --tokens FILE: bearer tokens for the monitoring API and meters' data */
+    const char *web_dir;        /* --web DIR: the monitoring page (default: web/ beside the binary, else ./web) */
 } wn_node_config;
 
 #define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"
@@ -38,6 +40,9 @@ typedef struct {
 
 struct wn_server;
 struct wn_certs;
+struct wn_monitor;
+struct wn_bureau;
+struct wn_access;
 
 typedef struct wn_node {
     wn_node_config cfg;
@@ -54,6 +59,10 @@ typedef struct wn_node {
     struct wn_certs *certs;     /* savings certificates and their balances (certs.h) */
     struct wn_server *server;
     unsigned port;              /* the port actually bound */
+    struct wn_bureau *bureau;   /* settings, plans, acknowledgements (bureau.h) */
+    struct wn_monitor *monitor; /* aggregates and alerts for the bureau (monitor.h) */
+    struct wn_access *access;   /* bearer tokens; NULL: no access control (access.h) */
+    char web_dir[4096];         /* the monitoring page's files (web.h) */
 } wn_node;
 
 /* node.c: opens keys, ledger and state, starts the threads, listens. Logs what fails.

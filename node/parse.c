@@ -51,6 +51,55 @@ int wn_parse_hex32(const char *s, uint8_t out[32])
 
 static int is_get(const char *m) { return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0; }
 
+/* /v1/monitor/NAME (docs/PROTOCOL.md §18): the names that exist and whether they take
+ * GET, POST or both. */
+static int monitor_route(const char *method, const char *path, wn_route_match *m, char *detail, size_t cap)
+{
+    static const struct {
+        const char *name;
+        int get, post;
+    } names[] = {
+        {"overview", 1, 0}, {"enterprises", 1, 0}, {"enterprise", 1, 0}, {"balance", 1, 0},
+        {"meter", 1, 0},    {"alerts", 1, 0},      {"ack", 0, 1},        {"plans", 1, 1},
+        {"production", 1, 1}, {"settings", 1, 1},  {"quotas", 1, 0},     {"whoami", 1, 0},
+    };
+    const char *name = path + 12;
+    m->route = WN_ROUTE_MONITOR;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) != 0) continue;
+        snprintf(m->sub, sizeof m->sub, "%s", name);
+        if (names[i].post && strcmp(method, "POST") == 0) {
+            m->is_post = 1;
+            return WN_NE_OK;
+        }
+        if (names[i].get && is_get(method)) return WN_NE_OK;
+        say(detail, cap, "%.100s takes %s", path, names[i].get && names[i].post ? "GET or POST" : names[i].post ? "POST" : "GET");
+        return WN_NE_METHOD_NOT_ALLOWED;
+    }
+    say(detail, cap, "no such path: %.100s", path);
+    return WN_NE_NOT_FOUND;
+}
+
+/* A file under /ui/: letters, digits, '.', '_', '-' and '/', no empty or dot-first
+ * segment (so no "..", no hidden files); "" is index.html. Returns: 1 if acceptable. */
+static int ui_file(const char *f, char *out, size_t cap)
+{
+    if (!*f) f = "index.html";
+    size_t n = strlen(f);
+    if (n >= cap) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = f[i];
+        int seg_start = i == 0 || f[i - 1] == '/';
+        if (seg_start && (c == '.' || c == '/')) return 0;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '/'))
+            return 0;
+    }
+    if (f[n - 1] == '/') return 0;
+    memcpy(out, f, n + 1);
+    return 1;
+}
+
 int wn_route_parse(const char *method, const char *path, wn_route_match *m, char *detail, size_t cap)
 {
     static const struct {
@@ -107,6 +156,15 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         if (!wn_parse_hex32(path + 11, m->meter)) {
             say(detail, cap, "meter id must be 64 lowercase hex characters");
             return is_get(method) ? WN_NE_BAD_REQUEST : WN_NE_METHOD_NOT_ALLOWED;
+        }
+        goto method;
+    }
+    if (strncmp(path, "/v1/monitor/", 12) == 0) return monitor_route(method, path, m, detail, cap);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
+        m->route = WN_ROUTE_UI;
+        if (strncmp(path, "/ui/", 4) == 0 && !ui_file(path + 4, m->sub, sizeof m->sub)) {
+            say(detail, cap, "no such file: %.100s", path);
+            return WN_NE_NOT_FOUND;
         }
         goto method;
     }

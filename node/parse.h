@@ -36,7 +36,9 @@ enum wn_route {
     WN_ROUTE_CERTIFICATES,    /* POST /v1/certificates (certs.h) */
     WN_ROUTE_TRANSFERS,       /* POST /v1/transfers (certs.h) */
     WN_ROUTE_RETIREMENTS,     /* POST /v1/retirements (certs.h) */
-    WN_ROUTE_CERTIFICATE      /* GET /v1/certificates/N (certs.h) */
+    WN_ROUTE_CERTIFICATE,     /* GET /v1/certificates/N (certs.h) */
+    WN_ROUTE_MONITOR,         /* GET/POST /v1/monitor/NAME (monitor_api.c; NAME in sub) */
+    WN_ROUTE_UI               /* GET /ui/FILE, /ui, / (web.c; FILE in sub) */
 };
 
 typedef struct {
@@ -45,6 +47,7 @@ typedef struct {
     uint64_t index;     /* WN_ROUTE_ENTRY, WN_ROUTE_CERTIFICATE */
     uint8_t meter[32];  /* WN_ROUTE_METER */
     wn_tile tile;       /* WN_ROUTE_TILE */
+    char sub[96];       /* WN_ROUTE_MONITOR: NAME; WN_ROUTE_UI: FILE ("" for / and /ui) */
 } wn_route_match;
 
 /* Matches method (GET, HEAD or POST) and path (without the query string). GET /checkpoint

@@ -14,10 +14,13 @@
 
 #include "node/bundle.h"
 #include "node/certs.h"
+#include "node/access.h"
 #include "node/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"
+#include "node/monitor_api.h"
 #include "node/node.h"
+#include "node/web.h"
 #include "node/tiles.h"
 
 #define CONNECTION_LIMIT 1000
@@ -36,6 +39,7 @@ typedef struct {
     int answered;   /* a response was queued before the body was complete */
     int oversized;  /* a body without Content-Length passed the limit: drained, then 413 */
     size_t drained; /* bytes discarded since */
+    wn_principal who; /* who asks (access.h) */
 } request;
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, wn_response *r)
@@ -48,6 +52,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, wn_response *r
     r->body = NULL; /* now owned by MHD */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache ? r->cache : "no-store");
+    if (r->status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"waternotary\"");
     enum MHD_Result ok = MHD_queue_response(conn, r->status, resp);
     MHD_destroy_response(resp);
     if (ok == MHD_YES) wn_metrics_http(r->status);
@@ -79,6 +84,12 @@ static enum MHD_Result begin(wn_server *s, struct MHD_Connection *conn, const ch
 {
     char d[WN_DETAIL_MAX] = "";
     int rc = wn_route_parse(method, url, &rq->m, d, sizeof d);
+    if (rc != WN_NE_OK) {
+        rq->answered = 1;
+        return send_error(conn, rc, d);
+    }
+    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rc = wn_access_check(s->node, &rq->m, get_arg, conn, authz, &rq->who, d, sizeof d);
     if (rc != WN_NE_OK) {
         rq->answered = 1;
         return send_error(conn, rc, d);
@@ -151,6 +162,8 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_TRANSFERS: wn_certs_post(s->node, WN_CERTS_TRANSFER, ct, body, rq->len, &r); break;
     case WN_ROUTE_RETIREMENTS: wn_certs_post(s->node, WN_CERTS_RETIRE, ct, body, rq->len, &r); break;
     case WN_ROUTE_CERTIFICATE: wn_certs_get(s->node, rq->m.index, &r); break;
+    case WN_ROUTE_MONITOR: wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r); break;
+    case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
     }
     if (r.status >= 500) wn_log("http: %s answered %u: %.300s", rq->m.is_post ? "POST" : "GET", r.status, r.body ? r.body : "");

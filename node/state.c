@@ -122,6 +122,8 @@ size_t wn_state_count(wn_state *s)
 
 uint64_t wn_state_applied(wn_state *s) { return s->applied; }
 
+MDB_env *wn_state_env(wn_state *s) { return s->env; }
+
 /* ---- records ---- */
 
 static void put_u128(uint8_t *p, __int128 v)
@@ -423,7 +425,7 @@ static int env_open(wn_state *s)
     int rc;
     MDB_txn *txn = NULL;
     if ((rc = mdb_env_create(&s->env))) return rc;
-    if ((rc = mdb_env_set_maxdbs(s->env, 4)) || (rc = mdb_env_set_mapsize(s->env, STATE_MAP_SIZE)) ||
+    if ((rc = mdb_env_set_maxdbs(s->env, WN_STATE_MAX_DBS)) || (rc = mdb_env_set_mapsize(s->env, STATE_MAP_SIZE)) ||
         (rc = mdb_env_open(s->env, s->dir, MDB_NOSYNC | MDB_NOTLS, 0640)))
         goto fail;
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;

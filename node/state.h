@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <lmdb.h>
 
 #include "ledger/ledger.h"
 #include "node/meter.h"
@@ -57,5 +58,11 @@ void wn_state_put_time(wn_state *s, uint64_t index, uint64_t time_ms);
 
 /* The ledger size the state reflects. */
 uint64_t wn_state_applied(wn_state *s);
+
+/* The state's LMDB environment, for other materialised views of the ledger that keep
+ * their own named databases (at most WN_STATE_MAX_DBS in all) and watermark in it, such
+ * as the monitor's aggregates (monitor.h). */
+#define WN_STATE_MAX_DBS 16
+MDB_env *wn_state_env(wn_state *s);
 
 #endif
