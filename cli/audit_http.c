@@ -174,40 +174,46 @@ static int fetch_entry(void *ctx, uint64_t index, uint8_t *buf, size_t cap, size
     return 0;
 }
 
-/* wn_audit_root_fn: the root of the first `size` entries fed, from the recomputed tree:
- * RFC 6962 splits [0, size) into complete subtrees, one per set bit of size; those of 256
- * entries or more are in `upper`, the smaller ones lie in bundle size / 256 and are hashed
- * from its entries. */
+/* Hashes for wn_merkle_root over the recomputed tree: subtrees of 256 entries or more from
+ * `upper`, smaller ones from `tail`, the leaves of the last, partly covered bundle (which
+ * starts at tail_start, a multiple of 256, so its subtrees stay aligned). */
+typedef struct {
+    source *s;
+    uint64_t tail_start;
+    wn_merkle_mem tail;
+} root_reader;
+
+static int read_for_root(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+    root_reader *r = ctx;
+    if (level >= WN_TILE_HEIGHT) return wn_merkle_mem_read(&r->s->upper, level - WN_TILE_HEIGHT, index, out);
+    uint64_t first = index << level;
+    if (first < r->tail_start) return 0;
+    return wn_merkle_mem_read(&r->tail, level, (first - r->tail_start) >> level, out);
+}
+
+/* wn_audit_root_fn: the root of the first `size` entries fed (certificates may name a tree
+ * that no checkpoint has), from the tree recomputed from the entries. */
 static int root_at(void *ctx, uint64_t size, uint8_t root[32])
 {
     source *s = ctx;
     if (size > s->fed) return 1;
-    if (size == 0) {
-        wn_merkle_empty_root(root);
-        return 0;
-    }
-    uint8_t parts[64][32], leaves[WN_TILE_WIDTH][32];
-    unsigned np = 0, rest = (unsigned)(size % WN_TILE_WIDTH);
-    uint64_t start = 0;
-    for (int L = 63; L >= WN_TILE_HEIGHT; L--) {
-        if (!((size >> L) & 1)) continue;
-        if (!wn_merkle_mem_read(&s->upper, (unsigned)L - WN_TILE_HEIGHT, start >> L, parts[np++])) return 1;
-        start += (uint64_t)1 << L;
-    }
+    root_reader r = {.s = s, .tail_start = size - size % WN_TILE_WIDTH};
+    wn_merkle_mem_init(&r.tail);
+    unsigned rest = (unsigned)(size % WN_TILE_WIDTH);
+    int ok = 1;
     if (rest) {
         const bundle *b = fed_bundle(s, size / WN_TILE_WIDTH, rest);
-        if (!b || b->w < rest) return 1;
-        for (unsigned k = 0; k < rest; k++) wn_merkle_leaf_hash(leaves[k], b->body + b->off[k], b->len[k]);
-        unsigned off = 0;
-        for (int L = WN_TILE_HEIGHT - 1; L >= 0; L--) {
-            if (!((rest >> L) & 1)) continue;
-            mth(parts[np++], (const uint8_t(*)[32])leaves + off, 1u << L);
-            off += 1u << L;
+        ok = b && b->w >= rest;
+        for (unsigned k = 0; ok && k < rest; k++) {
+            uint8_t leaf[32];
+            wn_merkle_leaf_hash(leaf, b->body + b->off[k], b->len[k]);
+            ok = wn_merkle_mem_append(&r.tail, leaf);
         }
     }
-    memcpy(root, parts[np - 1], 32);
-    for (unsigned i = np - 1; i-- > 0;) wn_merkle_node_hash(root, parts[i], root);
-    return 0;
+    ok = ok && wn_merkle_root(root, size, read_for_root, &r);
+    wn_merkle_mem_free(&r.tail);
+    return !ok;
 }
 
 /* ---- the steps ---- */
