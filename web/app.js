@@ -1,0 +1,353 @@
+/* app.js — the monitoring page: views of the node's JSON API (/v1/monitor/..., see
+ * docs/PROTOCOL.md §18) drawn as cards, tables and ECharts charts. No framework: each view
+ * is a function that fetches, then writes HTML into #view. The token lives in
+ * sessionStorage (or comes once as ?token=...); the language in localStorage (or ?lang=). */
+"use strict";
+
+const S = {
+  token: sessionStorage.getItem("wn_token") || "",
+  lang: localStorage.getItem("wn_lang") || "zh",
+  charts: [],
+  who: null,
+};
+
+(function fromUrl() {
+  const p = new URLSearchParams(location.search);
+  if (p.get("token")) { S.token = p.get("token"); sessionStorage.setItem("wn_token", S.token); }
+  if (p.get("lang") === "en" || p.get("lang") === "zh") { S.lang = p.get("lang"); localStorage.setItem("wn_lang", S.lang); }
+  if (p.has("token")) { p.delete("token"); history.replaceState(null, "", location.pathname + (p.toString() ? "?" + p : "") + location.hash); }
+})();
+
+const $ = (sel) => document.querySelector(sel);
+const T = (k) => (I18N[S.lang] && I18N[S.lang][k]) || I18N.en[k] || k;
+const esc = (s) => String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g,
+  (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const short = (hex) => hex ? hex.slice(0, 8) + "…" + hex.slice(-4) : "—";
+const kindName = (a) => T("k_" + a.kind) + (a.quantity ? " · " + T(a.quantity) : "");
+
+class HttpError extends Error { constructor(status, body) { super(body && body.detail || String(status)); this.status = status; } }
+
+async function api(path, opts) {
+  const headers = Object.assign({}, (opts && opts.headers) || {});
+  if (S.token) headers.Authorization = "Bearer " + S.token;
+  const r = await fetch(path, Object.assign({}, opts || {}, { headers }));
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (r.status === 401) { showLogin(body && body.detail); throw new HttpError(401, body); }
+  if (!r.ok) throw new HttpError(r.status, body);
+  return body;
+}
+
+function post(path, obj) {
+  return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(obj) });
+}
+
+/* ---- frame: language, login, navigation ---- */
+
+function applyLang() {
+  Fmt.lang = S.lang;
+  document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = T(el.dataset.i18n); });
+  document.title = T("title") + " · WaterNotary";
+  $("#lang").textContent = S.lang === "zh" ? "English" : "中文";
+}
+
+function showLogin(msg) {
+  $("#login").hidden = false;
+  $("#view").innerHTML = "";
+  $("#login-error").textContent = msg ? T("login_bad") + " (" + msg + ")" : "";
+}
+
+function clearCharts() { S.charts.forEach((c) => c.dispose()); S.charts = []; }
+
+function chart(el, option) {
+  if (typeof echarts === "undefined") { el.textContent = "ECharts not installed (scripts/install-deps.sh)"; return null; }
+  const c = echarts.init(el);
+  c.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 60, right: 30, top: 40, bottom: 50 } }, option));
+  S.charts.push(c);
+  return c;
+}
+window.addEventListener("resize", () => S.charts.forEach((c) => c.resize()));
+
+function card(id, label, value, warn) {
+  return `<div class="card${warn ? " warn" : ""}"><div class="label">${esc(label)}</div><div class="value" id="${id}">${esc(value)}</div></div>`;
+}
+
+function alertRow(a, withAck) {
+  const ev = a.evidence.map((i) => `<a href="/v1/entries/${i}" class="mono" target="_blank">${i}</a>`).join(", ");
+  const who = a.ack ? `${esc(a.ack.by)} · ${Fmt.time(a.ack.time)}` : (withAck && canAck()
+    ? `<button class="ack" data-id="${a.id}">${esc(T("acknowledge"))}</button>` : "—");
+  const meter = a.meter ? `<a href="#/meter/${a.meter}" class="mono">${short(a.meter)}</a>` : "—";
+  return `<tr class="alert" data-kind="${a.kind}" data-id="${a.id}"><td>${Fmt.time(a.time)}</td>` +
+    `<td><span class="kind k-${a.kind}">${esc(kindName(a))}</span></td><td>${esc(a.enterprise)}</td><td>${meter}</td>` +
+    `<td>${a.ongoing ? T("ongoing") : T("ended")}</td><td>${esc(alertDetail(a))}</td><td>${ev}</td><td>${who}</td></tr>`;
+}
+
+function alertDetail(a) {
+  const d = a.detail || {};
+  switch (a.kind) {
+    case "silent": return Fmt.ms(d.silent_for_ms) + " > " + Fmt.ms(d.silent_after_ms);
+    case "sequence_gap": return `${T("seq")} ${d.expected_seq} → ${d.received_seq}`;
+    case "equivocation": return `${T("seq")} ${d.seq}`;
+    case "imbalance": return `${d.day}: ${Fmt.m3(d.parent_m3)} − ${Fmt.m3(d.children_m3)} = ${Fmt.m3(d.imbalance_m3)} (${Fmt.pct(d.imbalance_pct)})`;
+    case "night_flow": return `${d.day}: ${Fmt.num(d.min_m3h)} m³/h > ${Fmt.num(a.limit)} m³/h`;
+    case "over_plan": return `${d.year}: ${Fmt.m3(d.used_m3)} / ${Fmt.m3(d.plan_m3)} (+${Fmt.pct(d.over_pct)})`;
+    case "quality": return `${Fmt.num(a.value, 2)} (${T("threshold")} ${Fmt.num(a.limit, 2)})`;
+    default: return a.count > 1 ? `${T("count")} ${a.count}` : "";
+  }
+}
+
+function alertTable(alerts, withAck) {
+  if (!alerts.length) return `<p>${esc(T("none"))}</p>`;
+  return `<table id="alerts-table"><thead><tr><th>${T("time")}</th><th>${T("kind")}</th><th>${T("enterprise")}</th>` +
+    `<th>${T("meter")}</th><th>${T("status")}</th><th>${T("detail")}</th><th>${T("evidence")}</th><th>${T("acked_by")}</th></tr></thead>` +
+    `<tbody>${alerts.map((a) => alertRow(a, withAck)).join("")}</tbody></table>`;
+}
+
+function canAck() { return S.who && S.who.role !== "enterprise"; }
+
+function bindAcks(reload) {
+  document.querySelectorAll("button.ack").forEach((b) => b.addEventListener("click", async () => {
+    const by = prompt(T("ack_who"));
+    if (!by) return;
+    const note = prompt(T("ack_note")) || "";
+    try { await post("/v1/monitor/ack", { alert: b.dataset.id, by, note }); reload(); } catch (e) { alert(e.message); }
+  }));
+}
+
+/* ---- views ---- */
+
+async function viewOverview() {
+  const [o, al] = await Promise.all([api("/v1/monitor/overview"), api("/v1/monitor/alerts?status=open&limit=20")]);
+  const cp = o.checkpoint ? `${Fmt.num(o.checkpoint.size, 0)} (${T("checkpoint_behind")} ${Fmt.num(o.checkpoint.behind, 0)})` : T("none");
+  const anchor = o.anchor ? Fmt.time(o.anchor.time) : T("not_anchored");
+  $("#view").innerHTML = `<h2>${T("overview")}</h2><div class="cards">` +
+    card("ov-enterprises", T("enterprises"), Fmt.num(o.enterprises, 0)) +
+    card("ov-meters", T("meters"), Fmt.num(o.meters.total, 0)) +
+    card("ov-online", T("online"), Fmt.num(o.meters.online, 0)) +
+    card("ov-offline", T("offline"), Fmt.num(o.meters.offline, 0), o.meters.offline > 0) +
+    card("ov-readings-today", T("readings_today"), Fmt.num(o.readings_today, 0)) +
+    card("ov-open-alerts", T("open_alerts"), Fmt.num(o.alerts.open, 0), o.alerts.open > 0) +
+    card("ov-ledger", T("ledger_size"), Fmt.num(o.ledger.size, 0)) +
+    card("ov-checkpoint", T("checkpoint"), cp) +
+    card("ov-anchor", T("anchor"), anchor) +
+    `</div><div class="panel"><h3>${T("recent_alerts")}</h3>${alertTable(al.alerts, true)}</div>` +
+    `<div class="panel"><div id="kinds-chart" class="chart" style="height:260px"></div></div>`;
+  $("#view").dataset.counts = JSON.stringify({ enterprises: o.enterprises, meters: o.meters.total,
+    online: o.meters.online, offline: o.meters.offline, readings_today: o.readings_today, open_alerts: o.alerts.open });
+  const kinds = Object.keys(o.alerts.open_by_kind).filter((k) => o.alerts.open_by_kind[k] > 0);
+  chart($("#kinds-chart"), { tooltip: {}, xAxis: { type: "category", data: kinds.map((k) => T("k_" + k)) },
+    yAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: kinds.map((k) => o.alerts.open_by_kind[k]), itemStyle: { color: "#c0392b" } }] });
+  bindAcks(route);
+}
+
+async function viewEnterprises() {
+  const r = await api("/v1/monitor/enterprises");
+  if (r.enterprises.length === 1 && S.who && S.who.role === "enterprise") { location.hash = "#/enterprise/" + encodeURIComponent(r.enterprises[0].enterprise); return; }
+  $("#view").innerHTML = `<h2>${T("enterprise_list")}</h2><div class="panel"><table><thead><tr><th>${T("enterprise")}</th>` +
+    `<th class="num">${T("meters")}</th><th class="num">${T("online")}</th><th class="num">${T("offline")}</th>` +
+    `<th class="num">${T("open_alerts")}</th><th>${T("last_seen")}</th></tr></thead><tbody>` +
+    r.enterprises.map((e) => `<tr><td><a href="#/enterprise/${encodeURIComponent(e.enterprise)}">${esc(e.enterprise)}</a></td>` +
+      `<td class="num">${e.meters}</td><td class="num online">${e.online}</td><td class="num ${e.offline ? "offline" : ""}">${e.offline}</td>` +
+      `<td class="num">${e.open_alerts}</td><td>${Fmt.time(e.last_time)}</td></tr>`).join("") + `</tbody></table></div>`;
+}
+
+function sourceSeries(rows) {
+  const sources = ["surface", "groundwater", "tap", "reclaimed", "rainwater", "mine_water"];
+  return sources.filter((s) => rows.some((r) => r.intake[s] > 0)).map((s) => ({ name: T("s_" + s), type: "bar",
+    stack: "intake", data: rows.map((r) => r.intake[s]) }));
+}
+
+async function viewEnterprise(id, params) {
+  const q = new URLSearchParams({ id });
+  if (params.get("from")) q.set("from", params.get("from"));
+  if (params.get("to")) q.set("to", params.get("to"));
+  const [e, al] = await Promise.all([api("/v1/monitor/enterprise?" + q), api("/v1/monitor/alerts?status=open&limit=50&enterprise=" + encodeURIComponent(id))]);
+  const t = e.totals, plan = e.plan;
+  const planHtml = plan ? `<div class="cards">${card("plan-m3", T("plan_m3") + " " + plan.year, Fmt.m3(plan.plan_m3))}` +
+    card("plan-used", T("used"), Fmt.m3(plan.used_m3)) + card("plan-use", T("use_pct"), Fmt.pct(plan.use_pct), plan.use_pct > 100) +
+    card("plan-over", T("over_pct"), Fmt.pct(plan.over_pct), plan.over_pct > 0) + `</div>`
+    : `<p>${T("no_plan")} (${T("used")} ${e.year}: ${Fmt.m3(e.used_m3)})</p>`;
+  const canPlan = !S.who || S.who.role !== "enterprise";
+  $("#view").innerHTML = `<h2>${T("enterprise")} ${esc(e.enterprise)}</h2>` +
+    `<form class="row" id="win"><label>${T("from")} <input type="date" name="from" value="${e.from}"></label>` +
+    `<label>${T("to")} <input type="date" name="to" value="${e.to}"></label><button>${T("apply")}</button></form>` +
+    `<div class="cards">${card("ent-intake", T("intake"), Fmt.m3(t.intake_total))}${card("ent-recycled", T("recycled"), Fmt.m3(t.recycled))}` +
+    `${card("ent-reuse", T("reuse_rate"), Fmt.pct(t.reuse_rate))}${card("ent-nonconv", T("nonconv_share"), Fmt.pct(t.nonconventional_share))}` +
+    `${card("ent-discharge", T("discharge"), Fmt.m3(t.discharge))}</div>` +
+    `<div class="panel"><h3>${T("daily")} · ${T("trend")}</h3><div id="daily-chart" class="chart"></div></div>` +
+    `<div class="panel"><h3>${T("monthly")}</h3><div id="monthly-chart" class="chart"></div>${monthTable(e.months)}</div>` +
+    `<div class="panel"><h3>${T("plan")}</h3>${planHtml}${canPlan ? `<form class="row" id="plan-form"><label>${T("plan_year")} <input name="year" size="5" value="${plan ? plan.year : e.year}"></label>` +
+      `<label>${T("plan_m3")} (m³) <input name="plan_m3" size="10"></label><button>${T("set_plan")}</button></form>` : ""}</div>` +
+    `<div class="panel"><h3>${T("production")}</h3>${prodTable(e.production)}<form class="row" id="prod-form">` +
+    `<label>${T("month")} <input name="month" size="8" placeholder="2026-01"></label><label>${T("product")} <select name="product" id="products"></select></label>` +
+    `<label>${T("quantity")} <input name="quantity" size="10"></label><button>${T("add_production")}</button></form></div>` +
+    `<div class="panel"><h3>${T("meters")}</h3>${meterTable(e.meters)}</div>` +
+    `<div class="panel"><h3>${T("alerts")}</h3>${alertTable(al.alerts, true)}</div>`;
+  const days = e.days;
+  chart($("#daily-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: days.map((d) => d.day) },
+    yAxis: [{ type: "value", name: "m³" }, { type: "value", name: "%", min: 0, max: 100 }],
+    dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 5 }],
+    series: sourceSeries(days).concat([{ name: T("recycled"), type: "line", data: days.map((d) => d.recycled) },
+      { name: T("discharge"), type: "line", data: days.map((d) => d.discharge) },
+      { name: T("reuse_rate"), type: "line", yAxisIndex: 1, data: days.map((d) => d.reuse_rate) }]) });
+  chart($("#monthly-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: e.months.map((m) => m.month) },
+    yAxis: { type: "value", name: "m³" }, series: sourceSeries(e.months).concat([{ name: T("recycled"), type: "bar", data: e.months.map((m) => m.recycled) }]) });
+  $("#win").addEventListener("submit", (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
+    location.hash = `#/enterprise/${encodeURIComponent(id)}?from=${f.get("from")}&to=${f.get("to")}`; });
+  if ($("#plan-form")) $("#plan-form").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
+    try { await post("/v1/monitor/plans", { enterprise: id, year: Number(f.get("year")), plan_m3: f.get("plan_m3") }); route(); } catch (x) { alert(x.message); } });
+  const qs = await api("/v1/monitor/quotas");
+  $("#products").innerHTML = qs.quotas.map((q) => `<option value="${q.product}">${esc(S.lang === "zh" ? q.zh : q.en)} (${q.unit})</option>`).join("");
+  $("#prod-form").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
+    try { await post("/v1/monitor/production", { enterprise: id, month: f.get("month"), product: f.get("product"), quantity: f.get("quantity") }); route(); } catch (x) { alert(x.message); } });
+  bindAcks(route);
+}
+
+function monthTable(months) {
+  return `<table><thead><tr><th>${T("month")}</th><th class="num">${T("intake")}</th><th class="num">${T("recycled")}</th>` +
+    `<th class="num">${T("reuse_rate")}</th><th class="num">${T("nonconv_share")}</th><th class="num">${T("discharge")}</th></tr></thead><tbody>` +
+    months.map((m) => `<tr><td>${m.month}</td><td class="num">${Fmt.m3(m.intake_total)}</td><td class="num">${Fmt.m3(m.recycled)}</td>` +
+      `<td class="num">${Fmt.pct(m.reuse_rate)}</td><td class="num">${Fmt.pct(m.nonconventional_share)}</td><td class="num">${Fmt.m3(m.discharge)}</td></tr>`).join("") +
+    `</tbody></table>`;
+}
+
+function prodTable(rows) {
+  if (!rows.length) return `<p>${T("none")}</p>`;
+  return `<table><thead><tr><th>${T("month")}</th><th>${T("product")}</th><th class="num">${T("quantity")}</th><th class="num">${T("intake")}</th>` +
+    `<th class="num">${T("per_unit")}</th><th class="num">${T("quota")}</th><th class="num">${T("quota_ratio")}</th></tr></thead><tbody>` +
+    rows.map((p) => `<tr class="${p.over_quota ? "flagged" : ""}"><td>${p.month}</td><td>${esc(p.product)}</td><td class="num">${Fmt.num(p.quantity)} ${esc(p.unit)}</td>` +
+      `<td class="num">${Fmt.m3(p.intake_m3)}</td><td class="num">${Fmt.num(p.m3_per_unit, 3)} m³/${esc(p.unit)}</td><td class="num">${Fmt.num(p.quota, 2)}</td>` +
+      `<td class="num">${Fmt.num(p.quota_ratio, 2)}</td></tr>`).join("") + `</tbody></table>`;
+}
+
+function meterTable(meters) {
+  return `<table><thead><tr><th>${T("meter")}</th><th>${T("point")}</th><th class="num">${T("tier")}</th><th>${T("source")}</th>` +
+    `<th>${T("parent")}</th><th>${T("status")}</th><th>${T("last_seen")}</th><th>${T("flags")}</th></tr></thead><tbody>` +
+    meters.map((m) => `<tr><td><a href="#/meter/${m.meter}" class="mono">${short(m.meter)}</a></td><td>${T("p_" + m.point)}</td>` +
+      `<td class="num">${m.tier}</td><td>${T("s_" + m.source)}</td><td class="mono">${m.parent ? short(m.parent) : "—"}</td>` +
+      `<td class="${m.online ? "online" : "offline"}">${m.revoked ? T("revoked") : m.online ? T("online") : T("offline")}</td>` +
+      `<td>${Fmt.time(m.last_time)}</td><td>${m.last_flags.map((f) => T("f_" + f)).join(", ") || "—"}</td></tr>`).join("") + `</tbody></table>`;
+}
+
+async function viewBalance(params) {
+  const q = new URLSearchParams();
+  const day = (s) => s ? new Date(s + "T00:00:00+08:00").toISOString() : null;
+  if (params.get("from")) q.set("from", day(params.get("from")));
+  if (params.get("to")) q.set("to", day(params.get("to")));
+  const b = await api("/v1/monitor/balance?" + q);
+  const cst = (iso) => new Date(new Date(iso).getTime() + 8 * 3600000).toISOString().slice(0, 10);
+  $("#view").innerHTML = `<h2>${T("balance")}</h2><p>${T("balance_text")} · ${T("threshold")} ${Fmt.pct(b.threshold_pct)}</p>` +
+    `<form class="row" id="win"><label>${T("from")} <input type="date" name="from" value="${cst(b.from)}"></label>` +
+    `<label>${T("to")} <input type="date" name="to" value="${cst(b.to)}"></label><button>${T("apply")}</button></form>` +
+    `<div class="panel"><table id="balance-table"><thead><tr><th>${T("enterprise")}</th><th>${T("meter")}</th><th class="num">${T("parent_volume")}</th>` +
+    `<th class="num">${T("children")}</th><th class="num">${T("children_sum")}</th><th class="num">${T("imbalance")}</th>` +
+    `<th class="num">${T("imbalance_pct")}</th><th>${T("status")}</th></tr></thead><tbody>` +
+    b.rows.map((r) => `<tr class="${r.flagged ? "flagged" : ""}" data-flagged="${r.flagged}"><td>${esc(r.enterprise)}</td>` +
+      `<td><a href="#/meter/${r.meter}" class="mono">${short(r.meter)}</a></td><td class="num">${Fmt.m3(r.volume)}</td>` +
+      `<td class="num">${r.children.length}</td><td class="num">${Fmt.m3(r.children_sum)}</td><td class="num">${Fmt.m3(r.imbalance_m3)}</td>` +
+      `<td class="num">${Fmt.pct(r.imbalance_pct)}</td><td>${r.flagged ? T("flagged") : T("ok")}</td></tr>`).join("") +
+    `</tbody></table></div><div class="panel"><div id="balance-chart" class="chart"></div></div>`;
+  chart($("#balance-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: b.rows.map((r) => short(r.meter)) },
+    yAxis: { type: "value", name: "m³" }, series: [{ name: T("parent_volume"), type: "bar", data: b.rows.map((r) => r.volume) },
+      { name: T("children_sum"), type: "bar", data: b.rows.map((r) => r.children_sum) }] });
+  $("#win").addEventListener("submit", (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
+    location.hash = `#/balance?from=${f.get("from")}&to=${f.get("to")}`; });
+}
+
+async function viewAlerts(params) {
+  const status = params.get("status") || "open";
+  const r = await api("/v1/monitor/alerts?limit=500&status=" + status);
+  $("#view").innerHTML = `<h2>${T("alerts")}</h2><div class="row"><a href="#/alerts?status=open">${T("filter_open")}</a> · ` +
+    `<a href="#/alerts?status=all">${T("filter_all")}</a> · ${Fmt.num(r.total, 0)}</div><div class="panel">${alertTable(r.alerts, true)}</div>`;
+  bindAcks(route);
+}
+
+const CHANNELS = ["flow", "ph", "conductivity", "turbidity", "pressure", "temperature", "fluorescence"];
+
+async function viewMeter(id, params) {
+  const q = new URLSearchParams({ id });
+  ["from", "to", "bucket"].forEach((k) => { if (params.get(k)) q.set(k, params.get(k)); });
+  const m = await api("/v1/monitor/meter?" + q);
+  const series = m.series;
+  const present = CHANNELS.filter((c) => series.some((s) => s.values[c]));
+  const gaps = m.sequence_gaps.length ? alertTable(m.sequence_gaps, false) : `<p>${T("no_gaps")}</p>`;
+  const flags = Object.keys(m.flag_counts).filter((f) => m.flag_counts[f] > 0).map((f) => `${T("f_" + f)} × ${m.flag_counts[f]}`).join(", ") || T("none");
+  $("#view").innerHTML = `<h2>${T("meter_view")} <span class="mono">${short(m.meter)}</span></h2>` +
+    `<div class="cards">${card("m-ent", T("enterprise"), m.enterprise)}${card("m-point", T("point"), T("p_" + m.point) + " · " + T("tier") + " " + m.tier)}` +
+    `${card("m-source", T("source"), T("s_" + m.source))}${card("m-status", T("status"), m.revoked ? T("revoked") : m.online ? T("online") : T("offline"), !m.online)}` +
+    `${card("m-last", T("last_seen"), Fmt.time(m.last_time))}${card("m-seq", T("last_seq"), Fmt.num(m.last_seq, 0))}` +
+    `${card("m-interval", T("interval"), Fmt.ms(m.interval_ms))}</div>` +
+    `<div class="panel"><div class="row"><span class="mono">${m.meter}</span></div><div class="row">${T("flags")}: ${esc(flags)}</div>` +
+    `<form class="row" id="bundle-form"><strong>${T("bundle_range")}</strong><input name="from" size="24" value="${m.from}"><input name="to" size="24" value="${m.to}">` +
+    `<button id="bundle">${T("download_bundle")}</button><span id="bundle-msg"></span></form></div>` +
+    `<div class="panel"><h3>${T("volume_per")}</h3><div id="vol-chart" class="chart"></div></div>` +
+    present.map((c) => `<div class="panel"><h3>${T(c)}</h3><div id="ch-${c}" class="chart" style="height:240px"></div></div>`).join("") +
+    `<div class="panel"><h3>${T("seq_gaps")}</h3>${gaps}</div>` +
+    `<div class="panel"><h3>${T("recent_readings")}</h3><table><thead><tr><th class="num">${T("index")}</th><th class="num">${T("seq")}</th>` +
+    `<th>${T("time")}</th><th>${T("flags")}</th><th>${T("values")}</th></tr></thead><tbody>` +
+    m.recent.map((r) => `<tr><td class="num mono">${r.index}</td><td class="num">${r.reading.seq}</td><td>${Fmt.time(r.reading.time)}</td>` +
+      `<td>${r.reading.flags.map((f) => T("f_" + f)).join(", ") || "—"}</td>` +
+      `<td>${r.reading.measurements.map((x) => `${esc(x.quantity)} ${esc(x.value)} ${esc(x.unit)}`).join("; ")}</td></tr>`).join("") +
+    `</tbody></table></div>`;
+  const xs = series.map((s) => s.t);
+  chart($("#vol-chart"), { xAxis: { type: "time" }, yAxis: { type: "value", name: "m³" },
+    series: [{ name: T("volume_per"), type: "bar", data: series.map((s) => [s.t, s.volume]) }] });
+  present.forEach((c) => chart($("#ch-" + c), { legend: { top: 0 }, xAxis: { type: "time" }, yAxis: { type: "value", scale: true },
+    series: ["avg", "min", "max"].map((k) => ({ name: k, type: "line", showSymbol: false,
+      data: series.filter((s) => s.values[c]).map((s) => [s.t, s.values[c][k]]) })) }));
+  void xs;
+  $("#bundle-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const url = `/v1/bundle?meter=${m.meter}&from=${encodeURIComponent(f.get("from"))}&to=${encodeURIComponent(f.get("to"))}`;
+    const r = await fetch(url, { headers: S.token ? { Authorization: "Bearer " + S.token } : {} });
+    if (!r.ok) { let d = ""; try { d = (await r.json()).detail; } catch (e) { d = r.status; } $("#bundle-msg").textContent = T("error") + ": " + d; return; }
+    const blob = await r.blob();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `bundle-${m.meter.slice(0, 16)}.json`;
+    a.click();
+  });
+}
+
+/* ---- routing ---- */
+
+async function route() {
+  clearCharts();
+  applyLang();
+  const h = location.hash || "#/overview";
+  const [path, qs] = h.slice(1).split("?");
+  const params = new URLSearchParams(qs || "");
+  const parts = path.split("/").filter(Boolean);
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === "#/" + parts[0]));
+  $("#view").innerHTML = `<p>${T("loading")}</p>`;
+  try {
+    if (!S.who) {
+      S.who = await api("/v1/monitor/whoami");
+      $("#who").textContent = S.who.enterprise || "";
+    }
+    $("#login").hidden = true;
+    switch (parts[0]) {
+      case "enterprises": await viewEnterprises(); break;
+      case "enterprise": await viewEnterprise(decodeURIComponent(parts[1] || ""), params); break;
+      case "balance": await viewBalance(params); break;
+      case "alerts": await viewAlerts(params); break;
+      case "meter": await viewMeter(parts[1], params); break;
+      default: await viewOverview();
+    }
+    $("#updated").textContent = T("updated") + " " + Fmt.time(Date.now());
+    document.body.dataset.ready = "1";
+  } catch (e) {
+    if (e.status !== 401) $("#view").innerHTML = `<p class="error">${T(e.status === 403 ? "forbidden" : "error")}: ${esc(e.message)}</p>`;
+    document.body.dataset.ready = "1";
+  }
+}
+
+$("#lang").addEventListener("click", () => { S.lang = S.lang === "zh" ? "en" : "zh"; localStorage.setItem("wn_lang", S.lang); route(); });
+$("#logout").addEventListener("click", () => { sessionStorage.removeItem("wn_token"); S.token = ""; S.who = null; showLogin(); });
+$("#login-form").addEventListener("submit", (ev) => { ev.preventDefault(); S.token = $("#token").value.trim();
+  sessionStorage.setItem("wn_token", S.token); S.who = null; route(); });
+window.addEventListener("hashchange", route);
+setInterval(() => { if (!document.hidden && (location.hash || "#/overview").startsWith("#/overview")) route(); }, 60000);
+route();
