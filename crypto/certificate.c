@@ -51,7 +51,7 @@ static const char *cert_problem(const wn_certificate *c, int with_authority)
     if (c->subsidy_fen > WN_CERT_MAX_AMOUNT) return "subsidy_fen: above 2^53-1";
     if (c->purpose == WN_PURPOSE_SALE && c->subsidy_fen) return "subsidy_fen: a sale certificate carries no subsidy";
     if (!wn_xonly_valid(c->holder)) return "holder: not a valid x-only public key";
-    if (c->cp_size == 0) return "checkpoint_size: must be at least 1";
+    if (c->cp_size == 0 || c->cp_size > WN_CERT_MAX_AMOUNT) return "checkpoint_size: must be 1 ..= 2^53-1";
     if (!(c->baseline_from < c->baseline_to && c->baseline_to <= c->reporting_from &&
           c->reporting_from < c->reporting_to && c->reporting_to <= WN_READING_MAX_TIME))
         return "periods: baseline_from < baseline_to <= reporting_from < reporting_to";
