@@ -225,7 +225,9 @@ static void restart_after(void (*change)(void))
 
 /* ---- tests ---- */
 
-Test(audit_http, a_real_node_passes, .init = setup, .fini = teardown, .timeout = 180)
+TestSuite(audit_http, .init = setup, .fini = teardown, .timeout = 180);
+
+Test(audit_http, a_real_node_passes)
 {
     start();
     fill();
@@ -255,7 +257,7 @@ Test(audit_http, a_real_node_passes, .init = setup, .fini = teardown, .timeout =
 
 static void flip_entry_300(void) { flip(300, -10); /* inside the reading's signature */ }
 
-Test(audit_http, a_changed_entry_fails_at_that_entry, .init = setup, .fini = teardown, .timeout = 180)
+Test(audit_http, a_changed_entry_fails_at_that_entry)
 {
     start();
     fill();
@@ -286,7 +288,7 @@ static void flip_hashes(void)
     flip(767, 32 + 32 * 8 + 31);
 }
 
-Test(audit_http, served_hashes_must_match_the_entries, .init = setup, .fini = teardown, .timeout = 180)
+Test(audit_http, served_hashes_must_match_the_entries)
 {
     start();
     fill();
@@ -301,7 +303,7 @@ Test(audit_http, served_hashes_must_match_the_entries, .init = setup, .fini = te
     run_free(&r);
 }
 
-Test(audit_http, the_wrong_notary_key_fails, .init = setup, .fini = teardown, .timeout = 120)
+Test(audit_http, the_wrong_notary_key_fails)
 {
     start();
     cr_assert(wn_test_feed_enrol(&F.feed, F.proc.url), "%s", F.feed.err);
@@ -317,7 +319,7 @@ Test(audit_http, the_wrong_notary_key_fails, .init = setup, .fini = teardown, .t
     run_free(&r);
 }
 
-Test(audit_http, node_errors_and_usage, .init = setup, .fini = teardown, .timeout = 120)
+Test(audit_http, node_errors_and_usage)
 {
     start();
     run_t r = audit(0, F.notary_hex); /* no checkpoint yet */
