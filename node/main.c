@@ -9,6 +9,28 @@
 #include "node/log.h"
 #include "node/node.h"
 
+/* The anchoring options (node/anchor.h). */
+static void usage_anchor(FILE *f)
+{
+    fprintf(f,
+            "\n"
+            "anchoring checkpoints on an Ethereum-compatible chain (docs/PROTOCOL.md section 15; off without\n"
+            "--anchor-rpc). Fund the anchoring key's address (logged at start) with ether for gas.\n"
+            "  --anchor-rpc URL           the chain's JSON-RPC endpoint (http:// or https://)\n"
+            "  --anchor-chain-id N        the chain's id (required with --anchor-rpc; EIP-155)\n"
+            "  --anchor-key FILE          the anchoring secp256k1 key (default DIR/anchor.key, created 0600 if absent);\n"
+            "                             use it for nothing else: the node manages its nonces\n"
+            "  --anchor-every K           anchor the latest checkpoint after K new checkpoints (default %u)\n"
+            "  --anchor-ms T              ... or T milliseconds after the first new one (default %u)\n"
+            "  --anchor-confirmations C   blocks (the anchor's included) before an anchor is final (default %u)\n"
+            "  --anchor-poll-ms P         how often ledger and chain are looked at (default %u)\n"
+            "example:\n"
+            "  wn-node --data /var/lib/waternotary --anchor-rpc http://127.0.0.1:8545 --anchor-chain-id 31337 \\\n"
+            "          --anchor-every 10 --anchor-ms 60000 --anchor-confirmations 2\n",
+            (unsigned)WN_ANCHOR_DEFAULT_EVERY, (unsigned)WN_ANCHOR_DEFAULT_MS, (unsigned)WN_ANCHOR_DEFAULT_CONFIRMATIONS,
+            (unsigned)WN_ANCHOR_DEFAULT_POLL_MS);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -43,6 +65,7 @@ static void usage(FILE *f)
             "  wn-node --data /var/lib/waternotary --listen 127.0.0.1:8420 \\\n"
             "          --registrar 3b1f...e9 --checkpoint-every 1000 --checkpoint-ms 1000\n",
             WN_NODE_DEFAULT_MAX_BODY, WN_NODE_DEFAULT_SKEW_MS, WN_NODE_DEFAULT_CP_EVERY, WN_NODE_DEFAULT_CP_MS);
+    usage_anchor(f);
 }
 
 static int number(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -58,7 +81,8 @@ static int number(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
-           O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB };
+           O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
+           O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -67,6 +91,11 @@ int main(int argc, char **argv)
         {"checkpoint-ms", required_argument, 0, O_CP_MS}, {"port-file", required_argument, 0, O_PORT_FILE},
         {"help", no_argument, 0, O_HELP},                 {"authority", required_argument, 0, O_AUTHORITY},
         {"tokens", required_argument, 0, O_TOKENS},       {"web", required_argument, 0, O_WEB},
+        {"anchor-rpc", required_argument, 0, O_ANCHOR_RPC}, {"anchor-key", required_argument, 0, O_ANCHOR_KEY},
+        {"anchor-chain-id", required_argument, 0, O_ANCHOR_CHAIN},
+        {"anchor-every", required_argument, 0, O_ANCHOR_EVERY}, {"anchor-ms", required_argument, 0, O_ANCHOR_MS},
+        {"anchor-confirmations", required_argument, 0, O_ANCHOR_CONF},
+        {"anchor-poll-ms", required_argument, 0, O_ANCHOR_POLL},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -101,6 +130,23 @@ int main(int argc, char **argv)
         case O_PORT_FILE: cfg.port_file = optarg; break;
         case O_TOKENS: cfg.tokens_file = optarg; break;
         case O_WEB: cfg.web_dir = optarg; break;
+        case O_ANCHOR_RPC: cfg.anchor.rpc_url = optarg; break;
+        case O_ANCHOR_KEY: cfg.anchor.key_file = optarg; break;
+        case O_ANCHOR_CHAIN:
+            if (!number("--anchor-chain-id", optarg, 1, 1ULL << 52, &cfg.anchor.chain_id)) return 2;
+            break;
+        case O_ANCHOR_EVERY:
+            if (!number("--anchor-every", optarg, 1, 1ULL << 40, &cfg.anchor.every)) return 2;
+            break;
+        case O_ANCHOR_MS:
+            if (!number("--anchor-ms", optarg, 1, 1ULL << 40, &cfg.anchor.ms)) return 2;
+            break;
+        case O_ANCHOR_CONF:
+            if (!number("--anchor-confirmations", optarg, 1, 1000000, &cfg.anchor.confirmations)) return 2;
+            break;
+        case O_ANCHOR_POLL:
+            if (!number("--anchor-poll-ms", optarg, 10, 3600000, &cfg.anchor.poll_ms)) return 2;
+            break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

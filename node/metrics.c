@@ -5,8 +5,10 @@
 
 #include <stdatomic.h>
 
+#include "node/anchor.h"
 #include "node/buf.h"
 #include "node/errors.h"
+#include "node/log.h"
 
 #define NB 12
 typedef struct {
@@ -23,6 +25,9 @@ static _Atomic uint64_t by_reason[WN_NE_COUNT];
 static _Atomic uint64_t http_status[600];
 static _Atomic uint64_t enrolments, revocations, ledger_size, checkpoint_size;
 static histogram req_readings, commit_entries, commit_usec;
+/* anchoring: enabled once the thread reported; lag_since is wall ms (0: no lag) */
+static _Atomic uint64_t anchor_on, anchor_up, anchor_size, anchor_since, anchor_pending, anchor_sent,
+    anchor_confirmed, anchor_reanchored, anchor_errors;
 
 static void observe(histogram *h, const double *bounds, uint64_t v)
 {
@@ -56,6 +61,51 @@ void wn_metrics_http(unsigned status)
 
 void wn_metrics_ledger_size(uint64_t size) { atomic_store(&ledger_size, size); }
 void wn_metrics_checkpoint_size(uint64_t size) { atomic_store(&checkpoint_size, size); }
+
+void wn_metrics_anchor(const struct wn_anchor_status *s)
+{
+    atomic_store(&anchor_up, (uint64_t)(s->chain_up && s->chain_ok));
+    atomic_store(&anchor_size, s->anchored_size);
+    atomic_store(&anchor_since, s->lag_since_ms);
+    atomic_store(&anchor_pending, s->pending);
+    atomic_store(&anchor_sent, s->sent);
+    atomic_store(&anchor_confirmed, s->confirmed);
+    atomic_store(&anchor_reanchored, s->reanchored);
+    atomic_store(&anchor_errors, s->rpc_errors);
+    atomic_store(&anchor_on, 1);
+}
+
+static void render_anchor(wn_buf *b)
+{
+    if (!atomic_load(&anchor_on)) return;
+    uint64_t size = atomic_load(&anchor_size), ledger = atomic_load(&ledger_size);
+    uint64_t since = atomic_load(&anchor_since), now = wn_now_ms();
+    wn_buf_printf(b,
+                  "# HELP wn_anchor_chain_up 1 if the anchoring chain answers with the configured chain id.\n"
+                  "# TYPE wn_anchor_chain_up gauge\nwn_anchor_chain_up %llu\n"
+                  "# HELP wn_anchor_size Tree size of the newest checkpoint with a confirmed anchor.\n"
+                  "# TYPE wn_anchor_size gauge\nwn_anchor_size %llu\n"
+                  "# HELP wn_anchor_lag_entries Entries not covered by a confirmed anchor.\n"
+                  "# TYPE wn_anchor_lag_entries gauge\nwn_anchor_lag_entries %llu\n"
+                  "# HELP wn_anchor_lag_seconds Age of the oldest checkpoint not covered by a confirmed anchor.\n"
+                  "# TYPE wn_anchor_lag_seconds gauge\nwn_anchor_lag_seconds %.3f\n"
+                  "# HELP wn_anchor_pending Anchors sent and not yet confirmed.\n"
+                  "# TYPE wn_anchor_pending gauge\nwn_anchor_pending %llu\n"
+                  "# HELP wn_anchor_transactions_total Anchoring transactions accepted by the chain's node.\n"
+                  "# TYPE wn_anchor_transactions_total counter\nwn_anchor_transactions_total %llu\n"
+                  "# HELP wn_anchor_confirmed_total Anchors that reached the configured confirmations.\n"
+                  "# TYPE wn_anchor_confirmed_total counter\nwn_anchor_confirmed_total %llu\n"
+                  "# HELP wn_anchor_reanchored_total Anchors lost (reorganisation, failure) and sent again.\n"
+                  "# TYPE wn_anchor_reanchored_total counter\nwn_anchor_reanchored_total %llu\n"
+                  "# HELP wn_anchor_rpc_errors_total JSON-RPC calls that got no answer.\n"
+                  "# TYPE wn_anchor_rpc_errors_total counter\nwn_anchor_rpc_errors_total %llu\n",
+                  (unsigned long long)atomic_load(&anchor_up), (unsigned long long)size,
+                  (unsigned long long)(ledger > size ? ledger - size : 0),
+                  since && now > since ? (double)(now - since) / 1000.0 : 0.0,
+                  (unsigned long long)atomic_load(&anchor_pending), (unsigned long long)atomic_load(&anchor_sent),
+                  (unsigned long long)atomic_load(&anchor_confirmed), (unsigned long long)atomic_load(&anchor_reanchored),
+                  (unsigned long long)atomic_load(&anchor_errors));
+}
 
 static void render_histogram(wn_buf *b, const char *name, const char *help, const histogram *h,
                              const double *bounds, double scale)
@@ -116,5 +166,6 @@ char *wn_metrics_render(size_t *len)
         uint64_t v = atomic_load(&http_status[s]);
         if (v) wn_buf_printf(&b, "wn_http_responses_total{code=\"%u\"} %llu\n", s, (unsigned long long)v);
     }
+    render_anchor(&b);
     return wn_buf_take(&b, len);
 }

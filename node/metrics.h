@@ -19,6 +19,11 @@ void wn_metrics_http(unsigned status);
 void wn_metrics_ledger_size(uint64_t size);
 void wn_metrics_checkpoint_size(uint64_t size);
 
+/* Anchoring (anchor.c, PROTOCOL §15): the anchoring thread's state after each poll. The
+ * wn_anchor_* metrics are rendered only once this has been called. */
+struct wn_anchor_status;
+void wn_metrics_anchor(const struct wn_anchor_status *s);
+
 /* The exposition text (malloc'd). Returns: NULL if out of memory. */
 char *wn_metrics_render(size_t *len);
 

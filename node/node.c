@@ -7,7 +7,8 @@
  * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key
  *             and the monitor's aggregates (monitor.h)
  * DIR/bureau  bureau settings, plans, acknowledgements (bureau.h)
- * DIR/certs   savings certificates (certs.h) */
+ * DIR/certs   savings certificates (certs.h)
+ * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor.h; with --anchor-rpc) */
 #include "node/node.h"
 
 #include <errno.h>
@@ -114,6 +115,11 @@ static int check_config(wn_node *n)
         wn_log("--listen '%s' is not a usable HOST:PORT", cfg->listen);
         return 0;
     }
+    char why[200];
+    if (!wn_anchor_options_check(&cfg->anchor, why, sizeof why)) {
+        wn_log("%s", why);
+        return 0;
+    }
     return 1;
 }
 
@@ -211,6 +217,8 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
         wn_log("cannot start the checkpointer");
         goto fail;
     }
+    if (cfg->anchor.rpc_url && !wn_anchorer_start(&n->anchorer, &cfg->anchor, cfg->data_dir, n->ledger, n->origin))
+        goto fail;
     wn_committer_config mc = {.ledger = n->ledger, .state = n->state, .skew_ms = cfg->skew_ms,
                               .on_commit = on_commit, .on_commit_ctx = n};
     if (!wn_committer_start(&n->committer, &mc)) {
@@ -240,6 +248,7 @@ void wn_node_close(wn_node *n)
     wn_server_stop(n->server);             /* answers every request in flight first */
     wn_committer_stop(n->committer);
     if (n->checkpointer) wn_checkpointer_stop(n->checkpointer); /* signs the last entries */
+    wn_anchorer_stop(n->anchorer);         /* reads the ledger: before it closes */
     wn_certs_close(n->certs, n->ledger);   /* after the last writer: its watermark is the ledger's size */
     wn_monitor_close(n->monitor);          /* before the state env it lives in */
     wn_state_close(n->state);

@@ -10,6 +10,7 @@
 
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
+#include "node/anchor.h"
 #include "node/checkpointer.h"
 #include "node/committer.h"
 #include "node/parse.h"
@@ -27,6 +28,7 @@ typedef struct {
     uint64_t skew_ms;           /* --skew-ms (default 300000) */
     uint64_t checkpoint_every;  /* --checkpoint-every (default 1000) */
     uint64_t checkpoint_ms;     /* --checkpoint-ms (default 1000) */
+    wn_anchor_options anchor;   /* --anchor-* (anchor.h); anchoring is off without --anchor-rpc */
     const char *port_file;      /* --port-file */
     const char *tokens_file;    /* --tokens FILE: bearer tokens for the monitoring API and meters' data */
     const char *web_dir;        /* --web DIR: the monitoring page (default: web/ beside the binary, else ./web) */
@@ -56,6 +58,7 @@ typedef struct wn_node {
     wn_state *state;
     wn_committer *committer;
     wn_checkpointer *checkpointer;
+    wn_anchorer *anchorer;      /* NULL when the node does not anchor (anchor.h) */
     struct wn_certs *certs;     /* savings certificates and their balances (certs.h) */
     struct wn_server *server;
     unsigned port;              /* the port actually bound */

@@ -33,6 +33,8 @@ enum wn_route {
     WN_ROUTE_BUNDLE,          /* GET /v1/bundle (bundle.h) */
     WN_ROUTE_TILE,            /* GET /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>] (tiles.h) */
     WN_ROUTE_CHECKPOINTS,     /* GET /v1/checkpoints (tiles.h) */
+    WN_ROUTE_ANCHORS,         /* GET /v1/anchors (anchor.h) */
+    WN_ROUTE_CHECKPOINT_ANCHOR, /* GET /v1/checkpoint/anchor (anchor.h) */
     WN_ROUTE_CERTIFICATES,    /* POST /v1/certificates (certs.h) */
     WN_ROUTE_TRANSFERS,       /* POST /v1/transfers (certs.h) */
     WN_ROUTE_RETIREMENTS,     /* POST /v1/retirements (certs.h) */

@@ -158,6 +158,8 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_BUNDLE: wn_node_bundle(s->node, get_arg, conn, &r); break;
     case WN_ROUTE_TILE: wn_node_tile(s->node, &rq->m.tile, &r); break;
     case WN_ROUTE_CHECKPOINTS: wn_node_checkpoints(s->node, get_arg, conn, &r); break;
+    case WN_ROUTE_ANCHORS: wn_node_anchors(s->node, get_arg, conn, &r); break;
+    case WN_ROUTE_CHECKPOINT_ANCHOR: wn_node_checkpoint_anchor(s->node, get_arg, conn, &r); break;
     case WN_ROUTE_CERTIFICATES: wn_certs_post(s->node, WN_CERTS_ISSUE, ct, body, rq->len, &r); break;
     case WN_ROUTE_TRANSFERS: wn_certs_post(s->node, WN_CERTS_TRANSFER, ct, body, rq->len, &r); break;
     case WN_ROUTE_RETIREMENTS: wn_certs_post(s->node, WN_CERTS_RETIRE, ct, body, rq->len, &r); break;
