@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define AT_E WN_AUDIT_AT_ENTRY
@@ -74,6 +75,7 @@ typedef struct {
 /* ---- faults in the mapped file ---------------------------------------------------- */
 
 static volatile uintptr_t g_map_lo, g_map_hi;
+static struct sigaction g_old_segv, g_old_bus; /* restored after the run, and for faults not ours */
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -85,7 +87,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         (void)w;
         _exit(2);
     }
-    signal(sig, SIG_DFL); /* not ours: fault again with the default action */
+    sigaction(sig, sig == SIGBUS ? &g_old_bus : &g_old_segv, NULL); /* not ours: fault again as before */
 }
 
 static void on_assert(MDB_env *env, const char *msg)
@@ -96,25 +98,50 @@ static void on_assert(MDB_env *env, const char *msg)
     _exit(2);
 }
 
-static void guard(MDB_env *env)
+/* The address range of data.mdb's mapping, from /proc/self/maps (LMDB does not say where
+ * it mapped the file: mdb_env_info's me_mapaddr is only the fixed-map hint). */
+static int map_range(const char *dir, uintptr_t *lo, uintptr_t *hi)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(env, &info) != 0) return;
-    g_map_lo = (uintptr_t)info.me_mapaddr;
-    g_map_hi = g_map_lo + info.me_mapsize;
+    char path[4200], line[4600];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &sb) != 0) return 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 0;
+    *lo = UINTPTR_MAX;
+    *hi = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long a, b, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%llx-%llx %*s %*x %x:%x %llu", &a, &b, &maj, &mnr, &ino) != 5) continue;
+        if (ino != (unsigned long long)sb.st_ino || makedev(maj, mnr) != sb.st_dev) continue;
+        if (a < *lo) *lo = (uintptr_t)a;
+        if (b > *hi) *hi = (uintptr_t)b;
+    }
+    fclose(f);
+    return *hi > *lo;
+}
+
+static void guard(const char *dir)
+{
+    uintptr_t lo, hi;
+    if (!map_range(dir, &lo, &hi)) return;
+    g_map_lo = lo;
+    g_map_hi = hi;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGSEGV, &sa, &g_old_segv);
+    sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 static void unguard(void)
 {
-    signal(SIGSEGV, SIG_DFL);
-    signal(SIGBUS, SIG_DFL);
+    if (!g_map_hi) return;
+    sigaction(SIGSEGV, &g_old_segv, NULL);
+    sigaction(SIGBUS, &g_old_bus, NULL);
     g_map_lo = g_map_hi = 0;
 }
 
@@ -609,7 +636,7 @@ static int open_env(src *s, const char *dir, char *why, size_t cap)
         snprintf(why, cap, "cannot open the LMDB environment in %s: %s", dir, mdb_strerror(rc));
         return 0;
     }
-    guard(s->env);
+    guard(dir);
     if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->txn))) {
         snprintf(why, cap, "cannot begin a read transaction: %s", mdb_strerror(rc));
         return 0;
