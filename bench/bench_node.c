@@ -12,7 +12,10 @@
  *         verified after the clock stops (notary signature, leaf of the reading sent);
  *   (iii) the ratio (ii)/(i) (target >= 0.8);
  *   (iv)  acknowledgement latency per request (p50, p99) with the clients paced to about
- *         half the rate measured in (ii).
+ *         half the rate measured in (ii);
+ *   (v)   where a reading's CPU goes: each step the node takes per reading, timed in CPU
+ *         time on one core, and the CPU-time ratio (verification / node CPU per accepted
+ *         reading), which other processes on a shared machine do not disturb.
  * The load generator shares the machine's cores with the node, as it would not in a
  * deployment; its own CPU use during (ii) is printed so that it can be taken into account.
  *
