@@ -622,6 +622,33 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     cr_assert_not_null(strstr((char *)er.body, "stale_operation"));
     wn_test_resp_free(&er);
 
+    /* a certificate whose term is over can be neither sold nor retired */
+    plant t;
+    char claim3[4300], until[25];
+    plant_init(&t, 350000000, 290000000);
+    plant_post(&t);
+    claim_file(claim3, &t, 250000000, 1, 1, cert_sk);
+    wn_time_format(until, (uint64_t)time(NULL) * 1000 + 1500);
+    r = wn("cert", "issue", claim3, "--purpose", "sale", "--policy", POLICY, "--authority-key", auth_key_f, "--node",
+           node.url, "--notary-pub", notary_pub, "--valid-until", until, "--json", NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cJSON *ij = cJSON_Parse(r.out);
+    long short_term = (long)cJSON_GetObjectItemCaseSensitive(ij, "index")->valuedouble;
+    cJSON_Delete(ij);
+    result_free(&r);
+    struct timespec pause = {2, 0};
+    nanosleep(&pause, NULL);
+    char sidx[32];
+    snprintf(sidx, sizeof sidx, "%ld", short_term);
+    expect_refused(wn("cert", "transfer", sidx, "--node", node.url, "--holder-key", ent_key_f, "--to", buyer_pub,
+                      "--volume", "1", NULL),
+                   "outside_term");
+    expect_refused(wn("cert", "retire", sidx, "--node", node.url, "--holder-key", ent_key_f, "--volume", "1", NULL),
+                   "outside_term");
+    cJSON *expired = show(short_term);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(expired, "expired")));
+    cJSON_Delete(expired);
+
     /* the balances */
     cr_assert_eq(holding(before, ent_pub), 425600000.0);
     cr_assert_eq(holding(before, buyer_pub), 59999500.0);
