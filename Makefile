@@ -97,6 +97,7 @@ test: $(PROGRAMS) $(TEST_BINS)
 	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) bash scripts/run-tests.sh $(TEST_BINS)
 
 test-san:
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	$(MAKE) BUILD=build-san BINDIR=build-san/bin CC=clang \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  OPT="-O1 -g" test
