@@ -26,6 +26,8 @@ WN_CMD(wn_cmd_revoke);             /* cmd_enrol.c: revoke a meter at a node */
 WN_CMD(wn_cmd_verify);             /* cmd_verify.c: check a bundle, receipt, log, proof or checkpoint offline */
 WN_CMD(wn_cmd_bundle);             /* cmd_bundle.c: fetch, verify and write a proof bundle */
 WN_CMD(wn_cmd_consistency);        /* cmd_consistency.c: saved checkpoint vs the node's latest; forks */
+WN_CMD(wn_cmd_verify_anchor);      /* cmd_verify_anchor.c: a checkpoint's anchor on an Ethereum chain */
+WN_CMD(wn_cmd_anchors);            /* cmd_anchors.c: every anchor of an address, one history or a fork */
 WN_CMD(wn_cmd_audit);              /* cmd_audit.c: whole-ledger audit of a copy of the node's LMDB files */
 WN_CMD(wn_cmd_claim);              /* cmd_claim.c: sign, certify and evaluate savings claims */
 WN_CMD(wn_cmd_cert);               /* cmd_cert.c: savings certificates: issue, show, transfer, retire */

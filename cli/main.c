@@ -21,6 +21,8 @@ static const struct {
     {"verify", wn_cmd_verify, "verify a proof bundle, receipt, receipts log, proof or checkpoint offline"},
     {"bundle", wn_cmd_bundle, "fetch a meter's proof bundle for a period from a node, verify it and write it"},
     {"consistency", wn_cmd_consistency, "check a node's log against a saved checkpoint; report forks"},
+    {"verify-anchor", wn_cmd_verify_anchor, "prove a checkpoint existed by a block: check its anchoring transaction on the chain"},
+    {"anchors", wn_cmd_anchors, "list a notary's anchors on the chain and check they form one history (forks)"},
     {"audit", wn_cmd_audit, "audit a whole ledger (a copy of the node's LMDB files): re-hash and re-verify everything"},
     {"claim", wn_cmd_claim, "sign, certify or evaluate a water-savings claim against a policy (subsidy, water rights)"},
     {"cert", wn_cmd_cert, "savings certificates at a node: issue for an evaluated claim, show, transfer, retire"},
