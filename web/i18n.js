@@ -103,6 +103,7 @@ const Fmt = {
   },
   ms(v) {
     if (!v) return "—";
+    if (v < 60000) return this.num(v / 1000, 0) + (this.lang === "zh" ? " 秒" : " s");
     const m = Math.round(v / 60000);
     if (m < 120) return this.num(m, 0) + (this.lang === "zh" ? " 分钟" : " min");
     return this.num(v / 3600000, 1) + (this.lang === "zh" ? " 小时" : " h");
