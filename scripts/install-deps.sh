@@ -29,3 +29,19 @@ if [ "$have" != "$want" ] || [ ! -f "$root/web/vendor/node_modules/echarts/dist/
   echo "install-deps: npm ci of echarts $want into web/vendor" >&2
   npm ci --prefix "$root/web/vendor" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# A local Ethereum chain for the anchoring tests (tests/test_anchor.c): anvil (Foundry) from
+# the npm package @foundry-rs/anvil at the exact version pinned in tools/anvil/package.json,
+# installed into tools/anvil/node_modules. Its binary comes in the platform's optional
+# dependency @foundry-rs/anvil-linux-<arch> (pinned by the package at the same version); the
+# package's postinstall script is skipped (it would only fetch that same binary).
+arch=amd64; [ "$(uname -m)" = aarch64 ] && arch=arm64
+anvil_want=$(sed -n 's/.*"@foundry-rs\/anvil": "\([0-9.]*\)".*/\1/p' "$root/tools/anvil/package.json")
+anvil_dir="$root/tools/anvil/node_modules/@foundry-rs/anvil-linux-$arch"
+anvil_have=$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$anvil_dir/package.json" 2>/dev/null || true)
+if [ "$anvil_have" != "$anvil_want" ] || [ ! -x "$anvil_dir/bin/anvil" ]; then
+  echo "install-deps: npm install of @foundry-rs/anvil $anvil_want into tools/anvil" >&2
+  npm install --prefix "$root/tools/anvil" --no-package-lock --no-audit --no-fund --ignore-scripts \
+    --loglevel=error >/dev/null
+  "$anvil_dir/bin/anvil" --version >/dev/null
+fi
