@@ -232,10 +232,10 @@ Test(rlp, errors_are_sticky)
     wn_rlp_list_end(&r);
     cr_assert_not(wn_rlp_finish(&r, NULL), "closing a list never opened");
 
-    uint8_t big[64];
+    uint8_t big[64], src[55] = {0};
     wn_rlp_init(&r, big, 57); /* a 56-byte list payload needs 2 header bytes: 58 */
     wn_rlp_list_begin(&r);
-    wn_rlp_bytes(&r, big, 55); /* payload 56 */
+    wn_rlp_bytes(&r, src, 55); /* payload 56 */
     wn_rlp_list_end(&r);
     cr_assert_not(wn_rlp_finish(&r, NULL));
 }
