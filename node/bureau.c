@@ -86,7 +86,7 @@ int wn_bureau_each(wn_bureau *b, int table, const void *prefix, size_t plen, wn_
     MDB_val k = {plen, (void *)prefix}, v;
     int rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) break;
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
         if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }

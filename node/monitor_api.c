@@ -1019,7 +1019,7 @@ static void alerts(const req *q, wn_response *out)
     wn_buf_init(&b);
     pthread_rwlock_rdlock(&m->lock);
     each_alert(q, pick_alert, &p);
-    qsort(p.v, p.n, sizeof *p.v, by_time_desc);
+    if (p.n) qsort(p.v, p.n, sizeof *p.v, by_time_desc);
     wn_buf_printf(&b, "{\"total\":%zu,\"alerts\":[", p.n);
     for (size_t i = 0; i < p.n && i < limit; i++) {
         if (i) wn_buf_str(&b, ",");
