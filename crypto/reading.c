@@ -94,11 +94,12 @@ static int all_zero(const uint8_t *p, size_t n)
 }
 
 /* The rules in the order of the fields in the binary form, so that decoding reports the
- * first field that is wrong. */
-int wn_reading_check(const wn_reading *r)
+ * first field that is wrong. check_meter = 0 skips the meter id's curve-point check (a
+ * square root) and nothing else, for wn_reading_decode_known_meter. */
+static int check_fields(const wn_reading *r, int check_meter)
 {
     if (r->version != WN_READING_VERSION) return WN_READING_EVERSION;
-    if (!wn_xonly_valid(r->meter)) return WN_READING_EMETER;
+    if (check_meter && !wn_xonly_valid(r->meter)) return WN_READING_EMETER;
     if (r->seq == 0 || r->seq > WN_READING_MAX_SEQ) return WN_READING_ESEQ;
     if (r->time_ms > WN_READING_MAX_TIME) return WN_READING_ETIME;
     if (all_zero(r->prev, sizeof r->prev) != (r->seq == 1)) return WN_READING_EPREV;
@@ -114,6 +115,8 @@ int wn_reading_check(const wn_reading *r)
     if (r->alg != WN_ALG_BIP340 && r->alg != WN_ALG_ECDSA) return WN_READING_EALG;
     return WN_READING_OK;
 }
+
+int wn_reading_check(const wn_reading *r) { return check_fields(r, 1); }
 
 /* ---- binary form ------------------------------------------------------------------ */
 
@@ -164,7 +167,7 @@ int wn_reading_encode(const wn_reading *r, uint8_t *out, size_t cap, size_t *len
 
 /* Order of checks: version (nothing else can be read under an unknown version), the
  * length (which needs the count), then every field rule in byte order. */
-int wn_reading_decode(wn_reading *r, const uint8_t *in, size_t len)
+static int decode(wn_reading *r, const uint8_t *in, size_t len, int check_meter)
 {
     if (len < 1) return WN_READING_ETRUNCATED;
     if (in[0] != WN_READING_VERSION) return WN_READING_EVERSION;
@@ -194,8 +197,12 @@ int wn_reading_decode(wn_reading *r, const uint8_t *in, size_t len)
     }
     r->alg = p[0];
     memcpy(r->sig, p + 1, WN_SIG_LEN);
-    return wn_reading_check(r);
+    return check_fields(r, check_meter);
 }
+
+int wn_reading_decode(wn_reading *r, const uint8_t *in, size_t len) { return decode(r, in, len, 1); }
+
+int wn_reading_decode_known_meter(wn_reading *r, const uint8_t *in, size_t len) { return decode(r, in, len, 0); }
 
 /* ---- digests ---------------------------------------------------------------------- */
 

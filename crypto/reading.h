@@ -141,6 +141,17 @@ int wn_reading_encode(const wn_reading *r, uint8_t *out, size_t cap, size_t *len
  * Returns: WN_READING_OK or the first rule broken. */
 int wn_reading_decode(wn_reading *r, const uint8_t *in, size_t len);
 
+/* wn_reading_decode without one rule: it does not check that the meter id is a curve
+ * point (that check is a field square root). Every other rule, and the order in which
+ * they are reported, is wn_reading_decode's, so on input whose meter id is a valid key
+ * both give the same result and the same *r.
+ * Only for a caller that has already established that the id at bytes [1, 33) is a valid
+ * x-only key, e.g. because it equals the id of an enrolled meter whose key was checked at
+ * enrolment. With any other id this may return WN_READING_OK (or a later field's error)
+ * where wn_reading_decode returns WN_READING_EMETER.
+ * Returns: WN_READING_OK or the first rule broken (never WN_READING_EMETER). */
+int wn_reading_decode_known_meter(wn_reading *r, const uint8_t *in, size_t len);
+
 /* The 32-byte digest that is signed (tagged hash of the bytes before the signature). */
 void wn_reading_signing_digest(const wn_reading *r, uint8_t digest[32]);
 

@@ -1,6 +1,7 @@
 /* test_reading.c — the reading v1 codec (crypto/reading.h): a known answer computed
  * independently from docs/PROTOCOL.md, binary/struct/JSON round trips of many random
- * readings, every decode rule with its error code, every tampering case, ECDSA keys and
+ * readings, every decode rule with its error code (and the decode that skips only the
+ * meter id's point check), every tampering case, ECDSA keys and
  * high-S signatures, and the strictness of the JSON form, decimals and times. */
 #include "crypto/encoding.h"
 #include "crypto/reading.h"
@@ -361,6 +362,115 @@ Test(reading_decode, first_rule_in_field_order)
     EXPECT_PATCHED(WN_READING_ESEQ, wn_put_u64(b_ + OFF_SEQ, 0); b_[OFF_ALG] = 7);
     EXPECT_PATCHED(WN_READING_EFLAGS, b_[OFF_FLAGS] = 0xff; b_[OFF_M0] = 0);
     EXPECT_PATCHED(WN_READING_EUNIT, b_[OFF_M0 + 1] = 0; b_[OFF_M0 + 2] = 99);
+}
+
+/* ---- decoding a reading of a meter whose id is known to be a key --------------------- */
+
+/* Both decoders on the same bytes, whose meter id is a valid key: same result, same struct. */
+static void expect_same_decode(const uint8_t *b, size_t n, size_t pos, unsigned v)
+{
+    wn_reading full, known;
+    int ef = wn_reading_decode(&full, b, n), ek = wn_reading_decode_known_meter(&known, b, n);
+    cr_assert_eq(ek, ef, "length %zu, byte %zu = %u: known_meter %s, full %s", n, pos, v, wn_reading_errcode(ek),
+                 wn_reading_errcode(ef));
+    if (ef == WN_READING_OK) cr_assert(reading_eq(&full, &known), "length %zu, byte %zu = %u", n, pos, v);
+}
+
+Test(reading_decode_known_meter, agrees_with_the_full_decode_when_the_id_is_a_key)
+{
+    uint8_t good[WN_READING_MAX_LEN + 32], b[WN_READING_MAX_LEN + 32];
+    size_t n = kat_bytes(good);
+    memset(good + n, 0, sizeof good - n);
+    for (size_t len = 0; len <= n + 32; len++) { /* truncated, exact, trailing */
+        uint8_t *p = malloc(len ? len : 1);  /* exactly len bytes, for ASan */
+        memcpy(p, good, len);
+        expect_same_decode(p, len, 0, good[0]);
+        free(p);
+    }
+    /* every value of every byte outside the meter id: each field rule and its order */
+    for (size_t pos = 0; pos < n; pos++) {
+        if (pos >= 1 && pos < 33) continue;
+        for (unsigned v = 0; v < 256; v++) {
+            memcpy(b, good, n);
+            b[pos] = (uint8_t)v;
+            expect_same_decode(b, n, pos, v);
+        }
+    }
+    /* random valid readings of both algorithms */
+    uint8_t sk[32];
+    wn_test_prng_seed(4242);
+    for (int i = 0; i < 100; i++) {
+        wn_reading r;
+        size_t len;
+        do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+        random_reading(&r, sk);
+        cr_assert_eq(i % 2 ? wn_reading_sign_ecdsa(&r, sk) : wn_reading_sign(&r, sk), WN_READING_OK);
+        cr_assert_eq(wn_reading_encode(&r, b, sizeof b, &len), WN_READING_OK);
+        expect_same_decode(b, len, 0, 0);
+    }
+}
+
+/* An id that is not a curve point: the one rule skipped. Known-meter decoding reports the
+ * next rule broken (or none), never bad_meter_id; rules before the id still come first. */
+Test(reading_decode_known_meter, skips_only_the_point_check)
+{
+    uint8_t good[WN_READING_MAX_LEN], b[WN_READING_MAX_LEN];
+    size_t n = kat_bytes(good);
+    wn_reading full, known, ref;
+    cr_assert_eq(wn_reading_decode(&ref, good, n), WN_READING_OK);
+
+    uint8_t bad_ids[2][32];
+    memset(bad_ids[0], 0xff, 32);                /* x >= p */
+    memset(bad_ids[1], 0x00, 32), bad_ids[1][31] = 5; /* 5^3 + 7 is not a square mod p */
+    for (int k = 0; k < 2; k++) {
+        cr_assert_not(wn_xonly_valid(bad_ids[k]));
+        memcpy(b, good, n);
+        memcpy(b + 1, bad_ids[k], 32);
+        cr_assert_eq(wn_reading_decode(&full, b, n), WN_READING_EMETER);
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n), WN_READING_OK);
+        memcpy(ref.meter, bad_ids[k], 32);
+        cr_assert(reading_eq(&known, &ref), "every field as in the bytes");
+        memcpy(ref.meter, good + 1, 32);
+
+        wn_put_u64(b + OFF_SEQ, 0); /* and a later field broken: that one is reported */
+        cr_assert_eq(wn_reading_decode(&full, b, n), WN_READING_EMETER);
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n), WN_READING_ESEQ);
+        memcpy(b, good, n);
+        memcpy(b + 1, bad_ids[k], 32);
+        b[OFF_ALG] = 9;
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n), WN_READING_EALG);
+
+        memcpy(b, good, n); /* rules before the id win in both */
+        memcpy(b + 1, bad_ids[k], 32);
+        cr_assert_eq(wn_reading_decode(&full, b, n - 1), WN_READING_ETRUNCATED);
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n - 1), WN_READING_ETRUNCATED);
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, 40), WN_READING_ETRUNCATED);
+        b[OFF_N] = 0;
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n), WN_READING_ECOUNT);
+        b[0] = 2;
+        cr_assert_eq(wn_reading_decode(&full, b, n), WN_READING_EVERSION);
+        cr_assert_eq(wn_reading_decode_known_meter(&known, b, n), WN_READING_EVERSION);
+    }
+
+    /* random ids: about half are x coordinates on the curve */
+    int valid = 0, invalid = 0;
+    wn_test_prng_seed(777);
+    for (int i = 0; i < 200; i++) {
+        memcpy(b, good, n);
+        wn_test_prng_bytes(b + 1, 32);
+        int ef = wn_reading_decode(&full, b, n), ek = wn_reading_decode_known_meter(&known, b, n);
+        cr_assert_eq(ek, WN_READING_OK);
+        if (wn_xonly_valid(b + 1)) {
+            valid++;
+            cr_assert_eq(ef, WN_READING_OK);
+            cr_assert(reading_eq(&full, &known));
+        } else {
+            invalid++;
+            cr_assert_eq(ef, WN_READING_EMETER);
+        }
+        cr_assert_arr_eq(known.meter, b + 1, 32);
+    }
+    cr_assert(valid > 50 && invalid > 50, "valid %d invalid %d", valid, invalid);
 }
 
 /* ---- tampering --------------------------------------------------------------------- */
