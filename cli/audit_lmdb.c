@@ -552,7 +552,7 @@ static int compare_tables(src *s, char *why, size_t cap)
                             h, m->num);
     }
 
-    qsort(s->loose, s->nloose, sizeof *s->loose, cmp_loose);
+    if (s->nloose) qsort(s->loose, s->nloose, sizeof *s->loose, cmp_loose);
     size_t j = 0;
     if ((rc = mdb_cursor_open(s->txn, s->mseq, &c))) return fail(why, cap, "cannot read the %s table", "mseq", rc);
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
