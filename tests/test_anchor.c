@@ -3,8 +3,8 @@
  * anchors and refuses a wrong root, a wrong sender and an unconfirmed anchor; `wn anchors`
  * finds one history and reports a fork; the chain stopped while readings arrive (ingestion
  * goes on, the lag grows, anchoring catches up when the chain is back); a reorganisation
- * (evm_revert) drops an anchor and the node anchors again; Keccak-256 and transaction hashes
- * agree with the chain's. Also, without a chain: the anchor data format, options refused
+ * (evm_revert) drops an anchor and the node anchors again; a chain without base fee gets
+ * EIP-155 legacy anchors; Keccak-256 and transaction hashes agree with the chain's. Also, without a chain: the anchor data format, options refused
  * before anything is created, the routes of a node that does not anchor, CLI usage and an
  * unreachable endpoint. Tests needing anvil skip with a message where it is not installed
  * (scripts/install-deps.sh installs it; CI runs them). */
@@ -768,6 +768,44 @@ Test(anchor, reorganisation_drops_the_anchor_and_the_node_anchors_again)
         }
         cJSON_Delete(one);
     }
+    wn_test_node_stop(&n, SIGTERM);
+    wn_test_anvil_stop(&a);
+    wn_test_feed_free(&f);
+}
+
+Test(anchor, a_chain_without_base_fee_gets_eip155_anchors)
+{
+    need_anvil();
+    wn_test_anvil a;
+    const char *chain_args[] = {"--silent", "--hardfork", "berlin", NULL}; /* before EIP-1559 */
+    start_anvil(&a, 0, chain_args);
+    wn_test_feed f;
+    cr_assert(wn_test_feed_init(&f, 1));
+    wn_test_node n;
+    char address[64], notary[65];
+    start_anchoring_node(&n, &a, &f, "1", address);
+    notary_hex(&n, notary);
+    cr_assert(wn_test_feed_enrol(&f, n.url), "%s", f.err);
+    cr_assert(wn_test_feed_readings(&f, n.url, 3), "%s", f.err);
+    uint64_t size = wait_anchored(&n, f.n, 30000);
+    if (!size) node_log(&n);
+    cr_assert(size >= f.n);
+    cJSON *st = get_json(n.url, "/v1/anchors", NULL);
+    cJSON *rec = record_of(st, size);
+    cr_assert_not_null(rec);
+    cr_assert_eq(num(rec, "type"), 0, "a legacy (EIP-155) transaction on a chain without base fee");
+    cJSON_Delete(rec);
+    cJSON_Delete(st);
+    char cpfile[4400], path[64];
+    snprintf(cpfile, sizeof cpfile, "%s/cp.txt", tmp);
+    snprintf(path, sizeof path, "/v1/checkpoint?size=%llu", (unsigned long long)size);
+    char *note = get_text(n.url, path);
+    save(cpfile, note);
+    free(note);
+    result r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", a.url, "--anchor-address", address, "--node", n.url,
+                  "--confirmations", "1", "--notary-pub", notary, "--chain-id", "31337", NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     wn_test_node_stop(&n, SIGTERM);
     wn_test_anvil_stop(&a);
     wn_test_feed_free(&f);
