@@ -3,7 +3,8 @@
  * anchors and refuses a wrong root, a wrong sender and an unconfirmed anchor; `wn anchors`
  * finds one history and reports a fork; the chain stopped while readings arrive (ingestion
  * goes on, the lag grows, anchoring catches up when the chain is back); a reorganisation
- * (evm_revert) drops an anchor and the node anchors again; a chain without base fee gets
+ * (evm_revert) drops an anchor and the node anchors again, another (anvil_reorg) moves it to
+ * another block and the node follows it there; a chain without base fee gets
  * EIP-155 legacy anchors; Keccak-256 and transaction hashes agree with the chain's. Also, without a chain: the anchor data format, options refused
  * before anything is created, the routes of a node that does not anchor, CLI usage and an
  * unreachable endpoint. Tests needing anvil skip with a message where it is not installed
@@ -805,6 +806,89 @@ Test(anchor, a_chain_without_base_fee_gets_eip155_anchors)
     result r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", a.url, "--anchor-address", address, "--node", n.url,
                   "--confirmations", "1", "--notary-pub", notary, "--chain-id", "31337", NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    wn_test_node_stop(&n, SIGTERM);
+    wn_test_anvil_stop(&a);
+    wn_test_feed_free(&f);
+}
+
+/* Polls /v1/anchors until the record of size is in `state` (and pred, if given, holds). */
+static cJSON *wait_record(const wn_test_node *n, uint64_t size, const char *state, unsigned ms)
+{
+    for (unsigned waited = 0; waited < ms; waited += 100) {
+        cJSON *st = get_json(n->url, "/v1/anchors", NULL);
+        cJSON *rec = record_of(st, size);
+        cJSON_Delete(st);
+        if (rec && strcmp(str(rec, "state"), state) == 0) return rec;
+        cJSON_Delete(rec);
+        wn_proc_sleep_ms(100);
+    }
+    return NULL;
+}
+
+Test(anchor, reorganisation_moves_the_anchor_to_another_block)
+{
+    need_anvil();
+    wn_test_anvil a;
+    const char *chain_args[] = {"--silent", NULL};
+    start_anvil(&a, 0, chain_args);
+    wn_test_feed f;
+    cr_assert(wn_test_feed_init(&f, 1));
+    wn_test_node n;
+    char address[64], notary[65];
+    start_anchoring_node(&n, &a, &f, "4", address);
+    notary_hex(&n, notary);
+    cr_assert(wn_test_feed_enrol(&f, n.url), "%s", f.err);
+    cJSON *rec = wait_record(&n, 1, "mined", 30000);
+    if (!rec) node_log(&n);
+    cr_assert_not_null(rec, "the anchor was not mined");
+    uint64_t block = num(rec, "block_number");
+    char tx[80], hash1[80];
+    snprintf(tx, sizeof tx, "%s", str(rec, "tx"));
+    snprintf(hash1, sizeof hash1, "%s", str(rec, "block_hash"));
+    cJSON_Delete(rec);
+    cr_assert(wn_test_anvil_rpc(&a, "evm_mine", "[]", NULL));
+
+    /* the last two blocks are replaced; the same transaction lands in the second new one */
+    char params[160], *raw = NULL;
+    snprintf(params, sizeof params, "[\"%s\"]", tx);
+    cr_assert(wn_test_anvil_rpc(&a, "eth_getRawTransactionByHash", params, &raw));
+    char *reorg = malloc(strlen(raw) + 32);
+    sprintf(reorg, "[2,[[%s,1]]]", raw);
+    cr_assert(wn_test_anvil_rpc(&a, "anvil_reorg", reorg, NULL), "anvil_reorg %s", reorg);
+    free(reorg);
+    free(raw);
+    int moved = 0;
+    for (int i = 0; i < 300 && !moved; i++) {
+        cJSON *st = get_json(n.url, "/v1/anchors", NULL);
+        rec = record_of(st, 1);
+        cJSON_Delete(st);
+        moved = rec && num(rec, "block_number") == block + 1 && strcmp(str(rec, "block_hash"), hash1) != 0;
+        if (moved) {
+            cr_assert_str_eq(str(rec, "tx"), tx, "the same transaction, not a new one");
+            cr_assert_eq(num(rec, "reanchors"), 0);
+        }
+        cJSON_Delete(rec);
+        if (!moved) wn_proc_sleep_ms(100);
+    }
+    if (!moved) node_log(&n);
+    cr_assert(moved, "the node did not follow its anchor into the new block");
+    for (int i = 0; i < 3; i++) cr_assert(wn_test_anvil_rpc(&a, "evm_mine", "[]", NULL));
+    rec = wait_record(&n, 1, "confirmed", 30000);
+    cr_assert_not_null(rec);
+    cr_assert_eq(num(rec, "block_number"), block + 1);
+    cJSON_Delete(rec);
+    char cpfile[4400];
+    snprintf(cpfile, sizeof cpfile, "%s/cp.txt", tmp);
+    char *note = get_text(n.url, "/v1/checkpoint?size=1");
+    save(cpfile, note);
+    free(note);
+    result r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", a.url, "--anchor-address", address, "--tx", tx,
+                  "--confirmations", "4", "--json", NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    cJSON *j = cJSON_Parse(r.out);
+    cr_assert_eq(num(j, "block_number"), block + 1);
+    cJSON_Delete(j);
     result_free(&r);
     wn_test_node_stop(&n, SIGTERM);
     wn_test_anvil_stop(&a);
