@@ -4,10 +4,10 @@
  * finds one history and reports a fork; the chain stopped while readings arrive (ingestion
  * goes on, the lag grows, anchoring catches up when the chain is back); a reorganisation
  * (evm_revert) drops an anchor and the node anchors again, another (anvil_reorg) moves it to
- * another block and the node follows it there; a chain without base fee gets
- * EIP-155 legacy anchors; Keccak-256 and transaction hashes agree with the chain's. Also, without a chain: the anchor data format, options refused
- * before anything is created, the routes of a node that does not anchor, CLI usage and an
- * unreachable endpoint. Tests needing anvil skip with a message where it is not installed
+ * another block and the node follows it there; a chain without base fee gets EIP-155
+ * legacy anchors; Keccak-256 and transaction hashes agree with the chain's. Also, without a
+ * chain: the anchor data format, options refused before anything is created, the routes of
+ * a node that does not anchor, CLI usage and an unreachable endpoint. Tests needing anvil skip with a message where it is not installed
  * (scripts/install-deps.sh installs it; CI runs them). */
 #include <criterion/criterion.h>
 
