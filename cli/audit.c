@@ -49,6 +49,17 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_EVIDENCE_SIGNATURE] = "evidence_signature",
     [WN_AC_EVIDENCE_REFERENCE] = "evidence_reference",
     [WN_AC_EVIDENCE_DUPLICATE] = "evidence_duplicate",
+    [WN_AC_AUTHORITY_KEY] = "authority_key",
+    [WN_AC_BAD_AUTHORITY_SIGNATURE] = "bad_authority_signature",
+    [WN_AC_UNKNOWN_CHECKPOINT] = "unknown_checkpoint",
+    [WN_AC_DOUBLE_COUNTING] = "double_counting",
+    [WN_AC_UNKNOWN_CERTIFICATE] = "unknown_certificate",
+    [WN_AC_BAD_HOLDER_SIGNATURE] = "bad_holder_signature",
+    [WN_AC_STALE_OPERATION] = "stale_operation",
+    [WN_AC_NOT_TRANSFERABLE] = "not_transferable",
+    [WN_AC_OUTSIDE_TERM] = "outside_term",
+    [WN_AC_NOT_HOLDER] = "not_holder",
+    [WN_AC_INSUFFICIENT_BALANCE] = "insufficient_balance",
     [WN_AC_CHECKPOINT_SIGNATURE] = "checkpoint_signature",
     [WN_AC_CHECKPOINT_SIZE] = "checkpoint_size",
     [WN_AC_CHECKPOINT_ORIGIN] = "checkpoint_origin",
@@ -58,7 +69,7 @@ static const char *const code_names[WN_AC_COUNT] = {
 
 const char *wn_audit_code_name(int code)
 {
-    return code >= 0 && code < WN_AC_COUNT ? code_names[code] : "unknown";
+    return code >= 0 && code < WN_AC_COUNT && code_names[code] ? code_names[code] : "unknown";
 }
 
 const char *wn_audit_alert_name(int alert)

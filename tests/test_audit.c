@@ -20,6 +20,7 @@
 
 #include "cli/audit.h"
 #include "cli/audit_lmdb.h"
+#include "crypto/certificate.h"
 #include "crypto/encoding.h"
 #include "crypto/enrolment.h"
 #include "crypto/reading.h"
@@ -582,6 +583,16 @@ Test(audit, core_keeps_the_earliest_problems_and_refuses_misuse)
     wn_auditor_free(a);
 }
 
+Test(audit, every_problem_code_has_its_own_name)
+{
+    for (int c = 0; c < WN_AC_COUNT; c++) {
+        const char *n = wn_audit_code_name(c);
+        cr_assert_str_neq(n, "unknown", "code %d has no name", c);
+        for (int d = 0; d < c; d++) cr_assert_str_neq(n, wn_audit_code_name(d));
+    }
+    cr_assert_str_eq(wn_audit_code_name(WN_AC_COUNT), "unknown");
+}
+
 Test(audit, prepared_keys_verify_exactly_like_sig_h)
 {
     for (int i = 0; i < 20; i++) {
@@ -946,4 +957,147 @@ Test(audit, bytes_flipped_in_data_mdb_are_caught_or_refused_never_passed)
     free(r);
     free(data);
     free(copy);
+}
+
+/* ---- savings certificates ------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t holder_sk[32], holder[32], buyer_sk[32], buyer[32];
+    uint64_t cert; /* index of the certificate */
+} cert_keys;
+
+/* A certificate over meters 0 and 1 resting on the tree of `cp_size` entries, signed by
+ * authority_sk (NULL: the registrar). */
+static uint64_t add_cert(wn_tl *t, const cert_keys *k, int purpose, uint64_t cp_size, const uint8_t *root_override,
+                         const uint8_t *authority_sk)
+{
+    wn_certificate c;
+    memset(&c, 0, sizeof c);
+    c.purpose = (uint8_t)purpose;
+    c.flags = WN_CERT_FLAG_SUBSIDY_AND_SALE; /* one subsidy and one sale may share a period */
+    c.time_ms = t->start_ms + 40 * 3600000ULL;
+    c.valid_until_ms = c.time_ms + 365 * 86400000ULL;
+    c.volume_l = 1000;
+    c.subsidy_fen = purpose == WN_PURPOSE_SUBSIDY ? 50000 : 0;
+    memset(c.claim_digest, 0x11, 32);
+    memset(c.policy_digest, 0x22, 32);
+    memcpy(c.holder, k->holder, 32);
+    c.cp_size = cp_size;
+    cr_assert_eq(wn_ledger_root(t->l, cp_size, c.cp_root), 0);
+    if (root_override) memcpy(c.cp_root, root_override, 32);
+    c.baseline_from = t->start_ms - 100 * 3600000ULL;
+    c.baseline_to = t->start_ms;
+    c.reporting_from = t->start_ms;
+    c.reporting_to = t->start_ms + 10 * 3600000ULL;
+    int lo = memcmp(t->m[0].id, t->m[1].id, 32) > 0;
+    memcpy(c.meters[0], t->m[lo].id, 32);
+    memcpy(c.meters[1], t->m[!lo].id, 32);
+    c.n_meters = 2;
+    strcpy(c.enterprise, "ACME-1");
+    strcpy(c.policy_id, "jiaxing-2024");
+    strcpy(c.claim_id, "claim-1");
+    cr_assert_eq(wn_certificate_sign(&c, authority_sk ? authority_sk : t->registrar_sk), 0);
+    uint8_t buf[1 + WN_CERTIFICATE_MAX_LEN];
+    size_t len;
+    buf[0] = WN_ENTRY_CERTIFICATE;
+    cr_assert_eq(wn_certificate_encode(&c, buf + 1, sizeof buf - 1, &len), 0);
+    return wn_tl_append_raw(t, buf, len + 1);
+}
+
+static uint64_t add_op(wn_tl *t, int retirement, uint64_t cert, uint64_t op, uint64_t volume, const uint8_t *from_sk,
+                       const uint8_t *to)
+{
+    wn_cert_op o;
+    memset(&o, 0, sizeof o);
+    o.is_retirement = retirement;
+    o.cert_index = cert;
+    o.op = op;
+    o.time_ms = t->start_ms + (40 + op) * 3600000ULL;
+    o.volume_l = volume;
+    cr_assert(wn_seckey_xonly(o.from, from_sk));
+    if (!retirement) memcpy(o.to, to, 32);
+    cr_assert_eq(wn_cert_op_sign(&o, from_sk), 0);
+    uint8_t buf[WN_TRANSFER_LEN + 1];
+    size_t len;
+    buf[0] = retirement ? WN_ENTRY_RETIREMENT : WN_ENTRY_TRANSFER;
+    cr_assert_eq(wn_cert_op_encode(&o, buf + 1, sizeof buf - 1, &len), 0);
+    return wn_tl_append_raw(t, buf, len + 1);
+}
+
+/* The standard ledger, a sale certificate of 1000 L on the tree of 17 entries (not a
+ * checkpoint size: its root comes from the stored hashes), a transfer of 400 L to a buyer,
+ * the buyer retiring 100 L and the holder 600 L. */
+static void cert_ledger(wn_tl *t, const char *name, cert_keys *k)
+{
+    std_ledger(t, name);
+    cr_assert(wn_seckey_generate(k->holder_sk) && wn_seckey_xonly(k->holder, k->holder_sk));
+    cr_assert(wn_seckey_generate(k->buyer_sk) && wn_seckey_xonly(k->buyer, k->buyer_sk));
+    k->cert = add_cert(t, k, WN_PURPOSE_SALE, 17, NULL, NULL);
+    add_op(t, 0, k->cert, 1, 400, k->holder_sk, k->buyer);
+    add_op(t, 1, k->cert, 2, 100, k->buyer_sk, NULL);
+    add_op(t, 1, k->cert, 3, 600, k->holder_sk, NULL);
+}
+
+Test(audit, certificates_transfers_and_retirements)
+{
+    wn_tl t;
+    cert_keys k;
+    cert_ledger(&t, "ok", &k);
+    wn_tl_checkpoint(&t, NULL, NULL);
+    wn_tl_close(&t);
+    int code;
+    cJSON *j = audit_json(t.dir, t.notary_hex, &code, NULL, NULL);
+    cr_assert_eq(code, 0, "%s", cJSON_PrintUnformatted(j));
+    cr_assert_eq(jnum(j, "entries", "certificate"), 1);
+    cr_assert_eq(jnum(j, "entries", "transfer"), 1);
+    cr_assert_eq(jnum(j, "entries", "retirement"), 2);
+    cJSON_Delete(j);
+
+    static const char *const want[] = {"stale_operation", "insufficient_balance", "double_counting",
+                                       "unknown_checkpoint", "authority_key", "not_transferable", "not_holder",
+                                       "bad_holder_signature"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        char name[16];
+        snprintf(name, sizeof name, "bad%zu", w);
+        cert_ledger(&t, name, &k);
+        uint64_t bad = 0;
+        uint8_t root[32] = {9}, other[32];
+        cr_assert(wn_seckey_generate(other));
+        switch (w) {
+        case 0: bad = add_op(&t, 0, k.cert, 3, 1, k.buyer_sk, k.holder); break;   /* the next is 4 */
+        case 1: bad = add_op(&t, 1, k.cert, 4, 301, k.buyer_sk, NULL); break;     /* holds 300 */
+        case 2: bad = add_cert(&t, &k, WN_PURPOSE_SALE, 20, NULL, NULL); break;   /* same meters and period */
+        case 3: bad = add_cert(&t, &k, WN_PURPOSE_SUBSIDY, 20, root, NULL); break;
+        case 4: bad = add_cert(&t, &k, WN_PURPOSE_SUBSIDY, 20, NULL, other); break;
+        case 5: {
+            uint64_t sub = add_cert(&t, &k, WN_PURPOSE_SUBSIDY, 4, NULL, NULL);
+            bad = add_op(&t, 0, sub, 1, 10, k.holder_sk, k.buyer);
+            break;
+        }
+        case 6: bad = add_op(&t, 1, k.cert, 4, 1, other, NULL); break;           /* holds nothing */
+        case 7: {                                                                 /* forged signature */
+            uint8_t buf[200];
+            size_t len;
+            uint64_t good = add_op(&t, 1, k.cert, 4, 1, k.buyer_sk, NULL);
+            cr_assert_eq(wn_ledger_get(t.l, good, buf, sizeof buf, &len, NULL, NULL), 0);
+            buf[len - 1] ^= 1;
+            bad = wn_tl_append_raw(&t, buf, len); /* op 4 again (stale too) with a bad signature */
+            break;
+        }
+        }
+        cr_assert_neq(bad, WN_TL_FAIL);
+        wn_tl_close(&t);
+        j = audit_json(t.dir, t.notary_hex, &code, NULL, NULL);
+        cr_assert_eq(code, 1, "%s passed", want[w]);
+        const char *where, *c;
+        uint64_t at;
+        first_problem(j, &where, &at, &c);
+        cr_assert_eq(at, bad, "%s: first problem at %llu (%s)", want[w], (unsigned long long)at, c);
+        int found = 0;
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "problems"), "list"),
+                    *p;
+        cJSON_ArrayForEach(p, list) found |= !strcmp(cJSON_GetObjectItemCaseSensitive(p, "code")->valuestring, want[w]);
+        cr_assert(found, "no %s problem: %s", want[w], cJSON_PrintUnformatted(j));
+        cJSON_Delete(j);
+    }
 }
