@@ -396,7 +396,10 @@ static int track(wn_anchorer *a, wn_anchor_rec *r, uint64_t head)
             if ((err = wn_ethrpc_block(a->rpc, r->block_number, &canon))) return rpc_failed(a, err, "eth_getBlockByNumber");
             if (canon.found && memcmp(canon.hash, r->block_hash, 32) == 0) {
                 r->state = WN_ANCHOR_CONFIRMED;
-                if (!wn_anchor_store_put(a->store, r)) return 1;
+                if (!wn_anchor_store_put(a->store, r)) { /* try again next poll */
+                    r->state = WN_ANCHOR_MINED;
+                    return 1;
+                }
                 confirmed(a, r);
                 return 1;
             }
