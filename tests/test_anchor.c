@@ -5,15 +5,18 @@
  * goes on, the lag grows, anchoring catches up when the chain is back); a reorganisation
  * (evm_revert) drops an anchor and the node anchors again, another (anvil_reorg) moves it to
  * another block and the node follows it there; a chain without base fee gets EIP-155
- * legacy anchors; Keccak-256 and transaction hashes agree with the chain's. Also, without a
- * chain: the anchor data format, options refused before anything is created, the routes of
- * a node that does not anchor, CLI usage and an unreachable endpoint. Tests needing anvil skip with a message where it is not installed
- * (scripts/install-deps.sh installs it; CI runs them). */
+ * legacy anchors; Keccak-256 and transaction hashes agree with the chain's; a JSON-RPC
+ * endpoint that lies about a transaction's data or sender is caught. Without a chain: the
+ * anchor data format, options refused before anything is created, the routes of a node that
+ * does not anchor, CLI usage and an unreachable endpoint. Tests needing anvil skip with a
+ * message where it is not installed (scripts/install-deps.sh installs it; CI runs them). */
 #include <criterion/criterion.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -893,4 +896,193 @@ Test(anchor, reorganisation_moves_the_anchor_to_another_block)
     wn_test_node_stop(&n, SIGTERM);
     wn_test_anvil_stop(&a);
     wn_test_feed_free(&f);
+}
+
+/* ---- a lying JSON-RPC endpoint: a proxy to anvil that changes what it reports ---- */
+
+enum { LIE_DATA = 1, LIE_FROM, LIE_GARBAGE };
+
+typedef struct {
+    const char *upstream;
+    int lie;
+} proxy;
+
+typedef struct {
+    char *body;
+    size_t len;
+} proxy_req;
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+    proxy_req *r = ctx;
+    char *b = realloc(r->body, r->len + size * n + 1);
+    if (!b) return 0;
+    memcpy(b + r->len, p, size * n);
+    r->body = b;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+/* Forwards body to the upstream chain. Returns: the answer (malloc'd) or NULL. */
+static char *forward(const char *url, const char *body)
+{
+    proxy_req ans = {0};
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        free(ans.body);
+        return NULL;
+    }
+    return ans.body;
+}
+
+static char *lie(const proxy *p, const char *request, char *answer)
+{
+    if (p->lie == LIE_GARBAGE) {
+        free(answer);
+        return strdup("this is not JSON-RPC");
+    }
+    cJSON *req = cJSON_Parse(request), *ans = cJSON_Parse(answer);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(req, "method");
+    cJSON *res = cJSON_GetObjectItemCaseSensitive(ans, "result");
+    if (cJSON_IsString(m) && strcmp(m->valuestring, "eth_getTransactionByHash") == 0 && cJSON_IsObject(res)) {
+        if (p->lie == LIE_DATA) {
+            cJSON *in = cJSON_GetObjectItemCaseSensitive(res, "input");
+            if (cJSON_IsString(in)) {
+                char *s = strdup(in->valuestring);
+                size_t n = strlen(s);
+                s[n - 1] = s[n - 1] == '0' ? '1' : '0'; /* another root, as the liar would have it */
+                cJSON_SetValuestring(in, s);
+                free(s);
+            }
+        } else if (p->lie == LIE_FROM) {
+            cJSON_ReplaceItemInObjectCaseSensitive(res, "from",
+                                                   cJSON_CreateString("0x0000000000000000000000000000000000000001"));
+        }
+        char *out = cJSON_PrintUnformatted(ans);
+        free(answer);
+        answer = out;
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(ans);
+    return answer;
+}
+
+static enum MHD_Result proxy_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                     const char *version, const char *data, size_t *size, void **con_cls)
+{
+    (void)url;
+    (void)method;
+    (void)version;
+    proxy_req *r = *con_cls;
+    if (!r) {
+        *con_cls = calloc(1, sizeof *r);
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (*size) {
+        char *b = realloc(r->body, r->len + *size + 1);
+        if (!b) return MHD_NO;
+        memcpy(b + r->len, data, *size);
+        r->body = b;
+        r->len += *size;
+        r->body[r->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    const proxy *p = cls;
+    char *answer = r->body ? forward(p->upstream, r->body) : NULL;
+    if (answer) answer = lie(p, r->body, answer);
+    if (!answer) answer = strdup("{}");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(answer), answer, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static void proxy_done(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    proxy_req *r = *con_cls;
+    if (r) free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+Test(anchor, a_lying_endpoint_is_caught)
+{
+    need_anvil();
+    wn_test_anvil a;
+    const char *chain_args[] = {"--silent", NULL};
+    start_anvil(&a, 0, chain_args);
+    /* a checkpoint anchored by anvil's first development key */
+    uint8_t nsk[32], k0[32], a0[20], data[WN_ANCHOR_DATA_LEN], hash[32];
+    cr_assert(wn_seckey_generate(nsk));
+    cr_assert(wn_hex_decode(k0, 32, WN_ANVIL_KEY0, 64) && wn_eth_address_of_seckey(a0, k0));
+    wn_checkpoint cp = {.origin = "waternotary/lying-endpoint", .size = 42};
+    memset(cp.root, 0xab, 32);
+    char note[WN_CHECKPOINT_MAX + 1], cpfile[4400], txhex[67], addr[WN_ETH_ADDR_TEXT];
+    size_t nl;
+    cr_assert_eq(wn_checkpoint_sign(&cp, nsk, note, sizeof note, &nl), WN_CHECKPOINT_OK);
+    snprintf(cpfile, sizeof cpfile, "%s/cp.txt", tmp);
+    save(cpfile, note);
+    wn_anchor_data_encode(data, cp.origin, cp.size, cp.root);
+    cr_assert(wn_test_anvil_send(&a, k0, a0, data, sizeof data, hash));
+    wait_mined(&a, hash);
+    wn_eth_hex(txhex, hash, 32);
+    wn_eth_address_format(addr, a0);
+
+    proxy p = {.upstream = a.url};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+                                            proxy_handler, &p, MHD_OPTION_SOCK_ADDR, &sa,
+                                            MHD_OPTION_NOTIFY_COMPLETED, proxy_done, NULL, MHD_OPTION_END);
+    cr_assert_not_null(d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char purl[64];
+    snprintf(purl, sizeof purl, "http://127.0.0.1:%u", (unsigned)info->port);
+
+    /* honest proxy: valid */
+    result r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", purl, "--anchor-address", addr, "--tx", txhex,
+                  "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    /* it reports other data than was signed: the fields no longer hash to the transaction */
+    p.lie = LIE_DATA;
+    r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", purl, "--anchor-address", addr, "--tx", txhex,
+           "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 1, "%s %s", r.out, r.err);
+    cr_assert(strstr(r.out, "do not hash to its hash"), "%s", r.out);
+    result_free(&r);
+    /* it reports another sender: ignored, the sender is recovered from the signature */
+    p.lie = LIE_FROM;
+    r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", purl, "--anchor-address", addr, "--tx", txhex,
+           "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", purl, "--anchor-address",
+           "0x0000000000000000000000000000000000000001", "--tx", txhex, "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 1, "the reported from must not make it valid: %s", r.out);
+    cr_assert(strstr(r.out, "wrong sender"), "%s", r.out);
+    result_free(&r);
+    /* it answers garbage: a network/endpoint error, not a verdict */
+    p.lie = LIE_GARBAGE;
+    r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", purl, "--anchor-address", addr, "--tx", txhex,
+           "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 3, "%s %s", r.out, r.err);
+    result_free(&r);
+    MHD_stop_daemon(d);
+    wn_test_anvil_stop(&a);
 }
