@@ -150,19 +150,20 @@ void wn_anchorer_status(wn_anchorer *a, wn_anchor_status *s)
 
 wn_anchor_store *wn_anchorer_store(wn_anchorer *a) { return a->store; }
 
-/* An RPC failure: the transport ones mean the chain is down. Returns: 0. */
+/* An RPC failure (what: the call, for readers of this file; the detail names it too): the
+ * transport ones mean the chain is down. Returns: 0. */
 static int rpc_failed(wn_anchorer *a, int err, const char *what)
 {
+    (void)what;
     if (err == WN_ETHRPC_EABORT) return 0;
     if (err == WN_ETHRPC_ETRANSPORT || err == WN_ETHRPC_EPROTO || err == WN_ETHRPC_ENOMEM) {
         int was = a->st.chain_up;
         chain_state(a, 0);
         if (was || !*a->st.last_error)
-            set_error(a, "the chain cannot be reached (%s: %s); anchoring waits, ingestion goes on", what,
-                      wn_ethrpc_detail(a->rpc));
+            set_error(a, "the chain cannot be reached (%s); anchoring waits, ingestion goes on", wn_ethrpc_detail(a->rpc));
         return 0;
     }
-    set_error(a, "%s: %s", what, wn_ethrpc_detail(a->rpc));
+    set_error(a, "%s", wn_ethrpc_detail(a->rpc)); /* the detail names the method */
     return 0;
 }
 
