@@ -14,7 +14,7 @@
  * before its transaction is broadcast; if the broadcast never arrived the transaction is
  * unknown to the chain and is sent again. Fees: EIP-1559 when blocks carry a base fee
  * (max fee = 2 × base fee + tip), legacy EIP-155 with eth_gasPrice otherwise; an
- * unmined transaction older than WN_ANCHOR_STUCK_MS is replaced (same nonce, fees
+ * unmined transaction older than --anchor-replace-ms is replaced (same nonce, fees
  * +25%). */
 #include "node/anchor.h"
 
@@ -75,6 +75,7 @@ void wn_anchor_options_defaults(wn_anchor_options *o)
     if (!o->ms) o->ms = WN_ANCHOR_DEFAULT_MS;
     if (!o->confirmations) o->confirmations = WN_ANCHOR_DEFAULT_CONFIRMATIONS;
     if (!o->poll_ms) o->poll_ms = WN_ANCHOR_DEFAULT_POLL_MS;
+    if (!o->replace_ms) o->replace_ms = WN_ANCHOR_DEFAULT_REPLACE_MS;
 }
 
 int wn_anchor_options_check(const wn_anchor_options *o, char *why, size_t cap)
@@ -425,7 +426,7 @@ static int track(wn_anchorer *a, wn_anchor_rec *r, uint64_t head)
             r->confirmations = 0;
             wn_anchor_store_put(a->store, r);
         }
-        if (wn_now_ms() - r->sent_ms > WN_ANCHOR_STUCK_MS) return send_bump(a, r);
+        if (wn_now_ms() - r->sent_ms > a->opt.replace_ms) return send_bump(a, r);
         return 1;
     }
     if (!lost && wn_now_ms() - r->sent_ms < WN_ANCHOR_GRACE_MS) return 1;

@@ -32,6 +32,7 @@ typedef struct {
     uint64_t ms;              /* --anchor-ms T */
     uint64_t confirmations;   /* --anchor-confirmations C */
     uint64_t poll_ms;         /* --anchor-poll-ms P: how often the thread looks at ledger and chain */
+    uint64_t replace_ms;      /* --anchor-replace-ms R: an unmined transaction this old is replaced */
 } wn_anchor_options;
 
 #define WN_ANCHOR_DEFAULT_EVERY 100
@@ -39,7 +40,7 @@ typedef struct {
 #define WN_ANCHOR_DEFAULT_CONFIRMATIONS 6
 #define WN_ANCHOR_DEFAULT_POLL_MS 1000u
 #define WN_ANCHOR_RPC_TIMEOUT_MS 10000u /* each JSON-RPC call */
-#define WN_ANCHOR_STUCK_MS 120000u      /* unmined this long: replaced with 25% higher fees */
+#define WN_ANCHOR_DEFAULT_REPLACE_MS 120000u /* unmined this long: replaced with 25% higher fees */
 #define WN_ANCHOR_GRACE_MS 3000u        /* a sent transaction may take this long to show */
 #define WN_ANCHOR_GAS_FALLBACK 100000u  /* gas limit when eth_estimateGas is refused */
 

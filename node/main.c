@@ -24,11 +24,12 @@ static void usage_anchor(FILE *f)
             "  --anchor-ms T              ... or T milliseconds after the first new one (default %u)\n"
             "  --anchor-confirmations C   blocks (the anchor's included) before an anchor is final (default %u)\n"
             "  --anchor-poll-ms P         how often ledger and chain are looked at (default %u)\n"
+            "  --anchor-replace-ms R      replace a transaction still unmined after R ms, fees +25%% (default %u)\n"
             "example:\n"
             "  wn-node --data /var/lib/waternotary --anchor-rpc http://127.0.0.1:8545 --anchor-chain-id 31337 \\\n"
             "          --anchor-every 10 --anchor-ms 60000 --anchor-confirmations 2\n",
             (unsigned)WN_ANCHOR_DEFAULT_EVERY, (unsigned)WN_ANCHOR_DEFAULT_MS, (unsigned)WN_ANCHOR_DEFAULT_CONFIRMATIONS,
-            (unsigned)WN_ANCHOR_DEFAULT_POLL_MS);
+            (unsigned)WN_ANCHOR_DEFAULT_POLL_MS, (unsigned)WN_ANCHOR_DEFAULT_REPLACE_MS);
 }
 
 static void usage(FILE *f)
@@ -82,7 +83,8 @@ int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
-           O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL };
+           O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
+           O_ANCHOR_REPLACE };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
         {"anchor-every", required_argument, 0, O_ANCHOR_EVERY}, {"anchor-ms", required_argument, 0, O_ANCHOR_MS},
         {"anchor-confirmations", required_argument, 0, O_ANCHOR_CONF},
         {"anchor-poll-ms", required_argument, 0, O_ANCHOR_POLL},
+        {"anchor-replace-ms", required_argument, 0, O_ANCHOR_REPLACE},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -146,6 +149,9 @@ int main(int argc, char **argv)
             break;
         case O_ANCHOR_POLL:
             if (!number("--anchor-poll-ms", optarg, 10, 3600000, &cfg.anchor.poll_ms)) return 2;
+            break;
+        case O_ANCHOR_REPLACE:
+            if (!number("--anchor-replace-ms", optarg, 100, 1ULL << 40, &cfg.anchor.replace_ms)) return 2;
             break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;

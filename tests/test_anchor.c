@@ -5,8 +5,9 @@
  * goes on, the lag grows, anchoring catches up when the chain is back); a reorganisation
  * (evm_revert) drops an anchor and the node anchors again, another (anvil_reorg) moves it to
  * another block and the node follows it there; a chain without base fee gets EIP-155
- * legacy anchors; Keccak-256 and transaction hashes agree with the chain's; a JSON-RPC
- * endpoint that lies about a transaction's data or sender is caught. Without a chain: the
+ * legacy anchors; a transaction stuck in the mempool is replaced with higher fees;
+ * Keccak-256 and transaction hashes agree with the chain's; a JSON-RPC endpoint that lies
+ * about a transaction's data or sender is caught. Without a chain: the
  * anchor data format, options refused before anything is created, the routes of a node that
  * does not anchor, CLI usage and an unreachable endpoint. Tests needing anvil skip with a
  * message where it is not installed (scripts/install-deps.sh installs it; CI runs them). */
@@ -1085,4 +1086,64 @@ Test(anchor, a_lying_endpoint_is_caught)
     result_free(&r);
     MHD_stop_daemon(d);
     wn_test_anvil_stop(&a);
+}
+
+Test(anchor, a_stuck_transaction_is_replaced_with_higher_fees)
+{
+    need_anvil();
+    wn_test_anvil a;
+    const char *chain_args[] = {"--silent", "--no-mining", NULL}; /* nothing is mined until evm_mine */
+    start_anvil(&a, 0, chain_args);
+    wn_test_feed f;
+    cr_assert(wn_test_feed_init(&f, 1));
+    wn_test_node n;
+    wn_test_node_init(&n, tmp);
+    const char *args[] = {"--registrar", f.reg_hex, "--checkpoint-ms", "100", "--anchor-rpc", a.url,
+                          "--anchor-chain-id", "31337", "--anchor-every", "1", "--anchor-ms", "100",
+                          "--anchor-confirmations", "1", "--anchor-poll-ms", "100", "--anchor-replace-ms", "400", NULL};
+    start_node(&n, args);
+    cJSON *s = get_json(n.url, "/v1/anchors", NULL);
+    char address[64];
+    snprintf(address, sizeof address, "%s", str(s, "address"));
+    cJSON_Delete(s);
+    cr_assert(wn_test_anvil_fund(&a, address));
+    cr_assert(wn_test_feed_enrol(&f, n.url), "%s", f.err);
+    int replaced = 0;
+    for (int i = 0; i < 300 && !replaced; i++) {
+        s = get_json(n.url, "/v1/anchors", NULL);
+        cJSON *rec = record_of(s, 1);
+        replaced = rec && num(rec, "attempts") >= 3 && strcmp(str(rec, "state"), "pending") == 0;
+        cJSON_Delete(rec);
+        cJSON_Delete(s);
+        if (!replaced) wn_proc_sleep_ms(100);
+    }
+    if (!replaced) node_log(&n);
+    cr_assert(replaced, "the stuck transaction was not replaced");
+    cr_assert(wn_test_anvil_rpc(&a, "evm_mine", "[]", NULL));
+    cJSON *rec = wait_record(&n, 1, "confirmed", 30000);
+    if (!rec) node_log(&n);
+    cr_assert_not_null(rec);
+    cr_assert_eq(num(rec, "nonce"), 0, "replacements keep the nonce");
+    cr_assert_eq(num(rec, "reanchors"), 0);
+    char tx[80];
+    snprintf(tx, sizeof tx, "%s", str(rec, "tx"));
+    cJSON_Delete(rec);
+    /* the chain has exactly one transaction of the anchoring address: the last replacement */
+    char params[120], *count = NULL;
+    snprintf(params, sizeof params, "[\"%s\",\"latest\"]", address);
+    cr_assert(wn_test_anvil_rpc(&a, "eth_getTransactionCount", params, &count));
+    cr_assert_str_eq(count, "\"0x1\"");
+    free(count);
+    char cpfile[4400];
+    snprintf(cpfile, sizeof cpfile, "%s/cp.txt", tmp);
+    char *note = get_text(n.url, "/v1/checkpoint?size=1");
+    save(cpfile, note);
+    free(note);
+    result r = wn("verify-anchor", "--checkpoint", cpfile, "--rpc", a.url, "--anchor-address", address, "--tx", tx,
+                  "--confirmations", "1", NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    wn_test_node_stop(&n, SIGTERM);
+    wn_test_anvil_stop(&a);
+    wn_test_feed_free(&f);
 }
