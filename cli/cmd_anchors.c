@@ -46,7 +46,8 @@ static void help(FILE *f)
             "  --from-block N          first block to scan (default 0: a long chain takes long; start at the\n"
             "                          block of the notary's first anchor)\n"
             "  --to-block N            last block to scan (default: the latest)\n"
-            "  --json                  print {\"consistent\",\"fork\",\"anchors\":[...],\"forks\":[...],\"problems\":[...]}\n"
+            "  --json                  print {\"consistent\",\"fork\",\"anchors\":[...],\"forks\":[...],\"warnings\":[...],\n"
+            "                          \"problems\":[...]}\n"
             "\n"
             "example:\n"
             "  wn anchors --rpc http://127.0.0.1:8545 --anchor-address 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 \\\n"
@@ -72,6 +73,7 @@ typedef struct {
     size_t n, cap;
     char **problems;
     size_t nproblems;
+    cJSON *warnings;
     cJSON *forks;
     size_t failed; /* our anchors that reverted */
 } ctx;
@@ -89,6 +91,19 @@ static void problem(ctx *c, const char *fmt, ...)
     c->problems = p;
     c->problems[c->nproblems++] = strdup(msg);
     if (!c->json) printf("PROBLEM: %s\n", msg);
+}
+
+/* Something worth knowing that does not break the history (another log's anchors). */
+static void warning(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warning(ctx *c, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(c->warnings, cJSON_CreateString(msg));
+    if (!c->json) printf("WARNING: %s\n", msg);
 }
 
 static int visit(void *arg, const wn_eth_block *b, const wn_eth_txinfo *t)
@@ -238,6 +253,7 @@ static void print_json(ctx *c, int consistent)
         cJSON_AddItemToArray(arr, e);
     }
     cJSON_AddItemReferenceToObject(o, "forks", c->forks);
+    cJSON_AddItemReferenceToObject(o, "warnings", c->warnings);
     cJSON *pr = cJSON_AddArrayToObject(o, "problems");
     for (size_t i = 0; i < c->nproblems; i++) cJSON_AddItemToArray(pr, cJSON_CreateString(c->problems[i] ? c->problems[i] : ""));
     char *s = cJSON_PrintUnformatted(o);
@@ -290,7 +306,8 @@ static int check(ctx *c, const char *node, const uint8_t pub[32])
         }
         if (have_origin && memcmp(it->origin_hash, node_origin, 32) != 0) {
             if (!same_origin)
-                problem(c, "anchors of another log (origin hash %02x%02x%02x%02x...) were sent from the anchoring address",
+                warning(c, "anchors of another log (origin hash %02x%02x%02x%02x..., not the node's) were sent from "
+                           "the anchoring address; they are checked among themselves only",
                         it->origin_hash[0], it->origin_hash[1], it->origin_hash[2], it->origin_hash[3]);
             continue;
         }
@@ -363,6 +380,7 @@ int wn_cmd_anchors(int argc, char **argv)
         return WN_EXIT_USAGE;
     }
     c.forks = cJSON_CreateArray();
+    c.warnings = cJSON_CreateArray();
     int rc = WN_EXIT_OK;
     if (wn_ethrpc_block_number(c.rpc, &c.head)) {
         wn_cli_error(c.cmd, "%s", wn_ethrpc_detail(c.rpc));
@@ -383,5 +401,6 @@ int wn_cmd_anchors(int argc, char **argv)
     free(c.problems);
     free(c.items);
     cJSON_Delete(c.forks);
+    cJSON_Delete(c.warnings);
     return rc;
 }

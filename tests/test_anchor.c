@@ -579,12 +579,21 @@ Test(anchor, node_anchors_and_auditor_verifies)
     cr_assert(strstr(r.out, tx), "%s", r.out);
     result_free(&r);
 
-    /* a fork: the anchoring key signs another root for an anchored size */
-    uint8_t ask[32], forkhash[32];
+    /* the anchoring key also anchors another log: a warning, not a fork */
+    uint8_t ask[32], forkhash[32], otherhash[32];
     snprintf(keypath, sizeof keypath, "%s/anchor.key", n.data);
     cr_assert(wn_keyfile_read(keypath, ask));
     uint8_t aaddr[20];
     cr_assert(wn_eth_address_parse(aaddr, address));
+    wn_anchor_data_encode(data, "another/log", cp.size, cp.root);
+    cr_assert(wn_test_anvil_send(&a, ask, aaddr, data, sizeof data, otherhash));
+    wait_mined(&a, otherhash);
+    r = wn("anchors", "--rpc", a.url, "--anchor-address", address, "--notary-pub", notary, "--node", n.url, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    cr_assert(strstr(r.out, "WARNING: anchors of another log"), "%s", r.out);
+    result_free(&r);
+
+    /* a fork: the anchoring key signs another root for an anchored size */
     cp.root[5] ^= 1;
     wn_anchor_data_encode(data, cp.origin, cp.size, cp.root);
     cr_assert(wn_test_anvil_send(&a, ask, aaddr, data, sizeof data, forkhash));
