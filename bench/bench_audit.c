@@ -169,7 +169,7 @@ static int build(const char *dir, uint64_t entries)
         e.point = WN_POINT_USE, e.tier = 2, e.source = WN_SOURCE_TAP;
         snprintf(e.enterprise, sizeof e.enterprise, "9133%014u", k / 10);
         uint8_t *p = buf + (size_t)k * ENTRY_MAX;
-        size_t n;
+        size_t n = 0;
         p[0] = WN_ENTRY_ENROLMENT;
         ok = ok && wn_enrolment_sign(&e, reg_sk) == 0 && wn_enrolment_encode(&e, p + 1, ENTRY_MAX - 1, &n) == 0;
         items[k] = (wn_ledger_item){p, n + 1, NULL, 0};
