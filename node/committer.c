@@ -260,8 +260,7 @@ static void decide_record(wn_committer *c, group *g, wn_job *job)
             set(&job->err, job->detail, WN_NE_INTERNAL, "out of memory");
             return;
         }
-        ov->m.alg = job->alg;
-        memcpy(ov->m.pubkey, job->pubkey, 33);
+        (void)wn_meter_set_key(&ov->m, job->alg, job->pubkey); /* a checked enrolment's key parses */
         ov->m.enrol_index = add_item(g, WN_ENTRY_ENROLMENT, NULL, job->record, job->record_len, NULL, 0,
                                      (fix){.kind = FIX_RECORD, .job = job});
         job->index = ov->m.enrol_index;

@@ -16,6 +16,16 @@ static __int128 pow10_i128(unsigned e)
     return p;
 }
 
+int wn_meter_set_key(wn_meter *m, uint8_t alg, const uint8_t pubkey[33])
+{
+    m->alg = alg;
+    memcpy(m->pubkey, pubkey, 33);
+    if (alg == WN_ALG_BIP340) return wn_verifier_bip340(&m->key, m->meter);
+    if (alg == WN_ALG_ECDSA) return wn_verifier_ecdsa(&m->key, pubkey);
+    memset(&m->key, 0, sizeof m->key);
+    return 0;
+}
+
 int wn_meter_volume_of(const wn_reading *r, __int128 *v)
 {
     for (unsigned i = 0; i < r->count && i < WN_READING_MAX_MEAS; i++) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "crypto/reading.h"
+#include "crypto/verifier.h"
 
 /* An open equivocation alert: a second, different signed reading for a used sequence. */
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     uint8_t meter[32];
     uint8_t alg;             /* enrolled key algorithm (enum wn_sig_alg) */
     uint8_t pubkey[33];      /* enrolled compressed key */
+    wn_verifier key;         /* that key parsed once (wn_meter_set_key), for verifying readings */
     uint64_t enrol_index;    /* ledger index of the enrolment */
     int revoked;
     uint64_t revoke_index;   /* valid when revoked */
@@ -34,6 +36,13 @@ typedef struct {
     size_t n_alerts;
     wn_alert *alerts;        /* malloc'd, n_alerts long (NULL when 0) */
 } wn_meter;
+
+/* Sets m's enrolled key (alg, pubkey; m->meter must be set) and prepares m->key from it:
+ * the x-only meter id for BIP-340, the 33-byte compressed key for ECDSA, as PROTOCOL §2
+ * verifies readings. Returns: 1; 0 if the key does not parse (an enrolment that passed
+ * its checks always parses), and then m->key is left unprepared (its alg 0): whoever
+ * verifies must then use the key bytes (wn_reading_verify). */
+int wn_meter_set_key(wn_meter *m, uint8_t alg, const uint8_t pubkey[33]);
 
 /* The reading's totaliser value in 10^-12 m3. Returns: 1 if it has a volume measurement. */
 int wn_meter_volume_of(const wn_reading *r, __int128 *v);

@@ -827,7 +827,12 @@ void mon_apply_entry(wn_monitor *m, MDB_txn *txn, uint64_t index, const uint8_t 
     switch (e[0]) {
     case WN_ENTRY_READING: {
         wn_reading r;
-        if (wn_reading_decode(&r, e + 1, len - 1) == WN_READING_OK) apply_reading(m, txn, index, &r);
+        /* a meter known here came from a decoded enrolment, so its id is a checked key:
+         * decode without the id's point check (a square root per reading) */
+        int known = len >= 34 && mon_meter_by_id(m, e + 2);
+        if ((known ? wn_reading_decode_known_meter(&r, e + 1, len - 1) : wn_reading_decode(&r, e + 1, len - 1)) ==
+            WN_READING_OK)
+            apply_reading(m, txn, index, &r);
         break;
     }
     case WN_ENTRY_ENROLMENT: apply_enrolment(m, index, e + 1, len - 1); break;

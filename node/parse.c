@@ -271,14 +271,16 @@ static void parse_json_reading(wn_parsed_reading *it, const cJSON *o)
     it->err = WN_NE_OK;
 }
 
-static void parse_binary_reading(wn_parsed_reading *it, const uint8_t *p, size_t len)
+static void parse_binary_reading(wn_parsed_reading *it, const uint8_t *p, size_t len, wn_known_meter known,
+                                 void *known_ctx)
 {
     if (len >= 41) {
         memcpy(it->meter, p + 1, 32);
         it->seq = wn_get_u64(p + 33);
         it->has_meter = it->has_seq = 1;
     }
-    int rc = wn_reading_decode(&it->r, p, len);
+    int rc = known && len >= 33 && known(known_ctx, p + 1) ? wn_reading_decode_known_meter(&it->r, p, len)
+                                                          : wn_reading_decode(&it->r, p, len);
     if (rc != WN_READING_OK) {
         reading_error(it, rc, NULL);
         return;
@@ -303,7 +305,8 @@ static int alloc_items(wn_parsed_batch *out, size_t n, char *detail, size_t cap)
     return WN_NE_OK;
 }
 
-static int parse_binary(wn_parsed_batch *out, const uint8_t *p, size_t len, char *detail, size_t cap)
+static int parse_binary(wn_parsed_batch *out, const uint8_t *p, size_t len, wn_known_meter known, void *known_ctx,
+                        char *detail, size_t cap)
 {
     size_t n = 0;
     for (size_t off = 0; off < len;) {
@@ -329,7 +332,7 @@ static int parse_binary(wn_parsed_batch *out, const uint8_t *p, size_t len, char
     size_t i = 0;
     for (size_t off = 0; off < len; i++) {
         size_t l = wn_get_u16(p + off);
-        parse_binary_reading(&out->items[i], p + off + 2, l);
+        parse_binary_reading(&out->items[i], p + off + 2, l, known, known_ctx);
         off += 2 + l;
     }
     return WN_NE_OK;
@@ -337,8 +340,14 @@ static int parse_binary(wn_parsed_batch *out, const uint8_t *p, size_t len, char
 
 int wn_parse_readings(wn_parsed_batch *out, const char *body, size_t len, int kind, char *detail, size_t cap)
 {
+    return wn_parse_readings_known(out, body, len, kind, NULL, NULL, detail, cap);
+}
+
+int wn_parse_readings_known(wn_parsed_batch *out, const char *body, size_t len, int kind, wn_known_meter known,
+                            void *known_ctx, char *detail, size_t cap)
+{
     memset(out, 0, sizeof *out);
-    if (kind == WN_BODY_BINARY) return parse_binary(out, (const uint8_t *)body, len, detail, cap);
+    if (kind == WN_BODY_BINARY) return parse_binary(out, (const uint8_t *)body, len, known, known_ctx, detail, cap);
 
     cJSON *j = parse_json(body, len, detail, cap);
     if (!j) return WN_NE_MALFORMED_JSON;

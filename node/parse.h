@@ -102,6 +102,17 @@ typedef struct {
  * wn_parsed_batch_free, also after an error). Signatures are not verified here. */
 int wn_parse_readings(wn_parsed_batch *out, const char *body, size_t len, int kind, char *detail,
                       size_t detailcap);
+
+/* Says whether meter is an id already known to be a valid key, such as an enrolled
+ * meter's (its key was checked at enrolment). Returns: 1 if so. */
+typedef int (*wn_known_meter)(void *ctx, const uint8_t meter[32]);
+
+/* wn_parse_readings, but a binary reading whose meter id known() confirms is decoded
+ * without the id's curve-point check (wn_reading_decode_known_meter), which can change no
+ * result for such an id; other ids get the full decode, so `bad_meter_id` is still
+ * reported before anything the node checks later. known may be NULL (no id is known). */
+int wn_parse_readings_known(wn_parsed_batch *out, const char *body, size_t len, int kind, wn_known_meter known,
+                            void *known_ctx, char *detail, size_t detailcap);
 void wn_parsed_batch_free(wn_parsed_batch *b);
 
 /* ---- enrolment records ---- */

@@ -1291,3 +1291,104 @@ Test(node_api, state_rebuilt_when_lost)
     cr_assert_eq(ledger_size(), 6);
     node_kill(SIGTERM);
 }
+
+/* ---- binary readings: the decode order and keys parsed once ---- */
+
+/* Appends u16 length || bytes to a binary batch. */
+static void bin_add(uint8_t *bin, size_t *off, const uint8_t *bytes, size_t len)
+{
+    wn_put_u16(bin + *off, (uint16_t)len);
+    memcpy(bin + *off + 2, bytes, len);
+    *off += 2 + len;
+}
+
+/* Expects result i to be status with error code (NULL: none) and a detail starting with prefix. */
+static void expect_result(const cJSON *res, int i, const char *status, const char *code, const char *prefix)
+{
+    const cJSON *it = cJSON_GetArrayItem(res, i);
+    cr_assert_str_eq(str_at(it, "status"), status, "result %d: %s %s", i, str_at(it, "error"), str_at(it, "detail"));
+    if (!code) return;
+    cr_assert_str_eq(str_at(it, "error"), code, "result %d: %s", i, str_at(it, "detail"));
+    if (prefix)
+        cr_assert(strncmp(str_at(it, "detail"), prefix, strlen(prefix)) == 0, "result %d: %s", i, str_at(it, "detail"));
+}
+
+/* The node decodes the readings of enrolled meters without the meter id's point check
+ * and verifies them with keys parsed once: at enrolment, when its state loads, when it
+ * is rebuilt from the ledger. Every result must be what the full checks give, in the
+ * order of PROTOCOL §9: an id that is not a key is bad_meter_id before anything else. */
+Test(node_api, binary_decode_order_and_keys_parsed_once)
+{
+    start(NULL);
+    meter_t b, e, stranger;
+    meter_new(&b, 0);
+    meter_new(&e, 1);
+    meter_new(&stranger, 0);
+    enrol(&b);
+    enrol(&e);
+    uint8_t no_key[32];
+    memset(no_key, 0xff, 32); /* x >= p: not a curve point */
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* keys from the state env */
+            node_kill(SIGTERM);
+            start(NULL);
+        } else if (round == 2) { /* keys from the ledger, the state rebuilt */
+            node_kill(SIGKILL);
+            char p[4300];
+            snprintf(p, sizeof p, "%s/state/data.mdb", N.data);
+            cr_assert_eq(unlink(p), 0);
+            start(NULL);
+        }
+        uint8_t bin[10 * (2 + WN_READING_MAX_LEN)], one[WN_READING_MAX_LEN];
+        size_t off = 0, len;
+        wn_reading rb = next_reading(&b), re = next_reading(&e), x;
+        sign(&rb, &b);
+        sign(&re, &e);
+        meter_t b1 = b, e1 = e; /* as after rb and re */
+        advance(&b1, &rb);
+        advance(&e1, &re);
+        bin_add(bin, &off, one, len = reading_bytes(&rb, one));           /* 0 accepted (BIP-340) */
+        bin_add(bin, &off, one, len = reading_bytes(&re, one));           /* 1 accepted (ECDSA) */
+        x = next_reading(&b1), sign(&x, &b);
+        len = reading_bytes(&x, one);
+        wn_put_u64(one + 33, 0);
+        bin_add(bin, &off, one, len);                                     /* 2 enrolled id, bad_sequence */
+        memcpy(one + 1, no_key, 32);
+        bin_add(bin, &off, one, len);                                     /* 3 no key and seq 0: bad_meter_id */
+        wn_put_u64(one + 33, x.seq);
+        bin_add(bin, &off, one, len);                                     /* 4 no key: bad_meter_id */
+        x = next_reading(&stranger), sign(&x, &stranger);
+        bin_add(bin, &off, one, len = reading_bytes(&x, one));            /* 5 unknown_meter */
+        x = next_reading(&b1), sign(&x, &b), x.sig[7] ^= 1;
+        bin_add(bin, &off, one, len = reading_bytes(&x, one));            /* 6 bad_signature (BIP-340) */
+        x = next_reading(&e1), sign(&x, &e), x.sig[40] ^= 1;
+        bin_add(bin, &off, one, len = reading_bytes(&x, one));            /* 7 bad_signature (ECDSA) */
+        x = next_reading(&e1);
+        cr_assert_eq(wn_reading_sign(&x, e.sk), WN_READING_OK);
+        bin_add(bin, &off, one, len = reading_bytes(&x, one));            /* 8 BIP-340 from an ECDSA meter */
+        resp_t r = http("POST", "/v1/readings", "application/vnd.waternotary.readings", bin, off);
+        cr_assert_eq(r.status, 200, "round %d: %s", round, r.body);
+        cJSON *o = json_of(&r);
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(o, "results");
+        cr_assert_eq(cJSON_GetArraySize(res), 9, "%s", r.body);
+        expect_result(res, 0, "accepted", NULL, NULL);
+        expect_result(res, 1, "accepted", NULL, NULL);
+        expect_result(res, 2, "rejected", "malformed_reading", "bad_sequence");
+        expect_result(res, 3, "rejected", "malformed_reading", "bad_meter_id");
+        expect_result(res, 4, "rejected", "malformed_reading", "bad_meter_id");
+        expect_result(res, 5, "rejected", "unknown_meter", NULL);
+        expect_result(res, 6, "rejected", "bad_signature", NULL);
+        expect_result(res, 7, "rejected", "bad_signature", NULL);
+        expect_result(res, 8, "rejected", "bad_signature", NULL);
+        wn_receipt rc;
+        check_receipt(cJSON_GetArrayItem(res, 0), &rb, &rc);
+        check_receipt(cJSON_GetArrayItem(res, 1), &re, &rc);
+        cJSON_Delete(o);
+        free(r.body);
+        b = b1, e = e1;
+        accept_next(&b); /* and as JSON */
+        accept_next(&e);
+    }
+    cr_assert_eq(ledger_size(), 2 + 3 * 4);
+    node_kill(SIGTERM);
+}
