@@ -47,8 +47,15 @@ curl -sf "$url/v1/proof/inclusion?meter=$meter&seq=$seq" > "$dir/reading.tlog-pr
 echo "== bin/wn verify-inclusion $dir/reading.tlog-proof --notary-pub $notary"
 bin/wn verify-inclusion "$dir/reading.tlog-proof" --notary-pub "$notary"
 
+echo
+echo "== the water bureau's page: $url/ui/  (overview, enterprises, water balance, alerts)"
+if [ "${DEMO_KEEP:-}" = 1 ]; then
+  trap - EXIT
+  echo "   DEMO_KEEP=1: the node keeps running (pid $node_pid); stop it with: kill $node_pid"
+  exit 0
+fi
 stop_node
 echo
-echo "The node stopped cleanly. Everything is in $dir: the node's ledger and keys, each"
+echo "The node stopped cleanly (DEMO_KEEP=1 make demo leaves it running for the page). Everything is in $dir: the node's ledger and keys, each"
 echo "meter's key and queue, the checkpoint and the proof. Change a byte of the proof and"
 echo "verify again (exit code 1); 'bin/wn demo --dir DIR' shows the ledger alone, offline."
