@@ -94,7 +94,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
 # the sanitizer build) and the public vectors through WN_VECTORS.
 WN_VECTORS ?= $(abspath ../shared/vectors)
 test: $(PROGRAMS) $(TEST_BINS)
-	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) bash scripts/run-tests.sh $(TEST_BINS)
+	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) WN_SUMMARY_FILE=$(BUILD)/test-summary \
+	  bash scripts/run-tests.sh $(TEST_BINS)
 
 test-san:
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
@@ -109,6 +110,8 @@ check: deps
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
+	@cat build/test-summary build-san/test-summary | \
+	  awk '{p += $$1; f += $$2} END {print "check: " p " passed, " f " failed"}'
 
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh — runs each Criterion test binary given on the command line, shows its
 # output, and ends with one summary line ("N passed, N failed") over all of them.
+# With WN_SUMMARY_FILE set, "PASSED FAILED" is also written there (make check adds them up).
 # Exit status is non-zero if any test failed or crashed, or a binary did not report.
 set -u
 passed=0; failed=0; bad=0
@@ -20,4 +21,5 @@ for t in "$@"; do
   [ "$c" -eq 0 ] || bad=1
 done
 echo "tests: $passed passed, $failed failed"
+[ -n "${WN_SUMMARY_FILE:-}" ] && echo "$passed $failed" > "$WN_SUMMARY_FILE"
 [ "$bad" -eq 0 ] && [ "$failed" -eq 0 ]
