@@ -23,46 +23,10 @@ static int fail(char *detail, size_t cap, const char *fmt, ...)
     return 0;
 }
 
-static int digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Returns: NULL if the text is clean, else what is wrong (see wn_jd_parse). */
-static const char *lexical_problem(const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\0') return "NUL byte in the text";
-        if (c == '"') {
-            for (i++;; i++) {
-                if (i >= len) return "unterminated string";
-                c = (unsigned char)s[i];
-                if (c < 0x20) return "raw control character in a string";
-                if (c == '"') break;
-                if (c == '\\') {
-                    if (i + 1 >= len) return "unterminated string";
-                    if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
-                        return "\\u0000 in a string";
-                    i++;
-                }
-            }
-            i++;
-        } else if (c == '-' || digit((char)c)) {
-            if (s[i] == '-') i++;
-            if (i >= len || !digit(s[i])) return "malformed number";
-            if (s[i] == '0' && i + 1 < len && digit(s[i + 1])) return "number with a leading zero";
-            while (i < len && digit(s[i])) i++;
-            if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
-                return "number that is not a plain integer (amounts are decimal strings)";
-        } else {
-            i++;
-        }
-    }
-    return NULL;
-}
 
 cJSON *wn_jd_parse(const char *text, size_t len, char *detail, size_t cap)
 {
-    const char *why = lexical_problem(text, len);
+    const char *why = wn_json_lexical_problem(text, len);
     if (why) {
         fail(detail, cap, "JSON text: %s", why);
         return NULL;

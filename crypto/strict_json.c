@@ -63,3 +63,44 @@ int wn_text_ok(const char *text, size_t n)
     }
     return 1;
 }
+
+static int json_digit(char c) { return c >= '0' && c <= '9'; }
+
+
+/* What cJSON would blur: raw control characters or NUL, "\u0000" escapes (cJSON cuts the
+ * string there), and numbers that are not plain integers (-?(0|[1-9][0-9]*)): the only
+ * numbers in a reading are integers, and 1.0 or 1e0 would otherwise pass as 1.
+ * Returns: NULL if the text is clean, else what is wrong. */
+const char *wn_json_lexical_problem(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\0') return "NUL byte in the text";
+        if (c == '"') {
+            for (i++;; i++) {
+                if (i >= len) return "unterminated string";
+                c = (unsigned char)s[i];
+                if (c < 0x20) return "raw control character in a string";
+                if (c == '"') break;
+                if (c == '\\') {
+                    if (i + 1 >= len) return "unterminated string";
+                    if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+                        return "\\u0000 in a string";
+                    i++; /* skip the escaped character; \uXXXX digits are plain text */
+                }
+            }
+            i++;
+        } else if (c == '-' || json_digit((char)c)) {
+            if (s[i] == '-') i++;
+            if (i >= len || !json_digit(s[i])) return "malformed number";
+            if (s[i] == '0' && i + 1 < len && json_digit(s[i + 1])) return "number with a leading zero";
+            while (i < len && json_digit(s[i])) i++;
+            if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+                return "number that is not a plain integer";
+        } else {
+            i++;
+        }
+    }
+    return NULL;
+}

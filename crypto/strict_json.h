@@ -26,4 +26,11 @@ int wn_json_hex(const cJSON *item, uint8_t *out, size_t n);
  * every text field of a signed record (enrolments, claims, certificates). */
 int wn_text_ok(const char *s, size_t n);
 
+/* What cJSON would blur, found in the raw text before parsing: NUL bytes, raw control
+ * characters in strings, "\u0000" escapes (cJSON cuts the string there), and numbers that
+ * are not plain integers (-?(0|[1-9][0-9]*)) — our formats carry amounts and decimals as
+ * strings, so 1.0 or 1e0 would otherwise pass as 1.
+ * Returns: NULL if the text is clean, else what is wrong. */
+const char *wn_json_lexical_problem(const char *s, size_t len);
+
 #endif
