@@ -34,6 +34,7 @@
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "tests/support/nodeproc.h"
+#include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 #define START "2026-03-01T00:00:00.000Z"
@@ -45,57 +46,10 @@ static uint8_t notary[32];
 
 /* ---- running programs ---- */
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static result run(const char *prog, const char *const *args)
-{
-    const char *argv[48];
-    int n = 0;
-    char *bin = wn_test_bin(prog);
-    argv[n++] = bin;
-    for (int i = 0; args[i] && n < 47; i++) argv[n++] = args[i];
-    argv[n] = NULL;
-    char out[4400], err[4400];
-    snprintf(out, sizeof out, "%s/out", tmp);
-    snprintf(err, sizeof err, "%s/err", tmp);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    free(bin);
-    result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, wn_test_read_file(out, NULL),
-                wn_test_read_file(err, NULL)};
-    return r;
-}
-
-/* wn with the arguments (NULL-terminated). */
-static result wn(const char *arg, ...)
-{
-    const char *args[48];
-    int n = 0;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && n < 47; a = va_arg(ap, const char *)) args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    return run("wn", args);
-}
+typedef wn_run_result result;
+#define result_free wn_run_result_free
+#define run(prog, args) wn_proc_run(tmp, prog, args)
+#define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 
 static void simulate(const wn_test_node *nd, const char *regkey, const char *state, const char *meters,
                      const char *readings)

@@ -28,6 +28,7 @@
 #include "crypto/reading.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
+#include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 #define HOUR 3600000ULL
@@ -46,57 +47,11 @@ static char ent_key_f[4300], auth_key_f[4300], cert_key_f[4300], buyer_key_f[430
 
 /* ---- processes ---- */
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
+typedef wn_run_result result;
+#define result_free wn_run_result_free
+#define wnv(args) wn_proc_run(tmp, "wn", args)
+#define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static result wnv(const char *const *args)
-{
-    const char *argv[64];
-    int n = 0;
-    char *bin = wn_test_bin("wn");
-    argv[n++] = bin;
-    for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
-    argv[n] = NULL;
-    char out[4300], err[4300];
-    snprintf(out, sizeof out, "%s/out", tmp);
-    snprintf(err, sizeof err, "%s/err", tmp);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    free(bin);
-    result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, wn_test_read_file(out, NULL), wn_test_read_file(err, NULL)};
-    if (!r.out) r.out = calloc(1, 1);
-    if (!r.err) r.err = calloc(1, 1);
-    return r;
-}
-
-static result wn(const char *arg, ...)
-{
-    const char *args[64];
-    int n = 0;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *)) args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-    return wnv(args);
-}
 
 static void key(uint8_t sk[32], char *file, const char *name, char pub[65])
 {

@@ -18,53 +18,16 @@
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"
 #include "tests/support/nodeproc.h"
+#include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 static char *tmp;
 static wn_test_node node;
 static char reg_key[4300], other_key[4300], reg_pub[65], notary_pub[65];
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* Runs wn with the arguments (NULL-terminated); captures stdout and stderr. */
-static result wn(const char *arg, ...)
-{
-    const char *argv[40];
-    int n = 0;
-    char *bin = wn_test_bin("wn");
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && n < 39; a = va_arg(ap, const char *)) argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char out[4300], err[4300];
-    snprintf(out, sizeof out, "%s/out", tmp);
-    snprintf(err, sizeof err, "%s/err", tmp);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    free(bin);
-    result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, wn_test_read_file(out, NULL), wn_test_read_file(err, NULL)};
-    return r;
-}
+typedef wn_run_result result;
+#define result_free wn_run_result_free
+#define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 
 static void new_key(char *path, size_t cap, const char *name, char pub[65])
 {

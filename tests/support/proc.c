@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +125,55 @@ int wn_proc_node_start(wn_test_node *n, unsigned port, const char *const *args)
     }
     free(bin);
     return r == 1;
+}
+
+wn_run_result wn_proc_run(const char *dir, const char *prog, const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    char *bin = wn_test_bin(prog);
+    argv[n++] = bin;
+    for (int i = 0; args && args[i] && n < 63; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    char out[4400], err[4400];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/err", dir);
+    wn_run_result r = {-1, NULL, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = wn_test_read_file(out, NULL);
+        r.err = wn_test_read_file(err, NULL);
+    }
+    free(bin);
+    if (!r.out) r.out = calloc(1, 1);
+    if (!r.err) r.err = calloc(1, 1);
+    return r;
+}
+
+wn_run_result wn_proc_runl(const char *dir, const char *prog, ...)
+{
+    const char *args[63];
+    int n = 0;
+    va_list ap;
+    va_start(ap, prog);
+    for (const char *a = va_arg(ap, const char *); a && n < 62; a = va_arg(ap, const char *)) args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    return wn_proc_run(dir, prog, args);
+}
+
+void wn_run_result_free(wn_run_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
 }

@@ -35,6 +35,19 @@ int wn_proc_kill(pid_t pid, int sig);
  * 0 if it exited or never listened (see n->log). */
 int wn_proc_node_start(wn_test_node *n, unsigned port, const char *const *args);
 
+/* How a program run to completion ended, and what it printed (never NULL: "" if nothing). */
+typedef struct {
+    int code; /* exit status, or -1 if it did not exit normally or could not start */
+    char *out, *err;
+} wn_run_result;
+
+/* Runs $WN_BIN/prog with args (NULL-terminated, at most 62) and waits for it; stdout and
+ * stderr go through files "out" and "err" in dir (a scratch directory of the test). */
+wn_run_result wn_proc_run(const char *dir, const char *prog, const char *const *args);
+/* The same with the arguments as a NULL-terminated list. */
+wn_run_result wn_proc_runl(const char *dir, const char *prog, ...);
+void wn_run_result_free(wn_run_result *r);
+
 /* Sleeps ms milliseconds. */
 void wn_proc_sleep_ms(unsigned ms);
 
