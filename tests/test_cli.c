@@ -18,6 +18,7 @@
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
+#include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 static char *tmp;
@@ -36,53 +37,9 @@ static void teardown(void)
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
 
-typedef struct {
-    int code;
-    char *out, *err;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* Runs wn with the given arguments (NULL-terminated); captures stdout and stderr. */
-static result wn(const char *arg, ...)
-{
-    const char *argv[32];
-    int n = 0;
-    char *bin = wn_test_bin("wn");
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && n < 31; a = va_arg(ap, const char *)) argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char outp[4200], errp[4200];
-    snprintf(outp, sizeof outp, "%s/.stdout", tmp);
-    snprintf(errp, sizeof errp, "%s/.stderr", tmp);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0) _exit(127);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st), "wn %s did not exit normally", arg ? arg : "");
-    result r = {WEXITSTATUS(st), wn_test_read_file(outp, NULL), wn_test_read_file(errp, NULL)};
-    cr_assert_neq(r.code, 127, "could not run %s (set WN_BIN)", bin);
-    free(bin);
-    return r;
-}
-
+typedef wn_run_result result;
+#define result_free wn_run_result_free
+#define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 static char *path_in(const char *name)
 {
     char *p = malloc(4200);

@@ -22,6 +22,7 @@
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "tests/support/testledger.h"
+#include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 static char *tmp;
@@ -40,52 +41,9 @@ static void teardown(void)
 
 TestSuite(export, .init = setup, .fini = teardown, .timeout = 60);
 
-typedef struct {
-    int code;
-    char *out, *err;
-    size_t outlen;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static result wn(const char *arg, ...)
-{
-    const char *argv[40];
-    int n = 0;
-    char *bin = wn_test_bin("wn");
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, arg);
-    for (const char *a = arg; a && n < 39; a = va_arg(ap, const char *)) argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char outp[4200], errp[4200];
-    snprintf(outp, sizeof outp, "%s/.stdout", tmp);
-    snprintf(errp, sizeof errp, "%s/.stderr", tmp);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (o < 0 || e < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st), "wn was killed");
-    result r = {WEXITSTATUS(st), NULL, NULL, 0};
-    r.out = wn_test_read_file(outp, &r.outlen);
-    r.err = wn_test_read_file(errp, NULL);
-    cr_assert_neq(r.code, 127, "could not run %s (set WN_BIN)", bin);
-    free(bin);
-    return r;
-}
+typedef wn_run_result result;
+#define result_free wn_run_result_free
+#define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 
 /* ---- an independent RFC 4180 reader ------------------------------------------------------ */
 

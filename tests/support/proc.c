@@ -138,10 +138,13 @@ wn_run_result wn_proc_run(const char *dir, const char *prog, const char *const *
     char out[4400], err[4400];
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(err, sizeof err, "%s/err", dir);
-    wn_run_result r = {-1, NULL, NULL};
+    wn_run_result r = {-1, NULL, NULL, 0};
     pid_t pid = fork();
     if (pid == 0) {
         int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0) _exit(127);
+        dup2(in, 0);
         dup2(o, 1);
         dup2(e, 2);
         execv(bin, (char *const *)argv);
@@ -149,8 +152,8 @@ wn_run_result wn_proc_run(const char *dir, const char *prog, const char *const *
     }
     int status;
     if (pid > 0 && waitpid(pid, &status, 0) == pid) {
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = wn_test_read_file(out, NULL);
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+        r.out = wn_test_read_file(out, &r.outlen);
         r.err = wn_test_read_file(err, NULL);
     }
     free(bin);

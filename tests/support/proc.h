@@ -37,12 +37,14 @@ int wn_proc_node_start(wn_test_node *n, unsigned port, const char *const *args);
 
 /* How a program run to completion ended, and what it printed (never NULL: "" if nothing). */
 typedef struct {
-    int code; /* exit status, or -1 if it did not exit normally or could not start */
+    int code;      /* exit status; -N if killed by signal N; -1 if it could not start */
     char *out, *err;
+    size_t outlen; /* bytes in out */
 } wn_run_result;
 
-/* Runs $WN_BIN/prog with args (NULL-terminated, at most 62) and waits for it; stdout and
- * stderr go through files "out" and "err" in dir (a scratch directory of the test). */
+/* Runs $WN_BIN/prog with args (NULL-terminated, at most 62) and waits for it; stdin is
+ * /dev/null, stdout and stderr go through files "out" and "err" in dir (a scratch
+ * directory of the test). An exec failure is exit code 127. */
 wn_run_result wn_proc_run(const char *dir, const char *prog, const char *const *args);
 /* The same with the arguments as a NULL-terminated list. */
 wn_run_result wn_proc_runl(const char *dir, const char *prog, ...);
