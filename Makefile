@@ -8,8 +8,9 @@
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #
-# Each module is a directory of .c files compiled into a static library; new files are
-# picked up by wildcard, so adding a file never needs a Makefile edit. Every
+# Each module is a directory of .c files compiled into a static library (node/ and cli/
+# with their subsystem folders; see docs/ARCHITECTURE.md); new files are picked up by
+# wildcard, so adding a file never needs a Makefile edit. Every
 # tests/test_*.c is its own Criterion binary; tests/support/*.c is linked into all of them.
 
 CC      ?= cc
@@ -28,16 +29,22 @@ ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETT
 
 src = $(wildcard $(1)/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(call src,$(1)))
+# a module with subsystem folders one level down (node/, cli/)
+tree_obj = $(call obj,$(1)) $(foreach d,$(wildcard $(1)/*/),$(call obj,$(d:/=)))
 
-CRYPTO_A = $(BUILD)/libwncrypto.a
-LEDGER_A = $(BUILD)/libwnledger.a
+CRYPTO_A   = $(BUILD)/libwncrypto.a
+PROTOCOL_A = $(BUILD)/libwnprotocol.a
+CHAIN_A    = $(BUILD)/libwnchain.a
+LEDGER_A   = $(BUILD)/libwnledger.a
+SAVINGS_A  = $(BUILD)/libwnsavings.a
 DEVICE_A = $(BUILD)/libwndevice.a
 NODE_A   = $(BUILD)/libwnnode.a
 CLI_A    = $(BUILD)/libwncli.a
 AGENT_A  = $(BUILD)/libwnagent.a
 
-# Link order: users before what they use.  crypto <- ledger <- node; device <- crypto.
-WN_LIBS  = $(NODE_A) $(CLI_A) $(AGENT_A) $(DEVICE_A) $(LEDGER_A) $(CRYPTO_A)
+# Link order: users before what they use (docs/ARCHITECTURE.md):
+# crypto <- protocol, ledger, chain <- savings <- node, cli; device <- protocol, crypto.
+WN_LIBS  = $(NODE_A) $(CLI_A) $(AGENT_A) $(DEVICE_A) $(SAVINGS_A) $(LEDGER_A) $(CHAIN_A) $(PROTOCOL_A) $(CRYPTO_A)
 
 BINDIR   ?= bin
 PROGRAMS = $(BINDIR)/wn $(BINDIR)/wn-node $(BINDIR)/wn-meter
@@ -58,15 +65,18 @@ all: $(PROGRAMS)
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard device/agent/*.h) $(wildcard tests/support/*.h)
+$(BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard */*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(CRYPTO_A): $(call obj,crypto)
-$(LEDGER_A): $(call obj,ledger)
-$(DEVICE_A): $(call obj,device)
-$(NODE_A):   $(filter-out $(BUILD)/node/main.o,$(call obj,node))
-$(CLI_A):    $(filter-out $(BUILD)/cli/main.o,$(call obj,cli))
+$(CRYPTO_A):   $(call obj,crypto)
+$(PROTOCOL_A): $(call obj,protocol)
+$(CHAIN_A):    $(call obj,chain)
+$(LEDGER_A):   $(call obj,ledger)
+$(SAVINGS_A):  $(call obj,savings)
+$(DEVICE_A):   $(call obj,device)
+$(NODE_A):     $(filter-out $(BUILD)/node/main.o,$(call tree_obj,node))
+$(CLI_A):      $(filter-out $(BUILD)/cli/main.o,$(call tree_obj,cli))
 $(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
@@ -74,9 +84,9 @@ $(BUILD)/lib%.a:
 
 # bin/ programs are built from build/ objects only when BUILD is the default.
 # wn links its objects directly (main.o alone would pull in only what it names).
-$(BINDIR)/wn: $(call obj,cli) $(WN_LIBS)
+$(BINDIR)/wn: $(call tree_obj,cli) $(WN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(call obj,cli) $(WN_LIBS) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call tree_obj,cli) $(WN_LIBS) $(ALL_LIBS)
 $(BINDIR)/wn-node: $(BUILD)/node/main.o $(WN_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)

@@ -13,11 +13,11 @@
  * signature checks it must make). The ledger is deleted at the end unless --keep.
  *
  *   bench_audit [--keep] [--entries N] [--dir DIR]   (default DIR /tmp/wn-bench-audit) */
-#include "cli/audit.h"
-#include "cli/audit_lmdb.h"
+#include "cli/audit/audit.h"
+#include "cli/audit/audit_lmdb.h"
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"

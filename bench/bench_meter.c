@@ -1,7 +1,7 @@
 /* bench_meter.c — how fast a meter makes durable readings (sign + one write + fdatasync),
  * records receipts, reopens (recovering its state from a log of many readings) and
  * compacts. Runs in a temp directory on the disk that holds $TMPDIR (or /tmp). */
-#include "crypto/receipt.h"
+#include "protocol/receipt.h"
 #include "device/meter.h"
 
 #include <ftw.h>

@@ -41,10 +41,10 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
-#include "crypto/reading.h"
-#include "crypto/receipt.h"
+#include "protocol/reading.h"
+#include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "crypto/sig.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"

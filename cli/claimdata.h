@@ -1,7 +1,7 @@
 /* claimdata.h — the verified data a savings evaluation rests on: for each meter and period
  * of a claim, and for its certifier, a proof bundle (docs/PROTOCOL.md §13), read from files
  * or fetched from a node, verified with the notary's key, and turned into the evaluator's
- * input (cli/evaluate.h). Both ways go through the same code from the bundle's bytes on,
+ * input (savings/evaluate.h). Both ways go through the same code from the bundle's bytes on,
  * so the same bundles give byte-identical evaluations online and offline.
  *
  * Offline, each (meter, period) takes, among the valid bundles of that meter whose
@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/bundle.h"
-#include "cli/claim.h"
-#include "cli/evaluate.h"
+#include "cli/proofs/bundle.h"
+#include "savings/claim.h"
+#include "savings/evaluate.h"
 
 typedef struct {
     wn_bundle *bundles;                 /* every bundle read, parsed and verified */

@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/reading.h"
-#include "crypto/receipt.h"
+#include "protocol/reading.h"
+#include "protocol/receipt.h"
 #include "crypto/sig.h"
 
 /* Receipts arriving out of order are tracked in a window of this many sequence numbers

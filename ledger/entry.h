@@ -1,6 +1,6 @@
 /* entry.h — what a ledger entry is: one type byte, then the payload of that type.
  *
- *   0x01 reading     payload = a Reading v1 in its binary form (crypto/reading.h)
+ *   0x01 reading     payload = a Reading v1 in its binary form (protocol/reading.h)
  *   0x02 enrolment   payload = an enrolment record signed by the registrar (node issue)
  *   0x03 revocation  payload = a revocation record signed by the registrar (node issue)
  *   0x04 equivocation evidence
@@ -10,7 +10,7 @@
  *   0x05 savings certificate   payload = a certificate signed by the evaluating authority
  *   0x06 certificate transfer  payload = a transfer signed by the certificate's holder
  *   0x07 certificate retirement payload = a retirement signed by the holder
- *                    (crypto/certificate.h, docs/PROTOCOL.md §17)
+ *                    (protocol/certificate.h, docs/PROTOCOL.md §17)
  *
  * The leaf hash of an entry is SHA-256(0x00 || type || payload), per RFC 6962.
  * Unknown types are an error for every reader. See docs/PROTOCOL.md "Ledger entries". */

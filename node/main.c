@@ -9,7 +9,7 @@
 #include "node/log.h"
 #include "node/node.h"
 
-/* The anchoring options (node/anchor.h). */
+/* The anchoring options (node/anchor/anchor.h). */
 static void usage_anchor(FILE *f)
 {
     fprintf(f,

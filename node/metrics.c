@@ -5,9 +5,9 @@
 
 #include <stdatomic.h>
 
-#include "node/anchor.h"
-#include "node/buf.h"
-#include "node/errors.h"
+#include "node/anchor/anchor.h"
+#include "node/http/buf.h"
+#include "node/http/errors.h"
 #include "node/log.h"
 
 #define NB 12

@@ -10,12 +10,12 @@
 
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
-#include "node/anchor.h"
-#include "node/checkpointer.h"
-#include "node/committer.h"
-#include "node/parse.h"
-#include "node/reply.h"
-#include "node/state.h"
+#include "node/anchor/anchor.h"
+#include "node/ingest/checkpointer.h"
+#include "node/ingest/committer.h"
+#include "node/http/parse.h"
+#include "node/http/reply.h"
+#include "node/ingest/state.h"
 
 typedef struct {
     const char *data_dir;       /* --data (required) */

@@ -12,16 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "node/bundle.h"
-#include "node/certs.h"
-#include "node/access.h"
-#include "node/errors.h"
+#include "node/query/bundle.h"
+#include "node/certs/certs.h"
+#include "node/http/access.h"
+#include "node/http/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"
-#include "node/monitor_api.h"
+#include "node/monitor/monitor_api.h"
 #include "node/node.h"
-#include "node/web.h"
-#include "node/tiles.h"
+#include "node/http/web.h"
+#include "node/query/tiles.h"
 
 #define CONNECTION_LIMIT 1000
 #define CONNECTION_TIMEOUT_S 60

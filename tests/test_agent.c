@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
-#include "crypto/receipt.h"
+#include "protocol/reading.h"
+#include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "device/meter.h"
 #include "ledger/checkpoint.h"

@@ -28,12 +28,12 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/ethtx.h"
+#include "chain/ethtx.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
-#include "ledger/anchor_data.h"
+#include "chain/anchor_data.h"
 #include "ledger/checkpoint.h"
-#include "ledger/ethrpc.h"
+#include "chain/ethrpc.h"
 #include "tests/support/anvil.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"

@@ -1,4 +1,4 @@
-/* test_audit.c — `wn audit` and its core (cli/audit.h) on real LMDB ledgers built with the
+/* test_audit.c — `wn audit` and its core (cli/audit/audit.h) on real LMDB ledgers built with the
  * ledger and crypto APIs: a clean ledger passes with the right counts; every logical kind
  * of damage (bad signature, gap, broken chain, unenrolled or revoked meter, wrong or
  * foreign checkpoint, ...) fails naming the first bad entry; every stored byte changed
@@ -18,12 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/audit.h"
-#include "cli/audit_lmdb.h"
-#include "crypto/certificate.h"
+#include "cli/audit/audit.h"
+#include "cli/audit/audit_lmdb.h"
+#include "protocol/certificate.h"
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "crypto/verifier.h"

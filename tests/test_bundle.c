@@ -21,13 +21,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/bundle.h"
-#include "cli/report.h"
+#include "cli/proofs/bundle.h"
+#include "cli/proofs/report.h"
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
-#include "crypto/reading.h"
-#include "crypto/receipt.h"
+#include "protocol/reading.h"
+#include "protocol/receipt.h"
 #include "crypto/sig.h"
 #include "device/meter.h"
 #include "ledger/checkpoint.h"

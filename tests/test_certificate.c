@@ -1,4 +1,4 @@
-/* test_certificate.c — savings certificates, transfers and retirements (crypto/certificate.c):
+/* test_certificate.c — savings certificates, transfers and retirements (protocol/certificate.c):
  * binary and JSON round trips, the layout's fixed offsets, signatures that break on any
  * change and do not verify as another kind of record, and every field rule refused. */
 #include <criterion/criterion.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/certificate.h"
+#include "protocol/certificate.h"
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "tests/support/testutil.h"
 
 static uint8_t auth_sk[32], holder_sk[32], buyer_sk[32];

@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/claim.h"
-#include "crypto/certificate.h"
+#include "savings/claim.h"
+#include "protocol/certificate.h"
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"

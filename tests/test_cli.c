@@ -14,7 +14,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"

@@ -1,6 +1,6 @@
 /* test_crypto.c — known answers and strictness of the crypto wrappers: hex and base64
  * codecs (crypto/encoding.c), SHA-256 (crypto/sha256.c), secret key files
- * (crypto/keyfile.c), notary receipts (crypto/receipt.c) and ECDSA (crypto/sig.c). */
+ * (crypto/keyfile.c), notary receipts (protocol/receipt.c) and ECDSA (crypto/sig.c). */
 #include <criterion/criterion.h>
 
 #include <cjson/cJSON.h>
@@ -15,7 +15,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
-#include "crypto/receipt.h"
+#include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "tests/support/testutil.h"

@@ -8,8 +8,8 @@
 #include <criterion/criterion.h>
 
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
-#include "crypto/receipt.h"
+#include "protocol/reading.h"
+#include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "device/meter.h"
 #include "tests/support/testutil.h"

@@ -1,10 +1,10 @@
 /* test_enrolment.c — registrar-signed enrolment and revocation records
- * (crypto/enrolment.h): known answers computed independently from docs/PROTOCOL.md §5,
+ * (protocol/enrolment.h): known answers computed independently from docs/PROTOCOL.md §5,
  * round trips of random records through binary and JSON, every decode rule, every
  * tampering case and the strictness of the JSON forms. */
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "tests/support/testutil.h"

@@ -1,15 +1,15 @@
 /* test_ethcrypto.c — known answers for the Ethereum primitives of anchoring: Keccak-256
- * (crypto/keccak.c, not SHA-3), EIP-55 addresses, RLP (crypto/rlp.c, the Ethereum wiki's
- * examples) and transactions (crypto/ethtx.c: the EIP-155 example from the EIP itself,
+ * (chain/keccak.c, not SHA-3), EIP-55 addresses, RLP (chain/rlp.c, the Ethereum wiki's
+ * examples) and transactions (chain/ethtx.c: the EIP-155 example from the EIP itself,
  * EIP-1559 signing and sender recovery, tampering). */
 #include <criterion/criterion.h>
 
 #include <string.h>
 
 #include "crypto/encoding.h"
-#include "crypto/ethtx.h"
-#include "crypto/keccak.h"
-#include "crypto/rlp.h"
+#include "chain/ethtx.h"
+#include "chain/keccak.h"
+#include "chain/rlp.h"
 
 static void unhex(uint8_t *out, size_t len, const char *hex)
 {

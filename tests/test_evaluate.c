@@ -1,5 +1,5 @@
-/* test_evaluate.c — the savings evaluation as a pure function (cli/evaluate.c) and its
- * inputs (cli/policy.c, cli/claim.c): the shipped Jiaxing policy, strict policy and claim
+/* test_evaluate.c — the savings evaluation as a pure function (savings/evaluate.c) and its
+ * inputs (savings/policy.c, savings/claim.c): the shipped Jiaxing policy, strict policy and claim
  * documents, claim signatures, and known answers from synthetic hourly totaliser series —
  * a steel plant whose water per tonne falls from 3.5 to 2.9 m3, a saving just under the
  * threshold, interpolation at boundaries, meter replacement and rollover, gaps,
@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/claim.h"
-#include "cli/evaluate.h"
-#include "cli/policy.h"
+#include "savings/claim.h"
+#include "savings/evaluate.h"
+#include "savings/policy.h"
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "crypto/sig.h"
 #include "tests/support/testutil.h"
 

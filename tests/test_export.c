@@ -17,7 +17,7 @@
 #include "cli/csv.h"
 #include "cli/timearg.h"
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"

@@ -1,5 +1,5 @@
-/* test_node_state.c — the node's per-meter rules (node/meter.c) and its state view of the
- * ledger (node/state.c) without HTTP: every rule at its boundary, totalisers compared
+/* test_node_state.c — the node's per-meter rules (node/ingest/meter.c) and its state view of the
+ * ledger (node/ingest/state.c) without HTTP: every rule at its boundary, totalisers compared
  * across units and scales, and the state env surviving a reopen (records with alerts and
  * receipt times intact), catching up with entries appended behind its back, and being
  * rebuilt when it does not match the ledger. Real LMDB files in temp dirs. */
@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
-#include "node/errors.h"
-#include "node/meter.h"
-#include "node/state.h"
+#include "node/http/errors.h"
+#include "node/ingest/meter.h"
+#include "node/ingest/state.h"
 #include "tests/support/testutil.h"
 
 static wn_reading base_reading(uint64_t seq, uint64_t time_ms)

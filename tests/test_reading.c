@@ -1,10 +1,10 @@
-/* test_reading.c — the reading v1 codec (crypto/reading.h): a known answer computed
+/* test_reading.c — the reading v1 codec (protocol/reading.h): a known answer computed
  * independently from docs/PROTOCOL.md, binary/struct/JSON round trips of many random
  * readings, every decode rule with its error code (and the decode that skips only the
  * meter id's point check), every tampering case, ECDSA keys and
  * high-S signatures, and the strictness of the JSON form, decimals and times. */
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "tests/support/testutil.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/sig.h"
 #include "tests/support/monfeed.h"
 #include "tests/support/nodeproc.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "device/agent/http.h"
 
 int wn_agent_cmd_init(int argc, char **argv);     /* cmd_meter.c */

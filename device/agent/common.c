@@ -4,7 +4,7 @@
 #include "device/agent/push.h"
 
 #include "crypto/encoding.h"
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -5,15 +5,15 @@
  * valid JSON; a valid report has every reading valid, no gaps and a valid checkpoint. The
  * seed corpus was signed by a node whose notary secret key is the bytes 1..32, the key
  * used here, so verification gets past the signatures.
- * fuzz-sources: cli/bundle.c cli/bundle_verify.c cli/report.c cli/meterlog.c */
+ * fuzz-sources: cli/proofs/bundle.c cli/proofs/bundle_verify.c cli/proofs/report.c cli/proofs/meterlog.c */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/bundle.h"
-#include "cli/meterlog.h"
-#include "cli/report.h"
+#include "cli/proofs/bundle.h"
+#include "cli/proofs/meterlog.h"
+#include "cli/proofs/report.h"
 #include "crypto/sig.h"
 
 static uint8_t pub[32];

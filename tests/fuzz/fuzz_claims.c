@@ -1,15 +1,15 @@
 /* fuzz_claims.c — libFuzzer target for what the evaluator and the node's certificate routes
  * read from strangers: savings certificates, transfers and retirements (binary and JSON,
- * crypto/certificate.c), claims and policies (cli/claim.c, cli/policy.c).
+ * protocol/certificate.c), claims and policies (savings/claim.c, savings/policy.c).
  *
  * Every input is tried as each of them. Whatever a strict decoder accepts must come back
  * unchanged: a certificate or operation re-encodes to the same bytes and survives its JSON
  * form; a claim's JSON form parses to the same canonical body and signatures; a policy's
  * canonical JSON parses to the same policy digest. */
-// fuzz-sources: cli/claim.c cli/policy.c cli/jsondoc.c
-#include "cli/claim.h"
-#include "cli/policy.h"
-#include "crypto/certificate.h"
+// fuzz-sources: savings/claim.c savings/policy.c savings/jsondoc.c
+#include "savings/claim.h"
+#include "savings/policy.h"
+#include "protocol/certificate.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

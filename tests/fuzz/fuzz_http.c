@@ -1,4 +1,4 @@
-/* fuzz_http.c — libFuzzer target for the node's request parsing (node/parse.c), which is
+/* fuzz_http.c — libFuzzer target for the node's request parsing (node/http/parse.c), which is
  * everything a client controls before a request reaches the ledger: reading bodies (JSON
  * single, JSON batch, binary batch), enrolment and revocation bodies, routes, media types
  * and query parameters.
@@ -9,15 +9,15 @@
  * request-level errors come with a detail; parsed routes and queries obey their rules.
  * Seeds in tests/fuzz/corpus/http/ start with the selector byte ('0'..'6').
  */
-// fuzz-sources: node/parse.c node/errors.c
+// fuzz-sources: node/http/parse.c node/http/errors.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
-#include "node/errors.h"
-#include "node/parse.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
+#include "node/http/errors.h"
+#include "node/http/parse.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 

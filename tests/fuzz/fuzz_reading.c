@@ -4,8 +4,8 @@
  * revocation, their JSON forms, a decimal string and a time. Whatever a strict decoder
  * accepts must come back unchanged: re-encoding gives the same bytes, JSON and back gives
  * the same record, and a decimal or time string that parses is already canonical. */
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

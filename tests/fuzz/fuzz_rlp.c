@@ -1,5 +1,5 @@
-/* fuzz_rlp.c — libFuzzer target for what anchoring reads from strangers: RLP (crypto/rlp.c),
- * Ethereum addresses (crypto/keccak.c) and anchor data fields (ledger/anchor_data.c).
+/* fuzz_rlp.c — libFuzzer target for what anchoring reads from strangers: RLP (chain/rlp.c),
+ * Ethereum addresses (chain/keccak.c) and anchor data fields (chain/anchor_data.c).
  * Invariants: no crash or out-of-bounds read; RLP the strict reader accepts is canonical,
  * so writing the item tree it read back with the writer gives exactly the input; an
  * address that parses formats (EIP-55) to a spelling that parses to the same bytes; anchor
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/keccak.h"
-#include "crypto/rlp.h"
-#include "ledger/anchor_data.h"
+#include "chain/keccak.h"
+#include "chain/rlp.h"
+#include "chain/anchor_data.h"
 
 /* Reads one item from p and writes it again into w. Returns: bytes read, 0 if refused. */
 static size_t copy_item(const uint8_t *p, size_t len, wn_rlp *w, int depth)

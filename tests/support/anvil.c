@@ -10,8 +10,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "crypto/ethtx.h"
-#include "ledger/ethrpc.h"
+#include "chain/ethtx.h"
+#include "chain/ethrpc.h"
 
 const char *wn_test_anvil_bin(void)
 {

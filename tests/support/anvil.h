@@ -2,7 +2,7 @@
  * scripts/install-deps.sh from the pinned npm package into tools/anvil. Started on
  * 127.0.0.1 only, on a free port (or a chosen one, to restart it where it was), its output
  * in a log file, killed with the test (PR_SET_PDEATHSIG) if the test dies first, stopped by
- * its pid. JSON-RPC calls go through ledger/ethrpc.h. Nothing here asserts: functions
+ * its pid. JSON-RPC calls go through chain/ethrpc.h. Nothing here asserts: functions
  * return 0 on failure and the test decides. */
 #ifndef WN_TEST_ANVIL_H
 #define WN_TEST_ANVIL_H

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"

@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
-#include "crypto/reading.h"
+#include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/sig.h"
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 
 typedef struct {
     long status;   /* 0: no answer */

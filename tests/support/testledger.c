@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
-#include "crypto/enrolment.h"
+#include "protocol/enrolment.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "ledger/checkpoint.h"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/reading.h"
+#include "protocol/reading.h"
 #include "ledger/ledger.h"
 
 #define WN_TL_MAX_METERS 16

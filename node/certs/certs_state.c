@@ -1,0 +1,428 @@
+/* certs_state.c — the certificates' state (certs_state.h): applying certificate, transfer
+ * and retirement entries to memory and to the rebuildable env DIR/certs, and bringing that
+ * env up to the ledger at start.
+ *
+ * DIR/certs databases:
+ *   meta   "format" -> u32 1; "applied" -> u64 W; "chain" -> chain hash of entry W-1
+ *   certs  u64 certificate index -> u64 retired || u32 holders || u32 ops ||
+ *          holders x (32 key || u64 balance) || ops x (u64 index || u8 type) ||
+ *          the certificate entry's payload (protocol/certificate.h) */
+#include "node/certs/certs_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/encoding.h"
+#include "ledger/entry.h"
+#include "node/log.h"
+
+#define CERTS_FORMAT 1
+#define CERTS_MAP_SIZE (1ULL << 30)
+
+/* ---- memory ---- */
+
+const wn_cert_rec *wn_certs_find(const wn_certs *s, uint64_t index)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->recs[mid].index < index) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->recs[lo].index == index ? &s->recs[lo] : NULL;
+}
+
+const wn_holding *wn_certs_holding(const wn_cert_rec *r, const uint8_t key[32])
+{
+    for (size_t i = 0; i < r->n_holders; i++)
+        if (memcmp(r->holders[i].key, key, 32) == 0) return &r->holders[i];
+    return NULL;
+}
+
+static void rec_free(wn_cert_rec *r)
+{
+    free(r->holders);
+    free(r->ops);
+}
+
+static int add_rec(wn_certs *s, const wn_cert_rec *r)
+{
+    if (s->n && s->recs[s->n - 1].index >= r->index) return 0; /* entries come in ledger order */
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        wn_cert_rec *p = realloc(s->recs, cap * sizeof *p);
+        if (!p) return 0;
+        s->recs = p;
+        s->cap = cap;
+    }
+    s->recs[s->n++] = *r;
+    return 1;
+}
+
+static wn_holding *holding_for(wn_cert_rec *r, const uint8_t key[32], int create)
+{
+    for (size_t i = 0; i < r->n_holders; i++)
+        if (memcmp(r->holders[i].key, key, 32) == 0) return &r->holders[i];
+    if (!create) return NULL;
+    wn_holding *p = realloc(r->holders, (r->n_holders + 1) * sizeof *p);
+    if (!p) return NULL;
+    r->holders = p;
+    wn_holding *h = &r->holders[r->n_holders++];
+    memcpy(h->key, key, 32);
+    h->balance = 0;
+    return h;
+}
+
+/* ---- env records ---- */
+
+static uint8_t *encode_rec(const wn_cert_rec *r, size_t *len)
+{
+    uint8_t cert[WN_CERTIFICATE_MAX_LEN];
+    size_t clen;
+    if (wn_certificate_encode(&r->c, cert, sizeof cert, &clen) != WN_CERT_OK) return NULL;
+    *len = 16 + 40 * r->n_holders + 9 * r->n_ops + clen;
+    uint8_t *b = malloc(*len), *p = b;
+    if (!b) return NULL;
+    wn_put_u64(p, r->retired), p += 8;
+    wn_put_u32(p, (uint32_t)r->n_holders), p += 4;
+    wn_put_u32(p, (uint32_t)r->n_ops), p += 4;
+    for (size_t i = 0; i < r->n_holders; i++) {
+        memcpy(p, r->holders[i].key, 32), p += 32;
+        wn_put_u64(p, r->holders[i].balance), p += 8;
+    }
+    for (size_t i = 0; i < r->n_ops; i++) {
+        wn_put_u64(p, r->ops[i].index), p += 8;
+        *p++ = r->ops[i].type;
+    }
+    memcpy(p, cert, clen);
+    return b;
+}
+
+static int decode_rec(wn_cert_rec *r, uint64_t index, const uint8_t *p, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->index = index;
+    if (len < 16) return 0;
+    r->retired = wn_get_u64(p);
+    size_t nh = wn_get_u32(p + 8), no = wn_get_u32(p + 12);
+    if (nh > len / 40 || no > len / 9 || len < 16 + 40 * nh + 9 * no) return 0;
+    const uint8_t *q = p + 16;
+    r->holders = calloc(nh ? nh : 1, sizeof *r->holders);
+    r->ops = calloc(no ? no : 1, sizeof *r->ops);
+    if (!r->holders || !r->ops) return 0;
+    r->n_holders = nh;
+    r->n_ops = no;
+    for (size_t i = 0; i < nh; i++, q += 40) {
+        memcpy(r->holders[i].key, q, 32);
+        r->holders[i].balance = wn_get_u64(q + 32);
+    }
+    for (size_t i = 0; i < no; i++, q += 9) {
+        r->ops[i].index = wn_get_u64(q);
+        r->ops[i].type = q[8];
+    }
+    return wn_certificate_decode(&r->c, q, len - (size_t)(q - p)) == WN_CERT_OK;
+}
+
+static void env_failure(wn_certs *s, const char *what, int rc)
+{
+    if (!s->env_failed)
+        wn_log("certs: %s failed (%s); DIR/certs is no longer written and will be replayed at next start", what,
+               mdb_strerror(rc));
+    s->env_failed = 1;
+}
+
+static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t chain[32])
+{
+    uint8_t a[8], f[4];
+    wn_put_u64(a, applied);
+    wn_put_u32(f, CERTS_FORMAT);
+    MDB_val k0 = {6, "format"}, v0 = {4, f}, k1 = {7, "applied"}, v1 = {8, a}, k2 = {5, "chain"}, v2 = {32, (void *)chain};
+    int rc = mdb_put(txn, s->meta, &k0, &v0, 0);
+    if (!rc) rc = mdb_put(txn, s->meta, &k1, &v1, 0);
+    return rc ? rc : mdb_put(txn, s->meta, &k2, &v2, 0);
+}
+
+/* Writes rec (may be NULL) and the watermark in one transaction. */
+static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const uint8_t chain[32])
+{
+    if (s->env_failed) return;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) {
+        env_failure(s, "begin", rc);
+        return;
+    }
+    if (rec) {
+        size_t len;
+        uint8_t *b = encode_rec(rec, &len), kb[8];
+        wn_put_u64(kb, rec->index);
+        MDB_val k = {8, kb}, v = {len, b};
+        rc = b ? mdb_put(txn, s->certs, &k, &v, 0) : ENOMEM;
+        free(b);
+    }
+    if (!rc) rc = put_meta(s, txn, applied, chain);
+    if (rc) {
+        mdb_txn_abort(txn);
+        env_failure(s, "write", rc);
+        return;
+    }
+    if ((rc = mdb_txn_commit(txn))) env_failure(s, "commit", rc);
+}
+
+/* ---- apply ---- */
+
+static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, wn_cert_rec **changed)
+{
+    if (e[0] == WN_ENTRY_CERTIFICATE) {
+        wn_cert_rec r;
+        memset(&r, 0, sizeof r);
+        r.index = index;
+        if (wn_certificate_decode(&r.c, e + 1, len - 1) != WN_CERT_OK) return 0;
+        r.holders = malloc(sizeof *r.holders);
+        if (!r.holders) return 0;
+        memcpy(r.holders[0].key, r.c.holder, 32);
+        r.holders[0].balance = r.c.volume_l;
+        r.n_holders = 1;
+        if (!add_rec(s, &r)) {
+            rec_free(&r);
+            return 0;
+        }
+        *changed = &s->recs[s->n - 1];
+        return 1;
+    }
+    wn_cert_op op;
+    if (wn_cert_op_decode(&op, e[0] == WN_ENTRY_RETIREMENT, e + 1, len - 1) != WN_CERT_OK) return 0;
+    wn_cert_rec *r = (wn_cert_rec *)wn_certs_find(s, op.cert_index);
+    if (!r || op.op != r->n_ops + 1) return 0;
+    size_t at = 0;
+    while (at < r->n_holders && memcmp(r->holders[at].key, op.from, 32) != 0) at++;
+    if (at == r->n_holders || r->holders[at].balance < op.volume_l) return 0;
+    wn_cert_opref *ops = realloc(r->ops, (r->n_ops + 1) * sizeof *ops);
+    if (!ops) return 0;
+    r->ops = ops;
+    if (op.is_retirement) {
+        r->holders[at].balance -= op.volume_l;
+        r->retired += op.volume_l;
+    } else {
+        wn_holding *to = holding_for(r, op.to, 1); /* may move the array: index by `at` */
+        if (!to) return 0;
+        r->holders[at].balance -= op.volume_l;
+        to->balance += op.volume_l;
+    }
+    r->ops[r->n_ops++] = (wn_cert_opref){.index = index, .type = e[0]};
+    *changed = r;
+    return 1;
+}
+
+int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32])
+{
+    wn_cert_rec *changed = NULL;
+    pthread_rwlock_wrlock(&s->lock);
+    int ok = len > 1 && apply_memory(s, index, e, len, &changed);
+    if (ok) s->applied = index + 1;
+    pthread_rwlock_unlock(&s->lock);
+    if (!ok) {
+        wn_log("certs: ledger entry %llu (type %u) does not fit the certificates' state", (unsigned long long)index,
+               len ? e[0] : 0u);
+        return 0;
+    }
+    persist(s, changed, index + 1, chain);
+    return 1;
+}
+
+/* ---- open / close ---- */
+
+static int env_open(wn_certs *s)
+{
+    int rc;
+    MDB_txn *txn = NULL;
+    if ((rc = mdb_env_create(&s->env))) return rc;
+    if ((rc = mdb_env_set_maxdbs(s->env, 2)) || (rc = mdb_env_set_mapsize(s->env, CERTS_MAP_SIZE)) ||
+        (rc = mdb_env_open(s->env, s->dir, MDB_NOSYNC | MDB_NOTLS, 0640)))
+        goto fail;
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
+    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
+        (rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->certs)))
+        goto fail;
+    if ((rc = mdb_txn_commit(txn))) {
+        txn = NULL;
+        goto fail;
+    }
+    return 0;
+fail:
+    if (txn) mdb_txn_abort(txn);
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return rc;
+}
+
+static void free_all(wn_certs *s)
+{
+    for (size_t i = 0; i < s->n; i++) rec_free(&s->recs[i]);
+    free(s->recs);
+    s->recs = NULL;
+    s->n = s->cap = 0;
+}
+
+static int ledger_chain(wn_ledger *l, uint64_t index, uint8_t chain[32])
+{
+    uint8_t tmp[1];
+    size_t len;
+    int err = wn_ledger_get(l, index, tmp, 0, &len, NULL, chain);
+    if (err == WN_LEDGER_ESPACE) {
+        uint8_t *buf = malloc(len ? len : 1);
+        err = buf ? wn_ledger_get(l, index, buf, len, &len, NULL, chain) : WN_LEDGER_EIO;
+        free(buf);
+    }
+    return err == WN_LEDGER_OK;
+}
+
+/* Loads a usable env. Returns: 1, or 0 with why if it must be rebuilt. */
+static int load(wn_certs *s, wn_ledger *l, uint64_t size, const char **why)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    *why = "unreadable";
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) return 0;
+    int ok = 0;
+    k = (MDB_val){6, "format"};
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        s->applied = 0;
+        ok = 1;
+        goto out;
+    }
+    if (rc || v.mv_size != 4 || wn_get_u32(v.mv_data) != CERTS_FORMAT) {
+        *why = "of an unknown format";
+        goto out;
+    }
+    k = (MDB_val){7, "applied"};
+    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 8) goto out;
+    s->applied = wn_get_u64(v.mv_data);
+    uint8_t chain[32], lchain[32];
+    k = (MDB_val){5, "chain"};
+    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 32) goto out;
+    memcpy(chain, v.mv_data, 32);
+    if (s->applied > size) {
+        *why = "ahead of the ledger";
+        goto out;
+    }
+    if (s->applied > 0 && (!ledger_chain(l, s->applied - 1, lchain) || memcmp(chain, lchain, 32) != 0)) {
+        *why = "not this ledger's (chain hash differs)";
+        goto out;
+    }
+    if (mdb_cursor_open(txn, s->certs, &cur)) goto out;
+    ok = 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_cert_rec r;
+        if (k.mv_size != 8 || !decode_rec(&r, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) || !add_rec(s, &r)) {
+            rec_free(&r);
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
+out:
+    mdb_txn_abort(txn);
+    return ok;
+}
+
+typedef struct {
+    wn_certs *s;
+    uint8_t chain[32];
+    int failed;
+} replay_ctx;
+
+static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len, const uint8_t leaf[32],
+                        const uint8_t chain[32])
+{
+    replay_ctx *c = ctx;
+    (void)leaf;
+    memcpy(c->chain, chain, 32);
+    if (len && (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT) &&
+        !wn_certs_apply(c->s, index, e, len, chain)) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int replay(wn_certs *s, wn_ledger *l, uint64_t size)
+{
+    replay_ctx c = {.s = s};
+    uint64_t from = s->applied;
+    if (from >= size) return 1;
+    int err = wn_ledger_iterate(l, from, size, replay_entry, &c);
+    if (err || c.failed) return 0;
+    s->applied = size;
+    persist(s, NULL, size, c.chain);
+    return !s->env_failed;
+}
+
+int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
+{
+    uint64_t size;
+    if (wn_ledger_size(ledger, &size)) return 0;
+    wn_certs *s = calloc(1, sizeof *s);
+    if (!s) return 0;
+    pthread_mutex_init(&s->decide, NULL);
+    pthread_rwlock_init(&s->lock, NULL);
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        wn_log("certs: cannot create %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const char *why = "unreadable";
+        int rc = env_open(s);
+        if (rc == 0 && load(s, ledger, size, &why) && replay(s, ledger, size)) {
+            wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n, (unsigned long long)size);
+            *out = s;
+            return 1;
+        }
+        if (attempt == 1) break;
+        wn_log("certs: %s is %s; rebuilding it from the ledger", dir, rc ? mdb_strerror(rc) : why);
+        if (s->env) mdb_env_close(s->env);
+        s->env = NULL;
+        s->env_failed = 0;
+        free_all(s);
+        s->applied = 0;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/data.mdb", dir);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/lock.mdb", dir);
+        unlink(p);
+    }
+    wn_log("certs: cannot build the certificates' state from the ledger");
+fail:
+    if (s->env) mdb_env_close(s->env);
+    free_all(s);
+    pthread_mutex_destroy(&s->decide);
+    pthread_rwlock_destroy(&s->lock);
+    free(s);
+    return 0;
+}
+
+void wn_certs_close(wn_certs *s, wn_ledger *ledger)
+{
+    if (!s) return;
+    uint64_t size;
+    uint8_t chain[32];
+    if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && ledger_chain(ledger, size - 1, chain))
+        persist(s, NULL, size, chain); /* nothing after the watermark is a certificate entry */
+    if (s->env) {
+        mdb_env_sync(s->env, 1);
+        mdb_env_close(s->env);
+    }
+    free_all(s);
+    pthread_mutex_destroy(&s->decide);
+    pthread_rwlock_destroy(&s->lock);
+    free(s);
+}

@@ -1,0 +1,67 @@
+/* access.h — who may read what (docs/PROTOCOL.md §18): bearer tokens from the file given
+ * with --tokens, one per line "TOKEN ROLE [ENTERPRISE]", ROLE being `bureau` (water-bureau
+ * staff: everything) or `enterprise` (its own meters only). Without a tokens file there
+ * is no access control and every request is served as the bureau would be.
+ *
+ * With a tokens file, checkpoints, tiles of hashes, proofs by index, consistency
+ * proofs, the public keys, /healthz, /metrics, the page's static files and the meters'
+ * and registrar's POSTs stay public; a meter's data (entries, proofs by meter and
+ * sequence, meter status, bundles, entry tiles) needs the bureau or the meter's own
+ * enterprise; /v1/monitor/... needs a token, and what it shows is cut to the token's
+ * enterprise. */
+#ifndef WN_NODE_ACCESS_H
+#define WN_NODE_ACCESS_H
+
+#include <stddef.h>
+
+#include "node/http/parse.h"
+
+enum wn_role { WN_ROLE_OPEN = 0, WN_ROLE_BUREAU, WN_ROLE_ENTERPRISE };
+
+#define WN_TOKEN_MIN 16
+#define WN_TOKEN_MAX 256
+
+/* Who is asking. */
+typedef struct {
+    int role;                 /* enum wn_role */
+    char enterprise[65];      /* WN_ROLE_ENTERPRISE: its enterprise id */
+    char token_id[17];        /* 16 hex of SHA-256(token): names the token in records */
+} wn_principal;
+
+typedef struct wn_access wn_access;
+
+/* Reads the tokens file. Blank lines and lines starting with '#' are ignored; a token
+ * has WN_TOKEN_MIN..WN_TOKEN_MAX printable characters without spaces; tokens are unique.
+ * Returns: 1 on success, 0 with a reason in err (errcap bytes) naming the line. */
+int wn_access_load(wn_access **out, const char *path, char *err, size_t errcap);
+void wn_access_free(wn_access *a);
+/* Number of tokens loaded. */
+size_t wn_access_count(const wn_access *a);
+
+/* The principal of an Authorization header ("Bearer TOKEN"); a == NULL gives WN_ROLE_OPEN.
+ * Returns: WN_NE_OK or WN_NE_UNAUTHORIZED (detail says why). Tokens are compared in
+ * constant time. */
+int wn_access_identify(const wn_access *a, const char *authorization, wn_principal *p, char *detail,
+                       size_t detailcap);
+
+/* What a route needs. */
+enum wn_access_need {
+    WN_NEED_NONE = 0,   /* public */
+    WN_NEED_TOKEN,      /* any valid token (the handler filters by enterprise) */
+    WN_NEED_BUREAU,     /* the bureau */
+    WN_NEED_OWNER       /* the bureau, or the enterprise of the meter concerned */
+};
+int wn_access_need(const wn_route_match *m, wn_query_get get, void *ctx);
+
+/* The whole check for one request: the principal of the Authorization header (may be
+ * NULL), then what the route needs (for WN_NEED_OWNER the meter's enterprise is looked up
+ * in the monitor; an entry is read to find its meter). Out: *who.
+ * Returns: WN_NE_OK, WN_NE_UNAUTHORIZED or WN_NE_FORBIDDEN (detail says why). */
+struct wn_node;
+int wn_access_check(struct wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, const char *authorization,
+                    wn_principal *who, char *detail, size_t detailcap);
+
+/* The name of a role ("bureau", "enterprise", "open"). */
+const char *wn_role_name(int role);
+
+#endif

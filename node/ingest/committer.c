@@ -1,0 +1,531 @@
+/* committer.c — the single ledger writer: drains the job queue, decides every reading and
+ * record of the group against an overlay of per-meter state, appends the group in one
+ * durable transaction, then publishes the new state and answers. See committer.h. */
+#include "node/ingest/committer.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/encoding.h"
+#include "ledger/entry.h"
+#include "ledger/merkle.h"
+#include "node/http/errors.h"
+#include "node/log.h"
+#include "node/metrics.h"
+
+struct wn_committer {
+    wn_committer_config cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    wn_job *head, *tail;
+    int stopping;
+};
+
+/* A meter as this group sees it: the committed record plus the group's effects. */
+typedef struct {
+    int used, changed;
+    wn_meter m;                /* deep copy */
+    uint64_t base_seq;         /* committed last sequence */
+    wn_job_reading **pending;  /* readings accepted in this group: sequences base_seq+1, ... */
+    size_t npending, cappending;
+} ov_meter;
+
+enum { FIX_READING = 1, FIX_EVIDENCE, FIX_RECORD };
+
+typedef struct {
+    int kind;
+    wn_job_reading *jr;        /* FIX_READING, FIX_EVIDENCE */
+    wn_job *job;               /* FIX_RECORD */
+    uint64_t orig_index;       /* FIX_EVIDENCE */
+} fix;
+
+typedef struct {
+    ov_meter *slots;
+    size_t cap;
+    wn_ledger_item *items;
+    fix *fixes;
+    size_t nitems;
+    uint8_t *arena;
+    size_t arena_used;
+    uint64_t base;             /* ledger size before the group */
+    uint64_t now_ms;
+    int oom;
+} group;
+
+static char *hex16(char out[17], const uint8_t *id)
+{
+    wn_hex_encode(out, id, 8);
+    return out;
+}
+
+/* ---- overlay ---- */
+
+static ov_meter *ov_get(wn_committer *c, group *g, const uint8_t meter[32], int create)
+{
+    uint64_t h;
+    memcpy(&h, meter, 8);
+    h *= 0x9e3779b97f4a7c15ULL;
+    size_t i = (size_t)(h >> 20) & (g->cap - 1);
+    while (g->slots[i].used && memcmp(g->slots[i].m.meter, meter, 32) != 0) i = (i + 1) & (g->cap - 1);
+    ov_meter *ov = &g->slots[i];
+    if (ov->used) return ov;
+    const wn_meter *m = wn_state_find(c->cfg.state, meter);
+    if (m) {
+        if (!wn_meter_copy(&ov->m, m)) {
+            g->oom = 1;
+            return NULL;
+        }
+    } else if (create) {
+        memset(&ov->m, 0, sizeof ov->m);
+        memcpy(ov->m.meter, meter, 32);
+    } else {
+        return NULL;
+    }
+    ov->used = 1;
+    ov->base_seq = ov->m.last_seq;
+    return ov;
+}
+
+static int ov_push(ov_meter *ov, wn_job_reading *jr)
+{
+    if (ov->npending == ov->cappending) {
+        size_t cap = ov->cappending ? ov->cappending * 2 : 8;
+        void *p = realloc(ov->pending, cap * sizeof *ov->pending);
+        if (!p) return 0;
+        ov->pending = p;
+        ov->cappending = cap;
+    }
+    ov->pending[ov->npending++] = jr;
+    return 1;
+}
+
+/* Adds entry type || prefix (8 bytes, may be NULL) || data. Returns its index. */
+static uint64_t add_item(group *g, uint8_t type, const uint8_t *prefix8, const uint8_t *data, size_t len,
+                         const uint8_t *meter, uint64_t seq, fix f)
+{
+    uint8_t *e = g->arena + g->arena_used;
+    size_t n = 0;
+    e[n++] = type;
+    if (prefix8) memcpy(e + n, prefix8, 8), n += 8;
+    memcpy(e + n, data, len), n += len;
+    g->arena_used += n;
+    g->items[g->nitems] = (wn_ledger_item){.data = e, .len = n, .meter = meter, .seq = seq};
+    g->fixes[g->nitems] = f;
+    return g->base + g->nitems++;
+}
+
+/* ---- decisions ---- */
+
+static void set(int *err, char *detail, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void set(int *err, char *detail, int code, const char *fmt, ...)
+{
+    va_list ap;
+    *err = code;
+    va_start(ap, fmt);
+    vsnprintf(detail, WN_DETAIL_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* A reading whose sequence the meter has used already: a duplicate or an equivocation. */
+static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_reading *jr)
+{
+    const wn_reading *r = jr->r;
+    wn_job_reading *orig = NULL;
+    uint64_t orig_index = 0;
+    uint8_t leaf[32];
+    int identical;
+    if (r->seq > ov->base_seq) {
+        orig = ov->pending[r->seq - ov->base_seq - 1];
+        orig_index = orig->index;
+        identical = orig->len == jr->len && memcmp(orig->bytes, jr->bytes, jr->len) == 0;
+    } else {
+        uint8_t buf[1 + WN_READING_MAX_LEN];
+        size_t len = 0;
+        int err = wn_ledger_find(c->cfg.ledger, r->meter, r->seq, &orig_index);
+        if (err == WN_LEDGER_OK) err = wn_ledger_get(c->cfg.ledger, orig_index, buf, sizeof buf, &len, leaf, NULL);
+        if (err != WN_LEDGER_OK) {
+            char h[17];
+            wn_log("committer: meter %s sequence %llu is below its last but the ledger says: %s", hex16(h, r->meter),
+                   (unsigned long long)r->seq, wn_ledger_strerror(err));
+            set(&jr->err, jr->detail, WN_NE_INTERNAL, "the ledger could not be read");
+            return;
+        }
+        identical = len == 1 + jr->len && buf[0] == WN_ENTRY_READING && memcmp(buf + 1, jr->bytes, jr->len) == 0;
+    }
+    if (identical) {
+        set(&jr->err, jr->detail, WN_NE_REPLAY,
+            "this reading is already in the ledger at entry %llu; the receipt is the original one",
+            (unsigned long long)orig_index);
+        if (orig) {
+            jr->dup_of = orig;
+            return;
+        }
+        jr->index = orig_index;
+        memcpy(jr->leaf, leaf, 32);
+        if (!wn_state_receipt_time(c->cfg.state, orig_index, &jr->time_ms)) {
+            jr->time_ms = g->now_ms; /* lost with an unsynced state env: fix it from now on */
+            wn_state_put_time(c->cfg.state, orig_index, jr->time_ms);
+        }
+        return;
+    }
+    long a = wn_meter_find_alert(&ov->m, r->seq, jr->digest);
+    if (a >= 0) {
+        set(&jr->err, jr->detail, WN_NE_EQUIVOCATION,
+            "sequence %llu is already used by entry %llu; this conflicting reading is recorded as evidence in entry %llu",
+            (unsigned long long)r->seq, (unsigned long long)orig_index,
+            (unsigned long long)ov->m.alerts[a].evidence_index);
+        return;
+    }
+    uint8_t pre[8];
+    wn_put_u64(pre, orig_index);
+    wn_alert al = {.seq = r->seq, .original_index = orig_index};
+    memcpy(al.digest, jr->digest, 32);
+    al.evidence_index = add_item(g, WN_ENTRY_EQUIVOCATION, pre, jr->bytes, jr->len, NULL, 0,
+                                 (fix){.kind = FIX_EVIDENCE, .jr = jr, .orig_index = orig_index});
+    if (!wn_meter_add_alert(&ov->m, &al)) g->oom = 1;
+    ov->changed = 1;
+    set(&jr->err, jr->detail, WN_NE_EQUIVOCATION,
+        "sequence %llu is already used by entry %llu; this conflicting reading is recorded as evidence in entry %llu",
+        (unsigned long long)r->seq, (unsigned long long)orig_index, (unsigned long long)al.evidence_index);
+}
+
+static void decide_reading(wn_committer *c, group *g, wn_job_reading *jr)
+{
+    const wn_reading *r = jr->r;
+    ov_meter *ov = ov_get(c, g, r->meter, 0);
+    if (!ov) {
+        if (g->oom) set(&jr->err, jr->detail, WN_NE_INTERNAL, "out of memory");
+        else set(&jr->err, jr->detail, WN_NE_UNKNOWN_METER, "the meter is not enrolled");
+        return;
+    }
+    if (ov->m.revoked) {
+        set(&jr->err, jr->detail, WN_NE_REVOKED_METER, "the meter was revoked at entry %llu",
+            (unsigned long long)ov->m.revoke_index);
+        return;
+    }
+    if (r->seq <= ov->m.last_seq) {
+        decide_used_seq(c, g, ov, jr);
+        return;
+    }
+    int e = wn_meter_check(&ov->m, r, g->now_ms, c->cfg.skew_ms, jr->detail, sizeof jr->detail);
+    if (e != WN_NE_OK) {
+        jr->err = e;
+        return;
+    }
+    if (!ov_push(ov, jr)) {
+        g->oom = 1;
+        set(&jr->err, jr->detail, WN_NE_INTERNAL, "out of memory");
+        return;
+    }
+    jr->index = add_item(g, WN_ENTRY_READING, NULL, jr->bytes, jr->len, r->meter, r->seq,
+                         (fix){.kind = FIX_READING, .jr = jr});
+    wn_meter_advance(&ov->m, r, jr->digest, jr->index);
+    ov->changed = 1;
+    jr->err = WN_NE_OK;
+    jr->detail[0] = '\0';
+}
+
+static void decide_record(wn_committer *c, group *g, wn_job *job)
+{
+    if (job->kind == WN_JOB_ENTRY) {
+        job->index = add_item(g, job->entry_type, NULL, job->record, job->record_len, NULL, 0,
+                              (fix){.kind = FIX_RECORD, .job = job});
+        job->err = WN_NE_OK;
+        job->detail[0] = '\0';
+        return;
+    }
+    ov_meter *ov = ov_get(c, g, job->meter, 0);
+    if (g->oom) {
+        set(&job->err, job->detail, WN_NE_INTERNAL, "out of memory");
+        return;
+    }
+    if (job->kind == WN_JOB_ENROL) {
+        if (ov) {
+            if (ov->m.revoked)
+                set(&job->err, job->detail, WN_NE_ALREADY_ENROLLED,
+                    "the meter was enrolled at entry %llu and revoked at entry %llu; a revoked meter id cannot be enrolled again",
+                    (unsigned long long)ov->m.enrol_index, (unsigned long long)ov->m.revoke_index);
+            else
+                set(&job->err, job->detail, WN_NE_ALREADY_ENROLLED, "the meter is already enrolled (entry %llu)",
+                    (unsigned long long)ov->m.enrol_index);
+            return;
+        }
+        ov = ov_get(c, g, job->meter, 1);
+        if (!ov) {
+            set(&job->err, job->detail, WN_NE_INTERNAL, "out of memory");
+            return;
+        }
+        (void)wn_meter_set_key(&ov->m, job->alg, job->pubkey); /* a checked enrolment's key parses */
+        ov->m.enrol_index = add_item(g, WN_ENTRY_ENROLMENT, NULL, job->record, job->record_len, NULL, 0,
+                                     (fix){.kind = FIX_RECORD, .job = job});
+        job->index = ov->m.enrol_index;
+    } else {
+        if (!ov) {
+            set(&job->err, job->detail, WN_NE_UNKNOWN_METER, "the meter is not enrolled");
+            return;
+        }
+        if (ov->m.revoked) {
+            set(&job->err, job->detail, WN_NE_ALREADY_REVOKED, "the meter was already revoked at entry %llu",
+                (unsigned long long)ov->m.revoke_index);
+            return;
+        }
+        ov->m.revoked = 1;
+        ov->m.revoke_index = add_item(g, WN_ENTRY_REVOCATION, NULL, job->record, job->record_len, NULL, 0,
+                                      (fix){.kind = FIX_RECORD, .job = job});
+        job->index = ov->m.revoke_index;
+    }
+    ov->changed = 1;
+    job->err = WN_NE_OK;
+    job->detail[0] = '\0';
+}
+
+/* ---- one group ---- */
+
+static int group_init(group *g, wn_job *jobs)
+{
+    size_t n = 0, bytes = 0;
+    memset(g, 0, sizeof *g);
+    for (wn_job *j = jobs; j; j = j->next) {
+        if (j->kind == WN_JOB_READINGS) {
+            n += j->n;
+            for (size_t i = 0; i < j->n; i++) bytes += 9 + j->readings[i].len;
+        } else {
+            n++;
+            bytes += 1 + j->record_len;
+        }
+    }
+    g->cap = 16;
+    while (g->cap < 2 * n + 16) g->cap *= 2;
+    g->slots = calloc(g->cap, sizeof *g->slots);
+    g->items = calloc(n ? n : 1, sizeof *g->items);
+    g->fixes = calloc(n ? n : 1, sizeof *g->fixes);
+    g->arena = malloc(bytes ? bytes : 1);
+    return g->slots && g->items && g->fixes && g->arena;
+}
+
+static void group_free(group *g, int published)
+{
+    for (size_t i = 0; g->slots && i < g->cap; i++) {
+        ov_meter *ov = &g->slots[i];
+        if (!ov->used) continue;
+        if (!(published && ov->changed)) wn_meter_free_alerts(&ov->m);
+        free(ov->pending);
+    }
+    free(g->slots);
+    free(g->items);
+    free(g->fixes);
+    free(g->arena);
+}
+
+static void fail_all(group *g, const char *why)
+{
+    for (size_t i = 0; i < g->nitems; i++) {
+        fix *f = &g->fixes[i];
+        if (f->kind == FIX_RECORD) set(&f->job->err, f->job->detail, WN_NE_INTERNAL, "%s", why);
+        else set(&f->jr->err, f->jr->detail, WN_NE_INTERNAL, "%s", why);
+    }
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Publishes a durable group: results, state, metrics, events. */
+static void publish(wn_committer *c, group *g)
+{
+    uint64_t time_ms = wn_now_ms();
+    char h[17];
+    for (size_t i = 0; i < g->nitems; i++) {
+        fix *f = &g->fixes[i];
+        uint8_t leaf[32];
+        wn_merkle_leaf_hash(leaf, g->items[i].data, g->items[i].len);
+        uint64_t index = g->base + i;
+        if (f->kind == FIX_READING) {
+            memcpy(f->jr->leaf, leaf, 32);
+            f->jr->time_ms = time_ms;
+        } else if (f->kind == FIX_EVIDENCE) {
+            wn_log("equivocation: meter %s signed a second reading with sequence %llu (the first is entry %llu); evidence at entry %llu",
+                   hex16(h, f->jr->r->meter), (unsigned long long)f->jr->r->seq,
+                   (unsigned long long)f->orig_index, (unsigned long long)index);
+        } else {
+            memcpy(f->job->leaf, leaf, 32);
+            if (f->job->kind == WN_JOB_ENTRY) continue; /* its owner logs it */
+            int enrol = f->job->kind == WN_JOB_ENROL;
+            if (enrol) wn_metrics_enrolment();
+            else wn_metrics_revocation();
+            wn_log("%s: meter %s at entry %llu", enrol ? "enrolled" : "revoked", hex16(h, f->job->meter),
+                   (unsigned long long)index);
+        }
+    }
+    uint8_t chain[32], buf[2048];
+    size_t len;
+    uint64_t to = g->base + g->nitems;
+    int err = wn_ledger_get(c->cfg.ledger, to - 1, buf, sizeof buf, &len, NULL, chain);
+    if (err != WN_LEDGER_OK) {
+        wn_log("committer: cannot read back entry %llu: %s", (unsigned long long)(to - 1), wn_ledger_strerror(err));
+        memset(chain, 0, sizeof chain); /* the state env will not match and is rebuilt at next start */
+    }
+    size_t nrec = 0;
+    for (size_t i = 0; i < g->cap; i++) nrec += g->slots[i].used && g->slots[i].changed;
+    wn_meter *recs = malloc((nrec ? nrec : 1) * sizeof *recs);
+    if (recs) {
+        size_t k = 0;
+        for (size_t i = 0; i < g->cap; i++)
+            if (g->slots[i].used && g->slots[i].changed) recs[k++] = g->slots[i].m;
+        wn_state_commit(c->cfg.state, recs, nrec, g->base, to, time_ms, chain);
+        free(recs);
+    } else {
+        wn_log("committer: out of memory publishing state; restart the node to rebuild it");
+    }
+    wn_metrics_ledger_size(to);
+    if (c->cfg.on_commit) c->cfg.on_commit(c->cfg.on_commit_ctx, to);
+}
+
+static void run_group(wn_committer *c, wn_job *jobs)
+{
+    group g;
+    int published = 0;
+    if (!group_init(&g, jobs)) {
+        for (wn_job *j = jobs; j; j = j->next) {
+            if (j->kind != WN_JOB_READINGS) set(&j->err, j->detail, WN_NE_INTERNAL, "out of memory");
+            for (size_t i = 0; j->kind == WN_JOB_READINGS && i < j->n; i++)
+                set(&j->readings[i].err, j->readings[i].detail, WN_NE_INTERNAL, "out of memory");
+        }
+        group_free(&g, 0);
+        return;
+    }
+    int err = wn_ledger_size(c->cfg.ledger, &g.base);
+    g.now_ms = wn_now_ms();
+    for (wn_job *j = jobs; j && !err; j = j->next) {
+        if (j->kind == WN_JOB_READINGS)
+            for (size_t i = 0; i < j->n; i++) decide_reading(c, &g, &j->readings[i]);
+        else
+            decide_record(c, &g, j);
+    }
+    if (err) {
+        wn_log("committer: cannot read the ledger size: %s", wn_ledger_strerror(err));
+        for (wn_job *j = jobs; j; j = j->next) {
+            if (j->kind != WN_JOB_READINGS) set(&j->err, j->detail, WN_NE_INTERNAL, "the ledger cannot be read");
+            for (size_t i = 0; j->kind == WN_JOB_READINGS && i < j->n; i++)
+                set(&j->readings[i].err, j->readings[i].detail, WN_NE_INTERNAL, "the ledger cannot be read");
+        }
+    } else if (g.oom) {
+        wn_log("committer: out of memory deciding a group of %zu entries", g.nitems);
+        fail_all(&g, "out of memory; nothing was appended");
+    } else if (g.nitems > 0) {
+        uint64_t first = 0, t0 = mono_us();
+        size_t bad = 0;
+        err = wn_ledger_append(c->cfg.ledger, g.items, g.nitems, &first, &bad);
+        uint64_t dt = mono_us() - t0;
+        if (err == WN_LEDGER_OK && first != g.base) {
+            wn_log("committer: the ledger appended at %llu, expected %llu: another writer? stopping",
+                   (unsigned long long)first, (unsigned long long)g.base);
+            abort();
+        }
+        if (err != WN_LEDGER_OK) {
+            wn_log("committer: appending %zu entries failed: %s%s", g.nitems, wn_ledger_strerror(err),
+                   err == WN_LEDGER_EEXISTS ? " (node state and ledger index disagree)" : "");
+            fail_all(&g, "the ledger could not be written; nothing was appended");
+        } else {
+            wn_metrics_commit(g.nitems, dt);
+            publish(c, &g);
+            published = 1;
+        }
+    }
+    /* duplicates of readings earlier in this group take their receipt (or their failure) */
+    for (wn_job *j = jobs; j; j = j->next)
+        for (size_t i = 0; j->kind == WN_JOB_READINGS && i < j->n; i++) {
+            wn_job_reading *jr = &j->readings[i];
+            if (!jr->dup_of) continue;
+            if (jr->dup_of->err == WN_NE_OK) {
+                jr->index = jr->dup_of->index;
+                memcpy(jr->leaf, jr->dup_of->leaf, 32);
+                jr->time_ms = jr->dup_of->time_ms;
+            } else {
+                set(&jr->err, jr->detail, WN_NE_INTERNAL, "%s", jr->dup_of->detail);
+            }
+        }
+    group_free(&g, published);
+}
+
+/* ---- thread and queue ---- */
+
+static void *committer_main(void *arg)
+{
+    wn_committer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->head && !c->stopping) pthread_cond_wait(&c->work, &c->mu);
+        if (!c->head) break;
+        wn_job *jobs = c->head;
+        c->head = c->tail = NULL;
+        pthread_mutex_unlock(&c->mu);
+        run_group(c, jobs);
+        pthread_mutex_lock(&c->mu);
+        for (wn_job *j = jobs; j; j = j->next) j->done = 1;
+        pthread_cond_broadcast(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+int wn_committer_start(wn_committer **out, const wn_committer_config *cfg)
+{
+    wn_committer *c = calloc(1, sizeof *c);
+    if (!c) return 0;
+    c->cfg = *cfg;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->work, NULL);
+    pthread_cond_init(&c->done, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->work);
+        pthread_cond_destroy(&c->done);
+        free(c);
+        return 0;
+    }
+    *out = c;
+    return 1;
+}
+
+void wn_committer_run(wn_committer *c, wn_job *job)
+{
+    job->next = NULL;
+    job->done = 0;
+    pthread_mutex_lock(&c->mu);
+    if (c->stopping) {
+        pthread_mutex_unlock(&c->mu);
+        if (job->kind != WN_JOB_READINGS) set(&job->err, job->detail, WN_NE_INTERNAL, "the node is shutting down");
+        for (size_t i = 0; job->kind == WN_JOB_READINGS && i < job->n; i++)
+            set(&job->readings[i].err, job->readings[i].detail, WN_NE_INTERNAL, "the node is shutting down");
+        return;
+    }
+    if (c->tail) c->tail->next = job;
+    else c->head = job;
+    c->tail = job;
+    pthread_cond_signal(&c->work);
+    while (!job->done) pthread_cond_wait(&c->done, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void wn_committer_stop(wn_committer *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = 1;
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->work);
+    pthread_cond_destroy(&c->done);
+    free(c);
+}

@@ -1,0 +1,250 @@
+/* ingest.c — POST /v1/readings: decode the body, check each reading's meter (enrolled,
+ * not revoked) and signature here in the HTTP thread, hand the survivors to the committer
+ * for the order-dependent checks and the durable append, and answer one result per
+ * reading with a notary receipt for the accepted and duplicate ones (PROTOCOL §9).
+ * Signatures of a large request are verified, and its receipts signed, on two threads.
+ * Per reading the meter's key is not parsed again: readings of enrolled meters are decoded
+ * without the id's point check and verified with the key parsed at enrolment (meter.h).
+ *
+ * Receipts are signed deterministically (BIP-340 with a fixed auxiliary input, so the
+ * nonce depends only on the key and the message): the node keeps just each entry's
+ * acceptance time, and a resent reading gets a byte-identical copy of its receipt. */
+#include "node/node.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/encoding.h"
+#include "protocol/receipt.h"
+#include "crypto/sha256.h"
+#include "crypto/verifier.h"
+#include "node/http/errors.h"
+#include "node/log.h"
+#include "node/metrics.h"
+#include "node/monitor/monitor.h"
+
+#define PARALLEL_MIN 64 /* requests with at least this many readings use two threads */
+
+/* One reading's result while the request is answered. */
+typedef struct {
+    int err;
+    const char *detail;        /* points into a parsed item or job reading */
+    wn_job_reading *jr;        /* the committer's result (NULL if rejected before) */
+    wn_receipt receipt;        /* accepted / duplicate: the signed receipt */
+    char own_detail[WN_DETAIL_MAX];
+} result;
+
+/* A share of a request's readings, for work done on two threads. */
+typedef struct {
+    wn_node *n;
+    wn_parsed_batch *b;
+    result *res;
+    size_t from, to;
+    void (*work)(wn_node *n, const wn_parsed_reading *it, result *res);
+} span;
+
+static const char *alg_name(unsigned alg)
+{
+    return alg == WN_ALG_BIP340 ? "bip340" : alg == WN_ALG_ECDSA ? "ecdsa" : "unknown";
+}
+
+/* The checks before the committer: enrolled, not revoked, signature (PROTOCOL §9 order). */
+static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
+{
+    if (it->err != WN_NE_OK) {
+        res->err = it->err;
+        res->detail = it->detail;
+        return;
+    }
+    wn_meter m;
+    if (!wn_state_get(n->state, it->r.meter, &m, NULL, 0)) {
+        res->err = WN_NE_UNKNOWN_METER;
+        res->detail = "the meter is not enrolled";
+        return;
+    }
+    if (m.revoked) {
+        res->err = WN_NE_REVOKED_METER;
+        snprintf(res->own_detail, sizeof res->own_detail, "the meter was revoked at entry %llu",
+                 (unsigned long long)m.revoke_index);
+        res->detail = res->own_detail;
+        return;
+    }
+    if (it->r.alg != m.alg) {
+        res->err = WN_NE_BAD_SIGNATURE;
+        snprintf(res->own_detail, sizeof res->own_detail, "signed with %s, but the meter is enrolled with a %s key",
+                 alg_name(it->r.alg), alg_name(m.alg));
+        res->detail = res->own_detail;
+        return;
+    }
+    /* The enrolled key was parsed once (m.key); the fields were checked when decoding, and
+     * the key is the meter id's (BIP-340) or an enrolled compressed key whose x is the id. */
+    int v;
+    if (m.key.alg == m.alg) {
+        uint8_t d[32];
+        wn_reading_signing_digest(&it->r, d);
+        v = wn_verifier_verify(&m.key, it->r.sig, d) ? WN_READING_OK : WN_READING_ESIG;
+    } else { /* a key that did not parse (meter.h): the full check from the key bytes */
+        v = m.alg == WN_ALG_ECDSA ? wn_reading_verify(&it->r, m.pubkey, 33) : wn_reading_verify(&it->r, m.meter, 32);
+    }
+    if (v != WN_READING_OK) {
+        res->err = WN_NE_BAD_SIGNATURE;
+        res->detail = "the signature does not verify with the meter's enrolled key";
+        return;
+    }
+    res->err = WN_NE_OK;
+}
+
+/* For the decoder (parse.h): an enrolled meter's id is a key checked at enrolment. */
+static int meter_known(void *ctx, const uint8_t meter[32])
+{
+    wn_meter m;
+    return wn_state_get(((wn_node *)ctx)->state, meter, &m, NULL, 0);
+}
+
+static void *span_thread(void *arg)
+{
+    span *s = arg;
+    for (size_t i = s->from; i < s->to; i++) s->work(s->n, &s->b->items[i], &s->res[i]);
+    return NULL;
+}
+
+/* Runs work on every reading; a large request is split over two threads. */
+static void for_all(wn_node *n, wn_parsed_batch *b, result *res, void (*work)(wn_node *, const wn_parsed_reading *, result *))
+{
+    span all = {n, b, res, 0, b->n, work};
+    if (b->n >= PARALLEL_MIN) {
+        span half = {n, b, res, b->n / 2, b->n, work};
+        pthread_t t;
+        if (pthread_create(&t, NULL, span_thread, &half) == 0) {
+            all.to = b->n / 2;
+            span_thread(&all);
+            pthread_join(t, NULL);
+            return;
+        }
+    }
+    span_thread(&all);
+}
+
+/* Signs the receipt of an accepted or duplicate reading, deterministically: the same
+ * (index, leaf, time) always gives the same receipt. */
+static void sign_receipt(wn_node *n, const wn_parsed_reading *it, result *res)
+{
+    (void)it;
+    if (res->jr) {
+        res->err = res->jr->err;
+        res->detail = res->jr->detail;
+    }
+    if (res->err != WN_NE_OK && res->err != WN_NE_REPLAY) return;
+    wn_receipt *rc = &res->receipt;
+    memset(rc, 0, sizeof *rc);
+    rc->index = res->jr->index;
+    rc->time_ms = res->jr->time_ms;
+    memcpy(rc->leaf, res->jr->leaf, 32);
+    if (!wn_receipt_sign_with(rc, &n->notary_signer)) {
+        res->err = WN_NE_INTERNAL;
+        res->detail = "the receipt could not be signed (the entry is in the ledger)";
+    }
+}
+
+static void write_result(wn_buf *out, const wn_parsed_reading *it, result *res)
+{
+    wn_buf_str(out, "{\"meter\":");
+    if (it->has_meter) wn_buf_json_hex(out, it->meter, 32);
+    else wn_buf_str(out, "null");
+    if (it->has_seq) wn_buf_printf(out, ",\"seq\":%llu", (unsigned long long)it->seq);
+    else wn_buf_str(out, ",\"seq\":null");
+    if (res->err == WN_NE_OK || res->err == WN_NE_REPLAY) {
+        char json[WN_RECEIPT_JSON_MAX];
+        wn_receipt_to_json(&res->receipt, json, sizeof json);
+        if (res->err == WN_NE_OK) {
+            wn_buf_str(out, ",\"status\":\"accepted\",\"receipt\":");
+        } else {
+            wn_buf_str(out, ",\"status\":\"duplicate\",");
+            wn_reply_error_fields(out, WN_NE_REPLAY, res->detail);
+            wn_buf_str(out, ",\"receipt\":");
+        }
+        wn_buf_str(out, json);
+        wn_buf_str(out, "}");
+        return;
+    }
+    wn_buf_str(out, ",\"status\":\"rejected\",");
+    wn_reply_error_fields(out, res->err, res->detail);
+    wn_buf_str(out, "}");
+}
+
+void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, size_t len, wn_response *out)
+{
+    int kind;
+    char detail[WN_DETAIL_MAX] = "";
+    if (wn_parse_media_type(content_type, 1, &kind) != WN_NE_OK) {
+        snprintf(detail, sizeof detail, "send application/json or %s", WN_BINARY_TYPE);
+        wn_reply_error(out, WN_NE_UNSUPPORTED_MEDIA, detail);
+        return;
+    }
+    wn_parsed_batch b;
+    int rc = wn_parse_readings_known(&b, body, len, kind, meter_known, n, detail, sizeof detail);
+    if (rc != WN_NE_OK) {
+        wn_parsed_batch_free(&b);
+        wn_reply_error(out, rc, detail);
+        return;
+    }
+    wn_metrics_request_readings(b.n);
+    result *res = calloc(b.n ? b.n : 1, sizeof *res);
+    wn_job_reading *jrs = calloc(b.n ? b.n : 1, sizeof *jrs);
+    if (!res || !jrs) {
+        free(res);
+        free(jrs);
+        wn_parsed_batch_free(&b);
+        wn_reply_error(out, WN_NE_INTERNAL, "out of memory");
+        return;
+    }
+    for_all(n, &b, res, precheck);
+
+    wn_job job = {.kind = WN_JOB_READINGS, .readings = jrs};
+    for (size_t i = 0; i < b.n; i++) {
+        if (res[i].err != WN_NE_OK) continue;
+        wn_job_reading *jr = &jrs[job.n++];
+        jr->r = &b.items[i].r;
+        jr->bytes = b.items[i].bytes;
+        jr->len = b.items[i].len;
+        wn_sha256(jr->digest, jr->bytes, jr->len);
+        res[i].jr = jr;
+    }
+    if (job.n) wn_committer_run(n->committer, &job);
+
+    wn_buf o;
+    wn_buf_init(&o);
+    wn_buf_str(&o, "{");
+    size_t head = o.len; /* a single rejected reading puts its error here */
+    wn_buf_str(&o, "\"results\":[");
+    int any_internal = 0;
+    for_all(n, &b, res, sign_receipt);
+    for (size_t i = 0; i < b.n; i++) {
+        if (i) wn_buf_str(&o, ",");
+        write_result(&o, &b.items[i], &res[i]);
+        wn_metrics_reading(res[i].err);
+        if (res[i].err == WN_NE_SEQUENCE_GAP && n->monitor) /* an alert for the bureau (monitor.h) */
+            wn_monitor_sequence_gap(n->monitor, b.items[i].r.meter, b.items[i].r.seq, wn_now_ms());
+        any_internal |= res[i].err == WN_NE_INTERNAL;
+    }
+    wn_buf_str(&o, "]}");
+    unsigned status = any_internal ? 500 : 200;
+    if (b.single && res[0].err != WN_NE_OK && res[0].err != WN_NE_REPLAY && !o.oom) {
+        wn_buf e;
+        wn_buf_init(&e);
+        wn_reply_error_fields(&e, res[0].err, res[0].detail);
+        wn_buf_str(&e, ",");
+        wn_buf_add(&e, o.p + head, o.len - head);
+        o.len = head;
+        wn_buf_add(&o, e.p, e.len);
+        if (e.oom) o.oom = 1;
+        wn_buf_free(&e);
+        status = wn_nerr_status(res[0].err);
+    }
+    wn_reply_buf(out, status, WN_TYPE_JSON, &o);
+    free(res);
+    free(jrs);
+    wn_parsed_batch_free(&b);
+}

@@ -1,0 +1,96 @@
+/* bureau.c — the durable key-value store behind bureau.h: one LMDB environment with a
+ * named database per table, every write its own fsync'd transaction (writes are rare: a
+ * plan, a production figure, an acknowledgement). */
+#include "node/monitor/bureau.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "node/log.h"
+
+#define BUREAU_MAP_SIZE (1ULL << 30)
+
+static const char *const table_names[WN_BT_COUNT] = {"settings", "plans", "production", "acks", "gaps"};
+
+struct wn_bureau {
+    MDB_env *env;
+    MDB_dbi dbi[WN_BT_COUNT];
+};
+
+int wn_bureau_open(wn_bureau **out, const char *dir)
+{
+    wn_bureau *b = calloc(1, sizeof *b);
+    if (!b) return 0;
+    MDB_txn *txn = NULL;
+    int rc;
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        wn_log("bureau: cannot create %s: %s", dir, strerror(errno));
+        free(b);
+        return 0;
+    }
+    if ((rc = mdb_env_create(&b->env))) goto fail;
+    if ((rc = mdb_env_set_maxdbs(b->env, WN_BT_COUNT)) || (rc = mdb_env_set_mapsize(b->env, BUREAU_MAP_SIZE)) ||
+        (rc = mdb_env_open(b->env, dir, MDB_NOTLS, 0640)))
+        goto fail;
+    if ((rc = mdb_txn_begin(b->env, NULL, 0, &txn))) goto fail;
+    for (int t = 0; t < WN_BT_COUNT; t++)
+        if ((rc = mdb_dbi_open(txn, table_names[t], MDB_CREATE, &b->dbi[t]))) goto fail;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) goto fail;
+    *out = b;
+    return 1;
+fail:
+    wn_log("bureau: cannot open %s: %s", dir, mdb_strerror(rc));
+    if (txn) mdb_txn_abort(txn);
+    if (b->env) mdb_env_close(b->env);
+    free(b);
+    return 0;
+}
+
+void wn_bureau_close(wn_bureau *b)
+{
+    if (!b) return;
+    mdb_env_close(b->env);
+    free(b);
+}
+
+int wn_bureau_put(wn_bureau *b, int table, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (table < 0 || table >= WN_BT_COUNT) return 0;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(b->env, NULL, 0, &txn);
+    if (!rc) {
+        MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+        rc = mdb_put(txn, b->dbi[table], &k, &v, 0);
+        if (rc) mdb_txn_abort(txn);
+        else rc = mdb_txn_commit(txn);
+    }
+    if (rc) wn_log("bureau: writing %s failed: %s", table_names[table], mdb_strerror(rc));
+    return rc == 0;
+}
+
+int wn_bureau_each(wn_bureau *b, int table, const void *prefix, size_t plen, wn_bureau_visit fn, void *ctx)
+{
+    if (table < 0 || table >= WN_BT_COUNT) return 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (mdb_txn_begin(b->env, NULL, MDB_RDONLY, &txn)) return 0;
+    if (mdb_cursor_open(txn, b->dbi[table], &cur)) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    MDB_val k = {plen, (void *)prefix}, v;
+    int rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
+        if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND;
+}

@@ -1,0 +1,466 @@
+/* evaluate.c — the savings evaluation (evaluate.h, docs/PROTOCOL.md §16): per meter and
+ * period the intake from the totaliser and the quality of the data, then the periods, the
+ * normalised and annualised saving, the subsidy, and every reason the policy refuses the
+ * claim for. Pure integer arithmetic; every division floors. Rendering is in
+ * evaluate_render.c. */
+#include "savings/evaluate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "savings/jsondoc.h"
+#include "crypto/encoding.h"
+
+#define NL_PER_L 1000000000LL   /* 10^-12 m3 per litre */
+#define LIST_MAX 5              /* occurrences listed in one reason */
+
+typedef __int128 i128;
+
+/* ---- small arithmetic ---- */
+
+/* floor(a / b) for b > 0 */
+static i128 floor_div(i128 a, i128 b)
+{
+    i128 q = a / b;
+    if ((a % b != 0) && (a < 0)) q--;
+    return q;
+}
+
+static i128 pow10i(unsigned e)
+{
+    i128 v = 1;
+    while (e--) v *= 10;
+    return v;
+}
+
+void wn_eval_reading_from(wn_eval_reading *out, const wn_reading *r, uint64_t index)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = r->seq;
+    out->index = index;
+    out->time_ms = r->time_ms;
+    out->flags = r->flags;
+    for (unsigned i = 0; i < r->count; i++) {
+        const wn_measurement *m = &r->m[i];
+        if (m->quantity != WN_Q_VOLUME) continue;
+        /* m3: value * 10^(12 - scale); L: value * 10^(9 - scale); scale <= 9 */
+        unsigned e = (m->unit == WN_U_M3 ? 12u : 9u) - m->scale;
+        out->volume_nl = (i128)m->value * pow10i(e);
+        out->has_volume = 1;
+    }
+}
+
+/* ---- reasons ---- */
+
+static void reason(wn_eval_result *res, int subsidy_only, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reason(wn_eval_result *res, int subsidy_only, const char *code, const char *fmt, ...)
+{
+    if (res->n_reasons == res->cap_reasons) {
+        size_t cap = res->cap_reasons ? res->cap_reasons * 2 : 16;
+        wn_eval_reason *p = realloc(res->reasons, cap * sizeof *p);
+        if (!p) {
+            res->oom = 1;
+            return;
+        }
+        res->reasons = p;
+        res->cap_reasons = cap;
+    }
+    wn_eval_reason *r = &res->reasons[res->n_reasons++];
+    snprintf(r->code, sizeof r->code, "%s", code);
+    r->subsidy_only = subsidy_only;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* "meter 1a2b3c4d5e6f7a8b (baseline)": how reasons name a meter in a period */
+static const char *who(char out[64], const uint8_t meter[32], const char *period)
+{
+    char h[17];
+    wn_hex_encode(h, meter, 8);
+    snprintf(out, 64, "meter %s (%s)", h, period);
+    return out;
+}
+
+/* Occurrences of one kind in one meter-period, listed up to LIST_MAX. */
+typedef struct {
+    size_t count;
+    char list[300];
+} occurrences;
+
+static void occ_add(occurrences *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void occ_add(occurrences *o, const char *fmt, ...)
+{
+    if (o->count++ >= LIST_MAX) return;
+    size_t n = strlen(o->list);
+    if (n && n + 2 < sizeof o->list) memcpy(o->list + n, "; ", 3), n += 2;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->list + n, sizeof o->list - n, fmt, ap);
+    va_end(ap);
+}
+
+static const char *occ_more(char out[48], const occurrences *o)
+{
+    if (o->count > LIST_MAX) snprintf(out, 48, "; and %zu more", o->count - LIST_MAX);
+    else out[0] = '\0';
+    return out;
+}
+
+/* ---- one meter over one period ---- */
+
+/* The volume between two consecutive totaliser readings a and b (b later), where
+ * `replaced` says a reading after a, up to b, carries the meter-replaced flag. */
+static i128 delta(const wn_eval_reading *a, const wn_eval_reading *b, int replaced, uint64_t rollover_l,
+                  wn_eval_meter *m, int *decreased)
+{
+    if (!replaced) {
+        if (b->volume_nl < a->volume_nl) *decreased = 1;
+        return b->volume_nl < a->volume_nl ? 0 : b->volume_nl - a->volume_nl;
+    }
+    i128 cap = (i128)rollover_l * NL_PER_L;
+    if (rollover_l && b->volume_nl < a->volume_nl && a->volume_nl < cap) {
+        m->n_rollovers++;
+        return cap - a->volume_nl + b->volume_nl;  /* the register wrapped past its capacity */
+    }
+    m->n_restarts++;
+    return b->volume_nl;                           /* a new totaliser counting from zero */
+}
+
+static void fmt_time(char out[25], uint64_t ms) { wn_time_format(out, ms); }
+
+static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char *pname, const wn_claim_period *cp,
+                       const wn_claim_meter *cm, const wn_eval_series *s, wn_eval_meter *m)
+{
+    const wn_policy *pol = in->policy;
+    const uint64_t P0 = cp->from_ms, P1 = cp->to_ms;
+    char w[64], t1[25], t2[25], more[48];
+    memset(m, 0, sizeof *m);
+    memcpy(m->meter, cm->meter, 32);
+    m->point = cm->point;
+    m->source = cm->source;
+    who(w, cm->meter, pname);
+    if (!s->found) {
+        reason(res, 0, "meter_not_enrolled", "%s: the meter is not enrolled at the notary", w);
+        return;
+    }
+    m->found = 1;
+    m->tier = s->enrol.tier;
+    m->enrol_index = s->enrol_index;
+    m->cp = s->cp;
+    if (s->enrol.point != cm->point)
+        reason(res, 0, "meter_point", "%s: claimed as %s but enrolled as %s", w, wn_point_name(cm->point),
+               wn_point_name(s->enrol.point) ? wn_point_name(s->enrol.point) : "?");
+    if (s->enrol.source != cm->source)
+        reason(res, 0, "meter_source", "%s: claimed as %s water but enrolled as %s", w, wn_source_name(cm->source),
+               wn_source_name(s->enrol.source) ? wn_source_name(s->enrol.source) : "?");
+    if (cm->point == WN_POINT_INTAKE && s->enrol.tier != 1)
+        reason(res, 0, "meter_tier", "%s: an intake meter must be a tier-1 meter; it is enrolled as tier %u", w,
+               (unsigned)s->enrol.tier);
+    if (strcmp(s->enrol.enterprise, in->claim->enterprise) != 0)
+        reason(res, 0, "meter_enterprise", "%s: enrolled for enterprise \"%s\", not the claimant \"%s\"", w,
+               s->enrol.enterprise, in->claim->enterprise);
+    if (s->n_equivocations)
+        reason(res, 0, "equivocation", "%s: the meter signed two different readings with the same sequence "
+                                       "(%zu evidence entries); its readings cannot be trusted", w, s->n_equivocations);
+    if (s->from_ms > P0 || s->to_ms < P1) {
+        fmt_time(t1, s->from_ms);
+        fmt_time(t2, s->to_ms);
+        reason(res, 0, "not_covered", "%s: the readings given cover [%s, %s), not the whole period", w, t1, t2);
+        return;
+    }
+
+    /* the first totaliser reading at or after P0 and at or after P1, and the ones before */
+    const wn_eval_reading *R = s->readings;
+    size_t n = s->n, si = n, ei = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!R[i].has_volume) continue;
+        if (si == n && R[i].time_ms >= P0) si = i;
+        if (ei == n && R[i].time_ms >= P1) ei = i;
+    }
+    size_t pi = n, qi = n; /* the totaliser readings before si and before ei */
+    for (size_t i = 0; i < n; i++) {
+        if (!R[i].has_volume) continue;
+        if (i < si) pi = i;
+        if (i < ei) qi = i;
+    }
+    int any = 0;
+    for (size_t i = 0; i < n; i++) any |= R[i].has_volume;
+    if (!any) {
+        reason(res, 0, "no_volume", "%s: no reading around the period carries a totaliser (volume) value", w);
+        return;
+    }
+    int start_exact = si < n && R[si].time_ms == P0, end_exact = ei < n && R[ei].time_ms == P1;
+    if (si == n || (!start_exact && pi == n)) {
+        fmt_time(t1, P0);
+        reason(res, 0, "missing_boundary", "%s: no totaliser reading at or before the start %s%s", w, t1,
+               si == n ? " (nor any in or after the period)" : "");
+        return;
+    }
+    if (ei == n) {
+        fmt_time(t1, P1);
+        reason(res, 0, "missing_boundary", "%s: no totaliser reading at or after the end %s: the period cannot be "
+                                           "closed (ask again once the meter has reported after it)", w, t1);
+        return;
+    }
+    size_t first = start_exact ? si : pi; /* the readings used: [first, ei] */
+
+    /* flags on every reading used */
+    occurrences flagged[16];
+    memset(flagged, 0, sizeof flagged);
+    for (size_t i = first; i <= ei; i++)
+        for (unsigned b = 0; b < 16; b++)
+            if (R[i].flags & pol->disqualifying_flags & (1u << b)) {
+                fmt_time(t1, R[i].time_ms);
+                occ_add(&flagged[b], "seq %llu at %s", (unsigned long long)R[i].seq, t1);
+            }
+    for (unsigned b = 0; b < 16; b++) {
+        if (!flagged[b].count) continue;
+        char code[32];
+        snprintf(code, sizeof code, "flag_%s", wn_flag_name(b));
+        reason(res, 0, code, "%s: %zu reading%s flagged %s: %s%s", w, flagged[b].count, flagged[b].count == 1 ? "" : "s",
+               wn_flag_name(b), flagged[b].list, occ_more(more, &flagged[b]));
+    }
+
+    /* walk the totaliser readings: cumulative volume, coverage, gaps */
+    i128 cum = 0, v_start = 0, v_end = 0;
+    uint64_t covered = 0;
+    occurrences gaps;
+    memset(&gaps, 0, sizeof gaps);
+    int decreased = 0, replaced = 0;
+    size_t prev = first;
+    for (size_t i = first + 1; i <= ei; i++) {
+        replaced |= (R[i].flags & WN_FLAG_METER_REPLACED) != 0;
+        if (!R[i].has_volume) continue;
+        const wn_eval_reading *a = &R[prev], *b = &R[i];
+        i128 d = delta(a, b, replaced, cm->rollover_l, m, &decreased);
+        replaced = 0;
+        uint64_t len = b->time_ms - a->time_ms;
+        uint64_t lo = a->time_ms > P0 ? a->time_ms : P0, hi = b->time_ms < P1 ? b->time_ms : P1;
+        if (hi > lo) {
+            if (len <= pol->max_interval_ms) covered += hi - lo;
+            if (len > m->longest_interval_ms) m->longest_interval_ms = len;
+            if (len > pol->max_gap_ms) {
+                fmt_time(t1, a->time_ms);
+                fmt_time(t2, b->time_ms);
+                occ_add(&gaps, "no reading between seq %llu at %s and seq %llu at %s (%llu ms)",
+                        (unsigned long long)a->seq, t1, (unsigned long long)b->seq, t2, (unsigned long long)len);
+            }
+        }
+        /* the totaliser at P0 and P1: linear between the readings either side, floored */
+        if (!start_exact && i == si) v_start = cum + floor_div(d * (i128)(P0 - a->time_ms), (i128)len);
+        if (!end_exact && i == ei) v_end = cum + floor_div(d * (i128)(P1 - a->time_ms), (i128)len);
+        cum += d;
+        if (start_exact && i == si) v_start = cum;
+        if (end_exact && i == ei) v_end = cum;
+        prev = i;
+    }
+    if (gaps.count)
+        reason(res, 0, "gap", "%s: %zu gap%s longer than the policy's %llu ms: %s%s", w, gaps.count,
+               gaps.count == 1 ? "" : "s", (unsigned long long)pol->max_gap_ms, gaps.list, occ_more(more, &gaps));
+    if (decreased)
+        reason(res, 0, "volume_decreased", "%s: the totaliser went down without the meter-replaced flag", w);
+    uint64_t plen = P1 - P0;
+    m->completeness_ppm = (uint64_t)((i128)covered * 1000000 / (i128)plen);
+    if (m->completeness_ppm < pol->min_completeness_ppm) {
+        char a[48], b[48];
+        reason(res, 0, "completeness", "%s: readings cover %s %% of the period, below the policy's %s %%", w,
+               wn_fixed_format(a, m->completeness_ppm, 4), wn_fixed_format(b, pol->min_completeness_ppm, 4));
+    }
+    m->intake_nl = v_end - v_start;
+    m->intake_l = 0;
+    if (m->intake_nl > (i128)WN_POLICY_MAX_LITRES * NL_PER_L) {
+        reason(res, 0, "implausible", "%s: an intake above 10^12 m3 in one period is not plausible", w);
+        return;
+    }
+    m->intake_l = (int64_t)floor_div(m->intake_nl, NL_PER_L);
+    m->first_seq = R[first].seq;
+    m->last_seq = R[ei].seq;
+    m->first_index = R[first].index;
+    m->last_index = R[ei].index;
+    m->n_readings = ei - first + 1;
+    m->start.exact = start_exact;
+    m->end.exact = end_exact;
+    m->start.seq_a = R[start_exact ? si : pi].seq;
+    m->start.time_a = R[start_exact ? si : pi].time_ms;
+    m->start.seq_b = R[si].seq;
+    m->start.time_b = R[si].time_ms;
+    m->end.seq_a = R[end_exact ? ei : qi].seq;
+    m->end.time_a = R[end_exact ? ei : qi].time_ms;
+    m->end.seq_b = R[ei].seq;
+    m->end.time_b = R[ei].time_ms;
+    m->usable = 1;
+}
+
+/* ---- periods ---- */
+
+static int is_nonconventional(unsigned source)
+{
+    return source == WN_SOURCE_RECLAIMED || source == WN_SOURCE_RAINWATER || source == WN_SOURCE_MINE;
+}
+
+/* Returns: 1 if every meter of the period is usable. */
+static int eval_period(const wn_eval_input *in, wn_eval_result *res, const char *pname, const wn_claim_period *cp,
+                       const wn_eval_series *series, wn_eval_period *p)
+{
+    memset(p, 0, sizeof *p);
+    p->from_ms = cp->from_ms;
+    p->to_ms = cp->to_ms;
+    p->output = cp->output;
+    p->n_meters = cp->n_meters;
+    int usable = 1, intake_meters = 0;
+    for (size_t i = 0; i < cp->n_meters; i++) {
+        wn_eval_meter *m = &p->meters[i];
+        eval_meter(in, res, pname, cp, &cp->meters[i], &series[i], m);
+        usable &= m->usable;
+        if (cp->meters[i].point == WN_POINT_RECYCLING) {
+            p->has_recycling = 1;
+            p->recycled_l += m->intake_l;
+        } else {
+            intake_meters++;
+            if (is_nonconventional(cp->meters[i].source)) p->nonconv_l += m->intake_l;
+            else p->fresh_l += m->intake_l;
+        }
+    }
+    if (!intake_meters) {
+        reason(res, 0, "no_intake_meter", "%s: the claim names no intake meter", pname);
+        usable = 0;
+    }
+    p->intake_l = p->fresh_l + (in->policy->nonconventional_is_intake ? p->nonconv_l : 0);
+    int64_t all = p->recycled_l + p->fresh_l + p->nonconv_l;
+    if (p->has_recycling && all > 0) p->reuse_ppm = (uint64_t)((i128)p->recycled_l * 1000000 / all);
+    if (p->output > 0) p->per_unit_ml = (uint64_t)((i128)p->intake_l * 1000000 / (i128)p->output);
+    return usable;
+}
+
+/* ---- claim-level checks ---- */
+
+static void check_signatures(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_eval_signer *cs = &in->certifier;
+    char t1[25], t2[25];
+    if (!c->signed_by_enterprise)
+        reason(res, 0, "enterprise_signature", "the enterprise has not signed the claim");
+    else if (!wn_claim_verify_enterprise(c))
+        reason(res, 0, "enterprise_signature", "the enterprise's signature does not verify with its key");
+    if (!c->certified) {
+        if (in->policy->require_certification)
+            reason(res, 0, "no_certification", "the policy requires certification by a qualified third-party body, "
+                                               "and the claim has none");
+        return;
+    }
+    int ok = 1;
+    if (!wn_claim_verify_certification(c)) {
+        reason(res, 0, "certifier_signature", "the certifier's signature does not verify");
+        ok = 0;
+    }
+    char h[65];
+    wn_hex_encode(h, c->certifier, 32);
+    if (!cs->found) {
+        reason(res, 0, "certifier_not_enrolled", "the certifier %s is not enrolled at the notary", h);
+        ok = 0;
+    } else {
+        if (cs->enrol.point != WN_POINT_CERTIFIER) {
+            reason(res, 0, "certifier_not_certifier", "the key %s is enrolled as a %s meter, not as a certifier", h,
+                   wn_point_name(cs->enrol.point) ? wn_point_name(cs->enrol.point) : "?");
+            ok = 0;
+        }
+        if (cs->revoked) {
+            reason(res, 0, "certifier_revoked", "the certifier %s was revoked (ledger entry %llu)", h,
+                   (unsigned long long)cs->revoke_index);
+            ok = 0;
+        }
+    }
+    if (c->certified_ms < c->reporting.to_ms) {
+        fmt_time(t1, c->certified_ms);
+        fmt_time(t2, c->reporting.to_ms);
+        reason(res, 0, "certification_early", "the certification (%s) is dated before the reporting period ends (%s)",
+               t1, t2);
+        ok = 0;
+    }
+    res->certifier_ok = ok;
+}
+
+static void check_periods(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_policy *p = in->policy;
+    uint64_t bl = c->baseline.to_ms - c->baseline.from_ms, rl = c->reporting.to_ms - c->reporting.from_ms;
+    if (bl < p->min_baseline_ms)
+        reason(res, 0, "baseline_too_short", "the baseline period lasts %llu ms, the policy requires at least %llu ms",
+               (unsigned long long)bl, (unsigned long long)p->min_baseline_ms);
+    if (rl < p->min_reporting_ms)
+        reason(res, 0, "reporting_too_short", "the reporting period lasts %llu ms, the policy requires at least %llu ms",
+               (unsigned long long)rl, (unsigned long long)p->min_reporting_ms);
+    if (c->baseline.to_ms > c->reporting.from_ms)
+        reason(res, 0, "periods_overlap", "the baseline period must end before the reporting period starts");
+    if (c->baseline.output == 0)
+        reason(res, 0, "baseline_output_zero", "the baseline output is zero: water per unit product is undefined");
+}
+
+static void keep_largest_cp(wn_eval_result *res, const wn_eval_checkpoint *cp)
+{
+    if (cp->size > res->cp.size) res->cp = *cp;
+}
+
+int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_policy *pol = in->policy;
+    memset(res, 0, sizeof *res);
+    wn_claim_digest(c, res->claim_digest);
+    memcpy(res->policy_digest, pol->digest, 32);
+
+    check_signatures(in, res);
+    check_periods(in, res);
+    int ub = eval_period(in, res, "baseline", &c->baseline, in->baseline, &res->baseline);
+    int ur = eval_period(in, res, "reporting", &c->reporting, in->reporting, &res->reporting);
+    for (size_t i = 0; i < c->baseline.n_meters; i++)
+        if (in->baseline[i].found) keep_largest_cp(res, &in->baseline[i].cp);
+    for (size_t i = 0; i < c->reporting.n_meters; i++)
+        if (in->reporting[i].found) keep_largest_cp(res, &in->reporting[i].cp);
+    if (c->certified && in->certifier.found) keep_largest_cp(res, &in->certifier.cp);
+
+    char a[48], b[48];
+    res->computed = ub && ur && c->baseline.output > 0;
+    if (res->computed) {
+        uint64_t rlen = c->reporting.to_ms - c->reporting.from_ms;
+        res->expected_l = (int64_t)floor_div((i128)res->baseline.intake_l * (i128)c->reporting.output,
+                                             (i128)c->baseline.output);
+        res->saving_l = res->expected_l - res->reporting.intake_l;
+        res->annual_l = (int64_t)floor_div((i128)res->saving_l * (i128)WN_EVAL_YEAR_MS, (i128)rlen);
+        if (res->saving_l <= 0)
+            reason(res, 0, "no_saving", "the reporting period used %s m3, not less than the %s m3 the baseline's water "
+                                        "per unit product gives for its output",
+                   wn_fixed_format(a, res->reporting.intake_l, 3), wn_fixed_format(b, res->expected_l, 3));
+        else if ((uint64_t)res->annual_l < pol->min_annual_saving_l)
+            reason(res, 1, "saving_below_threshold", "the annualised saving of %s m3 is below the policy's %s m3 a year",
+                   wn_fixed_format(a, res->annual_l, 3), wn_fixed_format(b, pol->min_annual_saving_l, 3));
+    }
+    if (c->investment_fen < pol->min_investment_fen)
+        reason(res, 1, "investment_below_threshold", "the equipment investment of %s CNY is below the policy's %s CNY",
+               wn_fixed_format(a, c->investment_fen, 2), wn_fixed_format(b, pol->min_investment_fen, 2));
+
+    i128 sub = (i128)c->investment_fen * pol->subsidy_rate_ppm / 1000000;
+    if (pol->has_subsidy_cap && sub > (i128)pol->subsidy_cap_fen) sub = pol->subsidy_cap_fen;
+    res->subsidy_computed_fen = (uint64_t)sub;
+
+    int general = 0;
+    for (size_t i = 0; i < res->n_reasons; i++) general += !res->reasons[i].subsidy_only;
+    res->eligible = res->computed && res->n_reasons == 0 && !res->oom;
+    res->saleable = res->computed && general == 0 && res->saving_l > 0 && !res->oom;
+    res->subsidy_fen = res->eligible ? res->subsidy_computed_fen : 0;
+    return !res->oom;
+}
+
+void wn_eval_free(wn_eval_result *res)
+{
+    free(res->reasons);
+    res->reasons = NULL;
+    res->n_reasons = res->cap_reasons = 0;
+}
