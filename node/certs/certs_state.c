@@ -19,6 +19,7 @@
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "node/log.h"
+#include "node/rebuild.h"
 
 #define CERTS_FORMAT 1
 #define CERTS_MAP_SIZE (1ULL << 30)
@@ -137,13 +138,7 @@ static void env_failure(wn_certs *s, const char *what, int rc)
 
 static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t chain[32])
 {
-    uint8_t a[8], f[4];
-    wn_put_u64(a, applied);
-    wn_put_u32(f, CERTS_FORMAT);
-    MDB_val k0 = {6, "format"}, v0 = {4, f}, k1 = {7, "applied"}, v1 = {8, a}, k2 = {5, "chain"}, v2 = {32, (void *)chain};
-    int rc = mdb_put(txn, s->meta, &k0, &v0, 0);
-    if (!rc) rc = mdb_put(txn, s->meta, &k1, &v1, 0);
-    return rc ? rc : mdb_put(txn, s->meta, &k2, &v2, 0);
+    return wn_rebuild_put_meta(txn, s->meta, CERTS_FORMAT, applied, chain);
 }
 
 /* Writes rec (may be NULL) and the watermark in one transaction. */
@@ -161,7 +156,7 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const
         uint8_t *b = encode_rec(rec, &len), kb[8];
         wn_put_u64(kb, rec->index);
         MDB_val k = {8, kb}, v = {len, b};
-        rc = b ? mdb_put(txn, s->certs, &k, &v, 0) : ENOMEM;
+        rc = b ? mdb_put(txn, s->certs[0], &k, &v, 0) : ENOMEM;
         free(b);
     }
     if (!rc) rc = put_meta(s, txn, applied, chain);
@@ -234,31 +229,7 @@ int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, co
     return 1;
 }
 
-/* ---- open / close ---- */
-
-static int env_open(wn_certs *s)
-{
-    int rc;
-    MDB_txn *txn = NULL;
-    if ((rc = mdb_env_create(&s->env))) return rc;
-    if ((rc = mdb_env_set_maxdbs(s->env, 2)) || (rc = mdb_env_set_mapsize(s->env, CERTS_MAP_SIZE)) ||
-        (rc = mdb_env_open(s->env, s->dir, MDB_NOSYNC | MDB_NOTLS, 0640)))
-        goto fail;
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
-    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-        (rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->certs)))
-        goto fail;
-    if ((rc = mdb_txn_commit(txn))) {
-        txn = NULL;
-        goto fail;
-    }
-    return 0;
-fail:
-    if (txn) mdb_txn_abort(txn);
-    mdb_env_close(s->env);
-    s->env = NULL;
-    return rc;
-}
+/* ---- open / close (the rebuild loop is node/rebuild.c's) ---- */
 
 static void free_all(wn_certs *s)
 {
@@ -268,56 +239,14 @@ static void free_all(wn_certs *s)
     s->n = s->cap = 0;
 }
 
-static int ledger_chain(wn_ledger *l, uint64_t index, uint8_t chain[32])
+/* wn_rebuild_spec.load: every certificate record into memory. */
+static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
 {
-    uint8_t tmp[1];
-    size_t len;
-    int err = wn_ledger_get(l, index, tmp, 0, &len, NULL, chain);
-    if (err == WN_LEDGER_ESPACE) {
-        uint8_t *buf = malloc(len ? len : 1);
-        err = buf ? wn_ledger_get(l, index, buf, len, &len, NULL, chain) : WN_LEDGER_EIO;
-        free(buf);
-    }
-    return err == WN_LEDGER_OK;
-}
-
-/* Loads a usable env. Returns: 1, or 0 with why if it must be rebuilt. */
-static int load(wn_certs *s, wn_ledger *l, uint64_t size, const char **why)
-{
-    MDB_txn *txn;
+    wn_certs *s = ctx;
     MDB_cursor *cur;
     MDB_val k, v;
-    *why = "unreadable";
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) return 0;
-    int ok = 0;
-    k = (MDB_val){6, "format"};
-    int rc = mdb_get(txn, s->meta, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        s->applied = 0;
-        ok = 1;
-        goto out;
-    }
-    if (rc || v.mv_size != 4 || wn_get_u32(v.mv_data) != CERTS_FORMAT) {
-        *why = "of an unknown format";
-        goto out;
-    }
-    k = (MDB_val){7, "applied"};
-    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 8) goto out;
-    s->applied = wn_get_u64(v.mv_data);
-    uint8_t chain[32], lchain[32];
-    k = (MDB_val){5, "chain"};
-    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 32) goto out;
-    memcpy(chain, v.mv_data, 32);
-    if (s->applied > size) {
-        *why = "ahead of the ledger";
-        goto out;
-    }
-    if (s->applied > 0 && (!ledger_chain(l, s->applied - 1, lchain) || memcmp(chain, lchain, 32) != 0)) {
-        *why = "not this ledger's (chain hash differs)";
-        goto out;
-    }
-    if (mdb_cursor_open(txn, s->certs, &cur)) goto out;
-    ok = 1;
+    if (mdb_cursor_open(txn, dbi[0], &cur)) return 0;
+    int ok = 1, rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         wn_cert_rec r;
         if (k.mv_size != 8 || !decode_rec(&r, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) || !add_rec(s, &r)) {
@@ -329,8 +258,6 @@ static int load(wn_certs *s, wn_ledger *l, uint64_t size, const char **why)
     }
     if (rc && rc != MDB_NOTFOUND) ok = 0;
     mdb_cursor_close(cur);
-out:
-    mdb_txn_abort(txn);
     return ok;
 }
 
@@ -354,55 +281,45 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     return 0;
 }
 
-static int replay(wn_certs *s, wn_ledger *l, uint64_t size)
+/* wn_rebuild_spec.replay */
+static int replay(void *ctx, uint64_t size)
 {
+    wn_certs *s = ctx;
     replay_ctx c = {.s = s};
     uint64_t from = s->applied;
     if (from >= size) return 1;
-    int err = wn_ledger_iterate(l, from, size, replay_entry, &c);
+    int err = wn_ledger_iterate(s->ledger, from, size, replay_entry, &c);
     if (err || c.failed) return 0;
     s->applied = size;
     persist(s, NULL, size, c.chain);
     return !s->env_failed;
 }
 
+/* wn_rebuild_spec.reset */
+static void reset(void *ctx)
+{
+    wn_certs *s = ctx;
+    s->env_failed = 0;
+    free_all(s);
+    s->applied = 0;
+}
+
 int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
 {
-    uint64_t size;
-    if (wn_ledger_size(ledger, &size)) return 0;
     wn_certs *s = calloc(1, sizeof *s);
     if (!s) return 0;
     pthread_mutex_init(&s->decide, NULL);
     pthread_rwlock_init(&s->lock, NULL);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        wn_log("certs: cannot create %s: %s", dir, strerror(errno));
-        goto fail;
+    s->ledger = ledger;
+    wn_rebuild_spec spec = {.name = "certs", .dir = s->dir, .map_size = CERTS_MAP_SIZE, .format = CERTS_FORMAT,
+                            .dbs = {"certs", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
+    if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->certs, &s->applied)) {
+        wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n,
+               (unsigned long long)s->applied);
+        *out = s;
+        return 1;
     }
-    for (int attempt = 0; attempt < 2; attempt++) {
-        const char *why = "unreadable";
-        int rc = env_open(s);
-        if (rc == 0 && load(s, ledger, size, &why) && replay(s, ledger, size)) {
-            wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n, (unsigned long long)size);
-            *out = s;
-            return 1;
-        }
-        if (attempt == 1) break;
-        wn_log("certs: %s is %s; rebuilding it from the ledger", dir, rc ? mdb_strerror(rc) : why);
-        if (s->env) mdb_env_close(s->env);
-        s->env = NULL;
-        s->env_failed = 0;
-        free_all(s);
-        s->applied = 0;
-        char p[4200];
-        snprintf(p, sizeof p, "%s/data.mdb", dir);
-        unlink(p);
-        snprintf(p, sizeof p, "%s/lock.mdb", dir);
-        unlink(p);
-    }
-    wn_log("certs: cannot build the certificates' state from the ledger");
-fail:
-    if (s->env) mdb_env_close(s->env);
     free_all(s);
     pthread_mutex_destroy(&s->decide);
     pthread_rwlock_destroy(&s->lock);
@@ -415,7 +332,7 @@ void wn_certs_close(wn_certs *s, wn_ledger *ledger)
     if (!s) return;
     uint64_t size;
     uint8_t chain[32];
-    if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && ledger_chain(ledger, size - 1, chain))
+    if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && wn_rebuild_chain(ledger, size - 1, chain))
         persist(s, NULL, size, chain); /* nothing after the watermark is a certificate entry */
     if (s->env) {
         mdb_env_sync(s->env, 1);

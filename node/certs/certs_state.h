@@ -41,7 +41,8 @@ struct wn_certs {
     size_t n, cap;
     uint64_t applied;        /* every certificate entry below this index is applied */
     MDB_env *env;
-    MDB_dbi meta, certs;
+    MDB_dbi meta, certs[1];  /* certs[0]: the "certs" database */
+    wn_ledger *ledger;       /* what open replays */
     int env_failed;
     char dir[4096];
 };

@@ -2,7 +2,7 @@
  * its rebuildable mirror in DIR/state (LMDB, MDB_NOSYNC), with the watermark that ties it
  * to the ledger and the replay that brings it up to date at start. See state.h.
  *
- * DIR/state databases:
+ * DIR/state databases (the rebuild loop and the meta watermark: node/rebuild.h):
  *   meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   meters  meter id -> record (see put_record)
  *   times   u64 first index -> u64 end index || u64 time: entries [first, end) were accepted at time */
@@ -22,6 +22,7 @@
 #include "protocol/reading.h"
 #include "ledger/entry.h"
 #include "node/log.h"
+#include "node/rebuild.h"
 
 #define STATE_FORMAT 1
 #define STATE_MAP_SIZE (8ULL << 30)
@@ -29,9 +30,12 @@
 #define ALERT_LEN 56
 #define REPLAY_DIRTY_MAX 4096
 
+enum { DB_METERS, DB_TIMES };
+
 struct wn_state {
     MDB_env *env;
-    MDB_dbi meta, meters, times;
+    MDB_dbi meta, db[2];       /* db[DB_METERS], db[DB_TIMES] (see the top) */
+    wn_ledger *ledger;         /* what the state replays at open */
     int env_failed;            /* a write failed: stop writing, replay at next start */
     pthread_rwlock_t lock;
     wn_meter **slots;
@@ -205,18 +209,14 @@ static int put_record(wn_state *s, MDB_txn *txn, const wn_meter *m)
     uint8_t *b = encode_record(m, &len);
     if (!b) return ENOMEM;
     MDB_val k = {32, (void *)m->meter}, v = {len, b};
-    int rc = mdb_put(txn, s->meters, &k, &v, 0);
+    int rc = mdb_put(txn, s->db[DB_METERS], &k, &v, 0);
     free(b);
     return rc;
 }
 
 static int put_meta(wn_state *s, MDB_txn *txn, uint64_t applied, const uint8_t chain[32])
 {
-    uint8_t a[8];
-    wn_put_u64(a, applied);
-    MDB_val k1 = {7, "applied"}, v1 = {8, a}, k2 = {5, "chain"}, v2 = {32, (void *)chain};
-    int rc = mdb_put(txn, s->meta, &k1, &v1, 0);
-    return rc ? rc : mdb_put(txn, s->meta, &k2, &v2, 0);
+    return wn_rebuild_put_meta(txn, s->meta, STATE_FORMAT, applied, chain);
 }
 
 static int put_times(wn_state *s, MDB_txn *txn, uint64_t from, uint64_t to, uint64_t time_ms)
@@ -226,7 +226,7 @@ static int put_times(wn_state *s, MDB_txn *txn, uint64_t from, uint64_t to, uint
     wn_put_u64(vb, to);
     wn_put_u64(vb + 8, time_ms);
     MDB_val k = {8, kb}, v = {16, vb};
-    return mdb_put(txn, s->times, &k, &v, 0);
+    return mdb_put(txn, s->db[DB_TIMES], &k, &v, 0);
 }
 
 static void env_failure(wn_state *s, const char *what, int rc)
@@ -300,7 +300,7 @@ int wn_state_receipt_time(wn_state *s, uint64_t index, uint64_t *time_ms)
     MDB_cursor *cur;
     if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) return 0;
     int found = 0;
-    if (mdb_cursor_open(txn, s->times, &cur) == 0) {
+    if (mdb_cursor_open(txn, s->db[DB_TIMES], &cur) == 0) {
         uint8_t kb[8];
         wn_put_u64(kb, index);
         MDB_val k = {8, kb}, v;
@@ -421,32 +421,7 @@ bad:
     return 1;
 }
 
-/* ---- open / close ---- */
-
-static int env_open(wn_state *s)
-{
-    int rc;
-    MDB_txn *txn = NULL;
-    if ((rc = mdb_env_create(&s->env))) return rc;
-    if ((rc = mdb_env_set_maxdbs(s->env, WN_STATE_MAX_DBS)) || (rc = mdb_env_set_mapsize(s->env, STATE_MAP_SIZE)) ||
-        (rc = mdb_env_open(s->env, s->dir, MDB_NOSYNC | MDB_NOTLS, 0640)))
-        goto fail;
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) goto fail;
-    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-        (rc = mdb_dbi_open(txn, "meters", MDB_CREATE, &s->meters)) ||
-        (rc = mdb_dbi_open(txn, "times", MDB_CREATE, &s->times)))
-        goto fail;
-    if ((rc = mdb_txn_commit(txn))) {
-        txn = NULL;
-        goto fail;
-    }
-    return 0;
-fail:
-    if (txn) mdb_txn_abort(txn);
-    mdb_env_close(s->env);
-    s->env = NULL;
-    return rc;
-}
+/* ---- open / close (the rebuild loop is node/rebuild.c's) ---- */
 
 static void free_table(wn_state *s)
 {
@@ -460,82 +435,35 @@ static void free_table(wn_state *s)
     s->cap = s->count = 0;
 }
 
-/* Reads meta and all meters of a valid env that agrees with the ledger. Returns: 1 if
- * usable; 0 (with why) if it must be rebuilt. */
-static int load(wn_state *s, wn_ledger *ledger, uint64_t size, const char **why)
+/* wn_rebuild_spec.load: all meter records into the table. */
+static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
 {
-    MDB_txn *txn;
+    wn_state *s = ctx;
     MDB_cursor *cur;
     MDB_val k, v;
-    int ok = 0;
-    *why = "unreadable";
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) return 0;
-    uint8_t chain[32] = {0};
-    k = (MDB_val){6, "format"};
-    int rc = mdb_get(txn, s->meta, &k, &v);
-    if (rc == MDB_NOTFOUND) { /* a new env: the first replay writes format, meters and meta together */
-        s->applied = 0;
-        ok = 1;
-        goto out;
-    }
-    if (rc || v.mv_size != 4 || wn_get_u32(v.mv_data) != STATE_FORMAT) {
-        *why = "unknown format";
-        goto out;
-    }
-    k = (MDB_val){7, "applied"};
-    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 8) goto out;
-    s->applied = wn_get_u64(v.mv_data);
-    k = (MDB_val){5, "chain"};
-    if (mdb_get(txn, s->meta, &k, &v) || v.mv_size != 32) goto out;
-    memcpy(chain, v.mv_data, 32);
-    if (s->applied > size) {
-        *why = "ahead of the ledger";
-        goto out;
-    }
-    if (s->applied > 0) {
-        uint8_t lchain[32], tmp[1];
-        size_t len;
-        int err = wn_ledger_get(ledger, s->applied - 1, tmp, 0, &len, NULL, lchain);
-        if (err == WN_LEDGER_ESPACE) {
-            uint8_t *buf = malloc(len ? len : 1);
-            err = buf ? wn_ledger_get(ledger, s->applied - 1, buf, len, &len, NULL, lchain) : WN_LEDGER_EIO;
-            free(buf);
-        }
-        if (err != WN_LEDGER_OK || memcmp(lchain, chain, 32) != 0) {
-            *why = "its chain hash differs from the ledger's";
-            goto out;
-        }
-    }
-    if (mdb_cursor_open(txn, s->meters, &cur)) goto out;
-    ok = 1;
+    (void)dbi;
+    if (mdb_cursor_open(txn, s->db[DB_METERS], &cur)) return 0;
+    int ok = 1, rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         wn_meter m;
         if (k.mv_size != 32 || !decode_record(&m, k.mv_data, v.mv_data, v.mv_size) || !table_put(s, &m)) {
             wn_meter_free_alerts(&m);
-            *why = "a meter record is corrupt";
+            *why = "corrupt (a meter record)";
             ok = 0;
             break;
         }
     }
     if (rc && rc != MDB_NOTFOUND) ok = 0;
     mdb_cursor_close(cur);
-out:
-    mdb_txn_abort(txn);
     return ok;
 }
 
-static void wipe(wn_state *s)
+/* wn_rebuild_spec.replay: ledger entries [s->applied, size) into memory, then the result
+ * into the env. */
+static int replay(void *ctx, uint64_t size)
 {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/data.mdb", s->dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/lock.mdb", s->dir);
-    unlink(p);
-}
-
-/* Replays ledger entries [s->applied, size) into memory and writes the result. */
-static int replay(wn_state *s, wn_ledger *ledger, uint64_t size)
-{
+    wn_state *s = ctx;
+    wn_ledger *ledger = s->ledger;
     replay_ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;
@@ -548,10 +476,6 @@ static int replay(wn_state *s, wn_ledger *ledger, uint64_t size)
     }
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    uint8_t fmt[4];
-    wn_put_u32(fmt, STATE_FORMAT);
-    MDB_val fk = {6, "format"}, fv = {4, fmt};
-    if (!rc) rc = mdb_put(txn, s->meta, &fk, &fv, 0);
     if (c.all) {
         for (size_t i = 0; i < s->cap && !rc; i++)
             if (s->slots[i]) rc = put_record(s, txn, s->slots[i]);
@@ -579,41 +503,31 @@ static int replay(wn_state *s, wn_ledger *ledger, uint64_t size)
     return 1;
 }
 
+/* wn_rebuild_spec.reset */
+static void reset(void *ctx)
+{
+    wn_state *s = ctx;
+    free_table(s);
+    s->applied = 0;
+}
+
 int wn_state_open(wn_state **out, const char *dir, wn_ledger *ledger)
 {
-    uint64_t size;
-    int err = wn_ledger_size(ledger, &size);
-    if (err) {
-        wn_log("state: cannot read the ledger size: %s", wn_ledger_strerror(err));
-        return 0;
-    }
     wn_state *s = calloc(1, sizeof *s);
     if (!s) return 0;
     pthread_rwlock_init(&s->lock, NULL);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        wn_log("state: cannot create %s: %s", dir, strerror(errno));
-        goto fail;
+    s->ledger = ledger;
+    wn_rebuild_spec spec = {.name = "state", .dir = s->dir, .map_size = STATE_MAP_SIZE, .max_dbs = WN_STATE_MAX_DBS,
+                            .format = STATE_FORMAT,
+                            .dbs = {"meters", "times", NULL}, .load = load, .replay = replay, .reset = reset,
+                            .ctx = s};
+    if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->db, &s->applied)) {
+        wn_log("state: %zu meters, up to date with the ledger at size %llu", s->count,
+               (unsigned long long)s->applied);
+        *out = s;
+        return 1;
     }
-    for (int attempt = 0; attempt < 2; attempt++) {
-        const char *why = "unreadable";
-        int rc = env_open(s);
-        if (rc == 0 && load(s, ledger, size, &why) && replay(s, ledger, size)) {
-            wn_log("state: %zu meters, up to date with the ledger at size %llu", s->count, (unsigned long long)size);
-            *out = s;
-            return 1;
-        }
-        if (attempt == 1) break;
-        wn_log("state: %s is %s; rebuilding it from the ledger", dir, rc ? mdb_strerror(rc) : why);
-        if (s->env) mdb_env_close(s->env);
-        s->env = NULL;
-        free_table(s);
-        s->applied = 0;
-        wipe(s);
-    }
-    wn_log("state: cannot build the node state from the ledger");
-fail:
-    if (s->env) mdb_env_close(s->env);
     free_table(s);
     pthread_rwlock_destroy(&s->lock);
     free(s);
