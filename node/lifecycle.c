@@ -1,15 +1,15 @@
-/* node.c — assembling the node: data directory, notary and registrar keys, origin, ledger,
+/* lifecycle.c — assembling the node: data directory, notary and registrar keys, origin, ledger,
  * state, committer, checkpointer and HTTP server, started in dependency order and
  * stopped in reverse (so every request in flight is answered and the last entries get a
  * checkpoint before the ledger closes).
  *
  * DIR/ledger  the ledger (ledger/ledger.h)         DIR/notary.key     default notary key
- * DIR/state   the node state (state.h)             DIR/registrar.key  demo registrar key
- *             and the monitor's aggregates (monitor.h)
- * DIR/bureau  bureau settings, plans, acknowledgements (bureau.h)
- * DIR/certs   savings certificates (certs.h)
- * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor.h; with --anchor-rpc) */
-#include "node/node.h"
+ * DIR/state   the node state (ingest/state.h)      DIR/registrar.key  demo registrar key
+ *             and the monitor's aggregates (monitor/monitor.h)
+ * DIR/bureau  bureau settings, plans, acknowledgements (monitor/bureau.h)
+ * DIR/certs   savings certificates (certs/certs.h)
+ * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor/anchor.h; with --anchor-rpc) */
+#include "node/lifecycle.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "node/log.h"
-#include "node/node.h"
+#include "node/lifecycle.h"
 
 /* The anchoring options (node/anchor/anchor.h). */
 static void usage_anchor(FILE *f)

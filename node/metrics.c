@@ -5,7 +5,6 @@
 
 #include <stdatomic.h>
 
-#include "node/anchor/anchor.h"
 #include "node/http/buf.h"
 #include "node/http/errors.h"
 #include "node/log.h"
@@ -62,9 +61,9 @@ void wn_metrics_http(unsigned status)
 void wn_metrics_ledger_size(uint64_t size) { atomic_store(&ledger_size, size); }
 void wn_metrics_checkpoint_size(uint64_t size) { atomic_store(&checkpoint_size, size); }
 
-void wn_metrics_anchor(const struct wn_anchor_status *s)
+void wn_metrics_anchor(const wn_metrics_anchor_state *s)
 {
-    atomic_store(&anchor_up, (uint64_t)(s->chain_up && s->chain_ok));
+    atomic_store(&anchor_up, (uint64_t)(s->up != 0));
     atomic_store(&anchor_size, s->anchored_size);
     atomic_store(&anchor_since, s->lag_since_ms);
     atomic_store(&anchor_pending, s->pending);

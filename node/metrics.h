@@ -19,10 +19,15 @@ void wn_metrics_http(unsigned status);
 void wn_metrics_ledger_size(uint64_t size);
 void wn_metrics_checkpoint_size(uint64_t size);
 
-/* Anchoring (anchor.c, PROTOCOL §15): the anchoring thread's state after each poll. The
- * wn_anchor_* metrics are rendered only once this has been called. */
-struct wn_anchor_status;
-void wn_metrics_anchor(const struct wn_anchor_status *s);
+/* Anchoring (node/anchor/, PROTOCOL §15): the anchoring thread's state after each poll.
+ * The wn_anchor_* metrics are rendered only once this has been called. */
+typedef struct {
+    int up;                    /* the chain answered and its id matched */
+    uint64_t anchored_size;    /* the newest checkpoint with a confirmed anchor (0: none) */
+    uint64_t lag_since_ms;     /* wall time since which a checkpoint lacks a confirmed anchor; 0: none */
+    uint64_t pending, sent, confirmed, reanchored, rpc_errors;
+} wn_metrics_anchor_state;
+void wn_metrics_anchor(const wn_metrics_anchor_state *s);
 
 /* The exposition text (malloc'd). Returns: NULL if out of memory. */
 char *wn_metrics_render(size_t *len);

@@ -1,7 +1,7 @@
 /* node.h — the notary node as one object: its configuration, keys, ledger, state, and
- * the committer, checkpointer and HTTP server threads; and the handlers that serve
- * docs/PROTOCOL.md §9 (each in its own file), which take a request's parts and fill a
- * wn_response without knowing about HTTP. */
+ * the committer, checkpointer and HTTP server threads. Opening and closing it is
+ * lifecycle.h's; the handlers that serve docs/PROTOCOL.md §9 live in the subsystem
+ * folders and take a request's parts and fill a wn_response without knowing about HTTP. */
 #ifndef WN_NODE_NODE_H
 #define WN_NODE_NODE_H
 
@@ -67,19 +67,5 @@ typedef struct wn_node {
     struct wn_access *access;   /* bearer tokens; NULL: no access control (access.h) */
     char web_dir[4096];         /* the monitoring page's files (web.h) */
 } wn_node;
-
-/* node.c: opens keys, ledger and state, starts the threads, listens. Logs what fails.
- * Returns: 1 on success. */
-int wn_node_open(wn_node **out, const wn_node_config *cfg);
-/* Stops accepting, answers what is in flight, writes a last checkpoint, closes all. */
-void wn_node_close(wn_node *n);
-
-/* ingest.c: POST /v1/readings. */
-void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, size_t len, wn_response *out);
-/* enrol.c: POST /v1/enrolments (revoke = 0) and POST /v1/revocations (revoke = 1). */
-void wn_enrol_post(wn_node *n, int revoke, const char *content_type, const char *body, size_t len,
-                   wn_response *out);
-/* query.c: the GET routes of m (get/ctx read query parameters). */
-void wn_query(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, wn_response *out);
 
 #endif

@@ -12,15 +12,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "node/query/bundle.h"
+#include "node/authorize.h"
 #include "node/certs/certs.h"
-#include "node/http/access.h"
 #include "node/http/errors.h"
+#include "node/http/web.h"
+#include "node/ingest/ingest.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/monitor/monitor_api.h"
 #include "node/node.h"
-#include "node/http/web.h"
+#include "node/query/bundle.h"
+#include "node/query/query.h"
 #include "node/query/tiles.h"
 
 #define CONNECTION_LIMIT 1000

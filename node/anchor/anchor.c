@@ -137,9 +137,12 @@ static void publish(wn_anchorer *a)
     for (size_t i = 0; i < a->ntracked; i++) pending += a->tracked[i]->state != WN_ANCHOR_CONFIRMED;
     a->st.pending = pending;
     a->st.lag_since_ms = a->lag_n ? a->lagq[a->lag_head].seen_ms : 0;
-    wn_anchor_status copy = a->st;
+    wn_metrics_anchor_state m = {.up = a->st.chain_up && a->st.chain_ok, .anchored_size = a->st.anchored_size,
+                                 .lag_since_ms = a->st.lag_since_ms, .pending = a->st.pending, .sent = a->st.sent,
+                                 .confirmed = a->st.confirmed, .reanchored = a->st.reanchored,
+                                 .rpc_errors = a->st.rpc_errors};
     pthread_mutex_unlock(&a->mu);
-    wn_metrics_anchor(&copy);
+    wn_metrics_anchor(&m);
 }
 
 void wn_anchorer_status(wn_anchorer *a, wn_anchor_status *s)

@@ -53,14 +53,6 @@ enum wn_access_need {
 };
 int wn_access_need(const wn_route_match *m, wn_query_get get, void *ctx);
 
-/* The whole check for one request: the principal of the Authorization header (may be
- * NULL), then what the route needs (for WN_NEED_OWNER the meter's enterprise is looked up
- * in the monitor; an entry is read to find its meter). Out: *who.
- * Returns: WN_NE_OK, WN_NE_UNAUTHORIZED or WN_NE_FORBIDDEN (detail says why). */
-struct wn_node;
-int wn_access_check(struct wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, const char *authorization,
-                    wn_principal *who, char *detail, size_t detailcap);
-
 /* The name of a role ("bureau", "enterprise", "open"). */
 const char *wn_role_name(int role);
 

@@ -2,7 +2,7 @@
  * check that it is signed by THE registrar this node is configured with, and hand it to
  * the committer, which refuses a second enrolment of a meter id (even a revoked one) and a
  * revocation of an unknown or already revoked meter. 200 {"index":n,"leaf":hex}. */
-#include "node/node.h"
+#include "node/ingest/ingest.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * Receipts are signed deterministically (BIP-340 with a fixed auxiliary input, so the
  * nonce depends only on the key and the message): the node keeps just each entry's
  * acceptance time, and a resent reading gets a byte-identical copy of its receipt. */
-#include "node/node.h"
+#include "node/ingest/ingest.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* query.c — the read side of PROTOCOL §9: checkpoints, entries, inclusion and consistency
  * proof files, meter status, the node's keys, health and metrics. Everything is read from
  * the ledger (committed data only) or the node state; nothing here writes. */
-#include "node/node.h"
+#include "node/query/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
