@@ -4,7 +4,8 @@
 #   make test       build and run the Criterion suite (build/)
 #   make test-san   the same suite built with -fsanitize=address,undefined (build-san/)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
-#   make check      deps + test + test-san + fuzz: what CI runs
+#   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
+#   make check      deps + layers + test + test-san + fuzz: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #
@@ -57,7 +58,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps test test-san fuzz check bench demo clean
+.PHONY: all deps layers test test-san fuzz check bench demo clean
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -116,7 +117,11 @@ test-san:
 fuzz:
 	@bash scripts/run-fuzz.sh $(FUZZ_SECONDS)
 
+layers:
+	@python3 scripts/check-layers.py
+
 check: deps
+	$(MAKE) layers
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz

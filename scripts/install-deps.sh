@@ -2,7 +2,7 @@
 # install-deps.sh — installs the Debian 12 packages WaterNotary builds and tests with.
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
-pkgs=(build-essential pkg-config clang libclang-rt-14-dev
+pkgs=(build-essential pkg-config clang libclang-rt-14-dev python3
       libsecp256k1-dev liblmdb-dev lmdb-utils libssl-dev libcjson-dev libcriterion-dev
       libcurl4-openssl-dev libmicrohttpd-dev nettle-dev curl
       chromium fonts-wqy-microhei)   # headless browser test of the monitoring page (tests/test_ui.c)
