@@ -7,8 +7,8 @@
  *   - the receipt says it succeeded, its block is the canonical block at that height, and
  *     the block's time and the confirmations (head − block + 1) are read.
  * Findings are filled in; deciding what is acceptable is the commands' job. */
-#ifndef WN_CLI_ANCHOR_CHECK_H
-#define WN_CLI_ANCHOR_CHECK_H
+#ifndef WN_ANCHOR_CHECK_H
+#define WN_ANCHOR_CHECK_H
 
 #include <stdint.h>
 

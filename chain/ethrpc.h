@@ -4,10 +4,9 @@
  * it. It speaks the standard eth_* methods that public Ethereum and consortium chains
  * (Geth, Besu, Quorum, anvil) expose.
  *
- * WHY IT LIVES IN ledger/: the node and the CLI both need it, and the dependency rules
- * say nothing imports node/, the CLI may use crypto/ and ledger/, and crypto/ stays free
- * of the network. So the one client is here, and ledger/ gains libcurl (used by nothing
- * else in ledger/). It knows nothing of the ledger: it is a leaf module, like merkle.c.
+ * It lives in chain/, the one home of the Ethereum code (Keccak, RLP, transactions, this
+ * client, the anchor data and its checks), which the node and the CLI both use; it is the
+ * only file of the tree besides the node's HTTP and the CLI's that speaks to a network.
  *
  * One wn_ethrpc handle per thread (it keeps one libcurl handle and its connection).
  * Every call returns WN_ETHRPC_OK or an error; wn_ethrpc_strerror names it and

@@ -1,4 +1,4 @@
-/* commands.h — the `wn` subcommands. Each lives in its own cli/cmd_*.c file and has the
+/* commands.h — the `wn` subcommands. Each lives in its own cli/commands/cmd_*.c file and has the
  * signature int cmd(int argc, char **argv) with argv[0] = the subcommand name.
  * Exit codes (documented in README.md): 0 success / valid, 1 invalid (a proof, signature
  * or check failed), 2 usage error or unreadable input, 3 network or node error. */

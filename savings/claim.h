@@ -16,8 +16,8 @@
  *   certifier signature = BIP-340 over tagged_hash(WN_TAG_CERTIFICATION, certification)
  *   claim digest = SHA-256(body)
  */
-#ifndef WN_CLI_CLAIM_H
-#define WN_CLI_CLAIM_H
+#ifndef WN_CLAIM_H
+#define WN_CLAIM_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -13,8 +13,8 @@
  * Every division rounds toward minus infinity (floor); the rules are in PROTOCOL §16. The
  * same input gives the same result and byte-identical renderings, whatever the readings
  * came from (a node or bundle files). Nothing here does I/O. */
-#ifndef WN_CLI_EVALUATE_H
-#define WN_CLI_EVALUATE_H
+#ifndef WN_EVALUATE_H
+#define WN_EVALUATE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * nothing that decides a payment passes through floating point), fixed-scale decimal
  * amounts ("2500000.00" CNY -> fen, "100000.000" m3 -> litres) and RFC 3339 times.
  * Each reader returns 1 on success, or 0 with "member: why" in detail. */
-#ifndef WN_CLI_JSONDOC_H
-#define WN_CLI_JSONDOC_H
+#ifndef WN_JSONDOC_H
+#define WN_JSONDOC_H
 
 #include <stddef.h>
 #include <stdint.h>

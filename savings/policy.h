@@ -5,8 +5,8 @@
  * policy's digest (SHA-256 of its canonical JSON, wn_policy_to_json) names it in
  * evaluations and certificates, so two files that differ only in spacing or member order
  * are the same policy. */
-#ifndef WN_CLI_POLICY_H
-#define WN_CLI_POLICY_H
+#ifndef WN_POLICY_H
+#define WN_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
