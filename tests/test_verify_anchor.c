@@ -5,16 +5,20 @@
  * by the anchoring key with exactly the anchor data of a checkpoint the node signed, but sent
  * to another address, or sent to itself with a non-zero value, is refused by `wn
  * verify-anchor` ("wrong recipient", "non-zero value") and reported as a problem by `wn
- * anchors` (exit 1), which keeps it out of the history. Skips where anvil is not installed
+ * anchors` (exit 1), which keeps it out of the history. The node's anchor is also read
+ * independently of the project's code: its data blob rebuilt from §15 with OpenSSL's
+ * SHA-256 from the checkpoint's text equals the chain's input. Skips where anvil is not installed
  * (scripts/install-deps.sh installs it). */
 #include <criterion/criterion.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chain/anchor_data.h"
 #include "chain/ethrpc.h"
@@ -121,6 +125,39 @@ static void save(const char *path, const char *text)
     fclose(f);
 }
 
+/* PROTOCOL §15 read independently (OpenSSL's SHA-256, none of the project's encoders): the
+ * node's anchoring transaction, as the chain reports it, is sent to the anchoring address
+ * itself with value 0, and its data is exactly "WNA1" || SHA-256(origin line) || u64 size
+ * || root, taken from the checkpoint's text. */
+static void independent_anchor_check(const wn_test_anvil *a, const char *tx, const char *cpfile, const char *address)
+{
+    char params[128], *res = NULL;
+    snprintf(params, sizeof params, "[\"%s\"]", tx);
+    cr_assert(wn_test_anvil_rpc(a, "eth_getTransactionByHash", params, &res));
+    cJSON *t = cJSON_Parse(res);
+    free(res);
+    cr_assert_not_null(t);
+    cr_assert(strcasecmp(str(t, "to"), address) == 0, "to %s, not the anchoring address %s", str(t, "to"), address);
+    cr_assert(strcasecmp(str(t, "from"), address) == 0);
+    cr_assert_str_eq(str(t, "value"), "0x0");
+    char *note = wn_test_read_file(cpfile, NULL);
+    char origin[256], size_s[32], root64[64];
+    cr_assert_eq(sscanf(note, "%255[^\n]\n%31[^\n]\n%63[^\n]\n", origin, size_s, root64), 3);
+    free(note);
+    uint8_t want[76], root[48];
+    unsigned int hl;
+    memcpy(want, "WNA1", 4);
+    cr_assert(EVP_Digest(origin, strlen(origin), want + 4, &hl, EVP_sha256(), NULL));
+    unsigned long long size = strtoull(size_s, NULL, 10);
+    for (int i = 0; i < 8; i++) want[36 + i] = (uint8_t)(size >> (56 - 8 * i));
+    cr_assert_eq(EVP_DecodeBlock(root, (const unsigned char *)root64, (int)strlen(root64)), 33); /* 32 + 1 pad */
+    memcpy(want + 44, root, 32);
+    char hex[2 + 152 + 1] = "0x";
+    for (int i = 0; i < 76; i++) snprintf(hex + 2 + 2 * i, 3, "%02x", want[i]);
+    cr_assert_str_eq(str(t, "input"), hex, "the anchor data blob of section 15");
+    cJSON_Delete(t);
+}
+
 Test(verify_anchor, an_anchor_goes_to_its_own_address_with_value_zero)
 {
     if (!wn_test_anvil_bin())
@@ -171,6 +208,7 @@ Test(verify_anchor, an_anchor_goes_to_its_own_address_with_value_zero)
                   "--confirmations", "1", "--notary-pub", notary, NULL);
     cr_assert_eq(r.code, 0, "the node's own anchor: %s %s", r.out, r.err);
     result_free(&r);
+    independent_anchor_check(&a, tx, cpfile, address);
     r = wn("anchors", "--rpc", a.url, "--anchor-address", address, "--notary-pub", notary, "--node", n.url, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     cr_assert(strstr(r.out, tx), "%s", r.out);
