@@ -368,17 +368,9 @@ int wn_reading_from_json(wn_reading *r, const char *text, size_t len, char *deta
 {
     memset(r, 0, sizeof *r);
     if (detail && cap) detail[0] = '\0';
-    const char *why = wn_json_lexical_problem(text, len);
-    if (why) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: %s", why);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: not valid JSON");
-    size_t used = (size_t)(end - text);
-    while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' || text[used] == '\r'))
-        used++;
-    int err;
-    if (used != len) err = wn_fail(detail, cap, WN_READING_EJSON, "JSON text: bytes after the object");
-    else err = wn_reading_from_cjson(r, root, detail, cap);
+    cJSON *root = wn_json_parse_strict(text, len, detail, cap); /* the JSON integer rule, once */
+    if (!root) return WN_READING_EJSON;
+    int err = wn_reading_from_cjson(r, root, detail, cap);
     cJSON_Delete(root);
     return err;
 }

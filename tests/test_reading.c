@@ -946,7 +946,7 @@ Test(reading_json, numbers)
     EXPECT_JSON(WN_READING_EJSON, "\"seq\":42", "\"seq\":9007199254740990.5");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":0");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":-1");
-    EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":-0");
+    EXPECT_JSON(WN_READING_EJSON, "\"seq\":42", "\"seq\":-0"); /* not a JSON integer (PROTOCOL conventions) */
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":9007199254740992");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":9007199254740993");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":123456789012345678901234567890");
