@@ -64,14 +64,18 @@ static int seckey_generate(int curve, uint8_t seckey[32])
     return 0;
 }
 
-/* An EVP key from a public point, or from a secret key (then seckey != NULL). */
-static EVP_PKEY *pkey_of(int curve, const uint8_t pub33[33], const uint8_t *seckey)
+/* An EVP key from a public point (33 bytes compressed, checked here; or 65 bytes
+ * uncompressed, prepared by wn_ec_pub65), or from a secret key (then seckey != NULL). */
+static EVP_PKEY *pkey_of_len(int curve, const uint8_t *pub33, size_t publen, const uint8_t *seckey)
 {
     uint8_t pub[33];
     if (seckey) {
         if (!pub33_of(curve, pub, seckey)) return NULL;
         pub33 = pub;
-    } else if (!pub_valid(curve, pub33)) {
+        publen = 33;
+    } else if (publen == 33 && !pub_valid(curve, pub33)) {
+        return NULL;
+    } else if (publen != 33 && (publen != 65 || pub33[0] != 0x04)) {
         return NULL;
     }
     EVP_PKEY *pkey = NULL;
@@ -81,7 +85,7 @@ static EVP_PKEY *pkey_of(int curve, const uint8_t pub33[33], const uint8_t *seck
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, curve == CURVE_SM2 ? "SM2" : "EC", NULL);
     if (!b || !ctx || (seckey && !d)) goto out;
     if (!OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, curve == CURVE_SM2 ? "SM2" : "prime256v1", 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pub33, 33) ||
+        !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pub33, publen) ||
         (d && !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PRIV_KEY, d)))
         goto out;
     params = OSSL_PARAM_BLD_to_param(b);
@@ -94,6 +98,11 @@ out:
     BN_clear_free(d);
     EVP_PKEY_CTX_free(ctx);
     return pkey;
+}
+
+static EVP_PKEY *pkey_of(int curve, const uint8_t pub33[33], const uint8_t *seckey)
+{
+    return pkey_of_len(curve, pub33, 33, seckey);
 }
 
 int wn_ec_sig_to_der(uint8_t *der, size_t cap, size_t *len, const uint8_t sig[64])
@@ -148,17 +157,34 @@ static int rs_in_range(int curve, const uint8_t sig[64], int low_s)
     return ok;
 }
 
-/* EVP_PKEY_verify of a prehashed 32-byte value. */
-static int verify_raw(int curve, const uint8_t sig[64], const uint8_t digest[32], const uint8_t pub33[33])
+/* EVP_PKEY_verify of a prehashed 32-byte value; pub is 33 or 65 bytes (pkey_of_len). */
+static int verify_raw_len(int curve, const uint8_t sig[64], const uint8_t digest[32], const uint8_t *pub, size_t publen)
 {
     uint8_t der[80];
     size_t len;
-    EVP_PKEY *pkey = pkey_of(curve, pub33, NULL);
+    EVP_PKEY *pkey = pkey_of_len(curve, pub, publen, NULL);
     EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
     int ok = ctx && wn_ec_sig_to_der(der, sizeof der, &len, sig) && EVP_PKEY_verify_init(ctx) > 0 &&
              EVP_PKEY_verify(ctx, der, len, digest, 32) == 1;
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(pkey);
+    return ok;
+}
+
+static int verify_raw(int curve, const uint8_t sig[64], const uint8_t digest[32], const uint8_t pub33[33])
+{
+    return verify_raw_len(curve, sig, digest, pub33, 33);
+}
+
+static int pub65_of(int curve, uint8_t pub65[65], const uint8_t pub33[33])
+{
+    if (!pub_valid(curve, pub33)) return 0;
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(nid_of(curve));
+    EC_POINT *p = g ? EC_POINT_new(g) : NULL;
+    int ok = p && EC_POINT_oct2point(g, p, pub33, 33, NULL) == 1 &&
+             EC_POINT_point2oct(g, p, POINT_CONVERSION_UNCOMPRESSED, pub65, 65, NULL) == 65;
+    EC_POINT_free(p);
+    EC_GROUP_free(g);
     return ok;
 }
 
@@ -194,6 +220,13 @@ int wn_p256_verify(const uint8_t sig[64], const uint8_t digest[32], const uint8_
     return pub33 && rs_in_range(CURVE_P256, sig, 1) && verify_raw(CURVE_P256, sig, digest, pub33);
 }
 
+int wn_p256_pub65(uint8_t pub65[65], const uint8_t pub33[33]) { return pub65_of(CURVE_P256, pub65, pub33); }
+
+int wn_p256_verify_pub65(const uint8_t sig[64], const uint8_t digest[32], const uint8_t pub65[65])
+{
+    return rs_in_range(CURVE_P256, sig, 1) && verify_raw_len(CURVE_P256, sig, digest, pub65, 65);
+}
+
 int wn_p256_verify_any_s(const uint8_t sig[64], const uint8_t digest[32], const uint8_t pub33[33])
 {
     return rs_in_range(CURVE_P256, sig, 0) && verify_raw(CURVE_P256, sig, digest, pub33);
@@ -223,7 +256,31 @@ int wn_sm2_seckey_generate(uint8_t seckey[32]) { return seckey_generate(CURVE_SM
 int wn_sm2_pub33(uint8_t pub33[33], const uint8_t seckey[32]) { return pub33_of(CURVE_SM2, pub33, seckey); }
 int wn_sm2_pub_valid(const uint8_t pub33[33]) { return pub_valid(CURVE_SM2, pub33); }
 
+int wn_sm2_pub65(uint8_t pub65[65], const uint8_t pub33[33]) { return pub65_of(CURVE_SM2, pub65, pub33); }
+
 int wn_sm2_digest(uint8_t e[32], const uint8_t pub33[33], const char *id, const void *msg, size_t len)
+{
+    uint8_t z[32];
+    return wn_sm2_z(z, pub33, id) && wn_sm2_e(e, z, msg, len);
+}
+
+int wn_sm2_e(uint8_t e[32], const uint8_t z[32], const void *msg, size_t len)
+{
+    unsigned int n = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sm3(), NULL) == 1 && EVP_DigestUpdate(c, z, 32) == 1 &&
+             EVP_DigestUpdate(c, msg, len) == 1 && EVP_DigestFinal_ex(c, e, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(c);
+    return ok;
+}
+
+int wn_sm2_verify_pub65(const uint8_t sig[64], const uint8_t z[32], const uint8_t pub65[65], const void *msg, size_t len)
+{
+    uint8_t e[32];
+    return rs_in_range(CURVE_SM2, sig, 0) && wn_sm2_e(e, z, msg, len) && verify_raw_len(CURVE_SM2, sig, e, pub65, 65);
+}
+
+int wn_sm2_z(uint8_t z[32], const uint8_t pub33[33], const char *id)
 {
     if (!id) id = WN_SM2_DEFAULT_ID;
     size_t idlen = strlen(id);
@@ -231,7 +288,7 @@ int wn_sm2_digest(uint8_t e[32], const uint8_t pub33[33], const char *id, const 
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_sm2);
     EC_POINT *p = g ? EC_POINT_new(g) : NULL;
     BIGNUM *a = BN_new(), *b = BN_new(), *x = BN_new(), *y = BN_new();
-    uint8_t buf[6 * 32], z[32];
+    uint8_t buf[6 * 32];
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned int n = 0;
     uint8_t entl[2] = {(uint8_t)(idlen * 8 >> 8), (uint8_t)(idlen * 8)};
@@ -243,9 +300,7 @@ int wn_sm2_digest(uint8_t e[32], const uint8_t pub33[33], const char *id, const 
              EC_POINT_get_affine_coordinates(g, p, x, y, NULL) && BN_bn2binpad(x, buf + 128, 32) == 32 &&
              BN_bn2binpad(y, buf + 160, 32) == 32 && EVP_DigestInit_ex(c, EVP_sm3(), NULL) == 1 &&
              EVP_DigestUpdate(c, entl, 2) == 1 && EVP_DigestUpdate(c, id, idlen) == 1 &&
-             EVP_DigestUpdate(c, buf, sizeof buf) == 1 && EVP_DigestFinal_ex(c, z, &n) == 1 && n == 32 &&
-             EVP_DigestInit_ex(c, EVP_sm3(), NULL) == 1 && EVP_DigestUpdate(c, z, 32) == 1 &&
-             EVP_DigestUpdate(c, msg, len) == 1 && EVP_DigestFinal_ex(c, e, &n) == 1 && n == 32;
+             EVP_DigestUpdate(c, buf, sizeof buf) == 1 && EVP_DigestFinal_ex(c, z, &n) == 1 && n == 32;
     EVP_MD_CTX_free(c);
     BN_free(a);
     BN_free(b);

@@ -60,6 +60,19 @@ int wn_sm2_verify(const uint8_t sig[WN_SIG_LEN], const uint8_t pub33[WN_PUB33_LE
 int wn_sm2_verify_digest(const uint8_t sig[WN_SIG_LEN], const uint8_t e[32],
                          const uint8_t pub33[WN_PUB33_LEN]) WN_WARN_UNUSED;
 
+/* ---- keys prepared once (crypto/verifier.h), for verifying many signatures ---- */
+/* Out: pub65, the uncompressed point (04 || x || y) of a valid compressed key. */
+int wn_p256_pub65(uint8_t pub65[65], const uint8_t pub33[WN_PUB33_LEN]) WN_WARN_UNUSED;
+int wn_sm2_pub65(uint8_t pub65[65], const uint8_t pub33[WN_PUB33_LEN]) WN_WARN_UNUSED;
+/* Out: z = Z_A of the key and distinguishing id (NULL: the default). */
+int wn_sm2_z(uint8_t z[32], const uint8_t pub33[WN_PUB33_LEN], const char *id) WN_WARN_UNUSED;
+/* Out: e = SM3(z || msg). */
+int wn_sm2_e(uint8_t e[32], const uint8_t z[32], const void *msg, size_t len) WN_WARN_UNUSED;
+/* Verification with a prepared key: the same results as wn_p256_verify / wn_sm2_verify. */
+int wn_p256_verify_pub65(const uint8_t sig[WN_SIG_LEN], const uint8_t digest[32], const uint8_t pub65[65]) WN_WARN_UNUSED;
+int wn_sm2_verify_pub65(const uint8_t sig[WN_SIG_LEN], const uint8_t z[32], const uint8_t pub65[65], const void *msg,
+                        size_t len) WN_WARN_UNUSED;
+
 /* ---- encodings shared with the tests ---- */
 /* r || s (64 bytes) to ASN.1 DER and back. der2rs refuses values over 32 bytes. */
 int wn_ec_sig_to_der(uint8_t *der, size_t cap, size_t *len, const uint8_t sig[WN_SIG_LEN]) WN_WARN_UNUSED;
