@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -139,22 +141,91 @@ int wn_ec_sig_from_der(uint8_t sig[64], const uint8_t *der, size_t len)
     return ok;
 }
 
-/* r and s in [1, n-1]; with low_s also s <= n/2. */
+/* The group orders n and n/2 (rounded down), big-endian: compared as bytes, so a signature
+ * check builds no EC_GROUP. */
+static const uint8_t k_order[2][32] = {
+    {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51},
+    {0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0x72, 0x03, 0xdf, 0x6b, 0x21, 0xc6, 0x05, 0x2b, 0x53, 0xbb, 0xf4, 0x09, 0x39, 0xd5, 0x41, 0x23}};
+static const uint8_t k_half_p256[32] = {0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b,
+                                        0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
+
+static int is_zero32(const uint8_t *x)
+{
+    uint8_t acc = 0;
+    for (int i = 0; i < 32; i++) acc |= x[i];
+    return acc == 0;
+}
+
+/* r and s in [1, n-1]; with low_s (P-256 only) also s <= n/2. */
 static int rs_in_range(int curve, const uint8_t sig[64], int low_s)
 {
-    EC_GROUP *g = EC_GROUP_new_by_curve_name(nid_of(curve));
-    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL), *half = NULL;
-    const BIGNUM *n = g ? EC_GROUP_get0_order(g) : NULL;
-    int ok = n && r && s && !BN_is_zero(r) && !BN_is_zero(s) && BN_cmp(r, n) < 0 && BN_cmp(s, n) < 0;
-    if (ok && low_s) {
-        half = BN_dup(n);
-        ok = half && BN_rshift1(half, half) && BN_cmp(s, half) <= 0;
+    const uint8_t *n = k_order[curve == CURVE_SM2];
+    if (is_zero32(sig) || is_zero32(sig + 32) || memcmp(sig, n, 32) >= 0 || memcmp(sig + 32, n, 32) >= 0) return 0;
+    return !low_s || memcmp(sig + 32, k_half_p256, 32) <= 0;
+}
+
+/* Building an EVP_PKEY from octets costs more than the verification itself, so each thread
+ * keeps the keys of prepared (65-byte) points it verified last: a small cache, freed when
+ * the thread ends (a pthread key's destructor). */
+#define KEY_CACHE 32
+typedef struct {
+    int curve;
+    uint8_t pub[65];
+    EVP_PKEY *pkey;
+    EVP_PKEY_CTX *ctx; /* made once: making it costs as much as a verification */
+} cached_key;
+typedef struct {
+    cached_key k[KEY_CACHE];
+    unsigned next;
+} key_cache;
+
+static pthread_key_t g_cache_key;
+static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    key_cache *c = p;
+    for (unsigned i = 0; i < KEY_CACHE; i++) {
+        EVP_PKEY_CTX_free(c->k[i].ctx);
+        EVP_PKEY_free(c->k[i].pkey);
     }
-    BN_free(r);
-    BN_free(s);
-    BN_free(half);
-    EC_GROUP_free(g);
-    return ok;
+    free(c);
+}
+
+static void cache_init(void) { pthread_key_create(&g_cache_key, cache_free); }
+
+/* The thread's verification context of a prepared point (made if not cached; NULL on
+ * failure). The cache owns it: do not free. */
+static EVP_PKEY_CTX *cached_ctx(int curve, const uint8_t pub65[65])
+{
+    pthread_once(&g_cache_once, cache_init);
+    key_cache *c = pthread_getspecific(g_cache_key);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || pthread_setspecific(g_cache_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    for (unsigned i = 0; i < KEY_CACHE; i++)
+        if (c->k[i].ctx && c->k[i].curve == curve && memcmp(c->k[i].pub, pub65, 65) == 0) return c->k[i].ctx;
+    EVP_PKEY *pkey = pkey_of_len(curve, pub65, 65, NULL);
+    EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
+    if (!ctx) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    cached_key *slot = &c->k[c->next++ % KEY_CACHE];
+    EVP_PKEY_CTX_free(slot->ctx);
+    EVP_PKEY_free(slot->pkey);
+    slot->curve = curve;
+    memcpy(slot->pub, pub65, 65);
+    slot->pkey = pkey;
+    slot->ctx = ctx;
+    return ctx;
 }
 
 /* EVP_PKEY_verify of a prehashed 32-byte value; pub is 33 or 65 bytes (pkey_of_len). */
@@ -162,12 +233,13 @@ static int verify_raw_len(int curve, const uint8_t sig[64], const uint8_t digest
 {
     uint8_t der[80];
     size_t len;
-    EVP_PKEY *pkey = pkey_of_len(curve, pub, publen, NULL);
-    EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
+    EVP_PKEY *own = publen == 65 ? NULL : pkey_of_len(curve, pub, publen, NULL);
+    EVP_PKEY_CTX *own_ctx = own ? EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL) : NULL;
+    EVP_PKEY_CTX *ctx = publen == 65 ? cached_ctx(curve, pub) : own_ctx;
     int ok = ctx && wn_ec_sig_to_der(der, sizeof der, &len, sig) && EVP_PKEY_verify_init(ctx) > 0 &&
              EVP_PKEY_verify(ctx, der, len, digest, 32) == 1;
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(own_ctx);
+    EVP_PKEY_free(own);
     return ok;
 }
 
