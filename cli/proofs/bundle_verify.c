@@ -159,11 +159,10 @@ static int reading_signed(const wn_bundle *b, const wn_reading *r, const char **
     *why = "the signature does not verify with the enrolled key";
     if (b->enrolment_ok) {
         if (r->alg != b->enrol.alg) {
-            *why = r->alg == WN_ALG_ECDSA ? "signed with ECDSA, but the meter is enrolled for BIP-340"
-                                          : "signed with BIP-340, but the meter is enrolled for ECDSA";
+            *why = "signed with another algorithm than the meter's enrolled key";
             return 0;
         }
-        if (r->alg == WN_ALG_ECDSA) return wn_reading_verify(r, b->enrol.pubkey, 33) == WN_READING_OK;
+        if (r->alg != WN_ALG_BIP340) return wn_reading_verify(r, b->enrol.pubkey, 33) == WN_READING_OK;
         return wn_reading_verify(r, NULL, 0) == WN_READING_OK;
     }
     *why = "the signature does not verify with the meter's key";
