@@ -41,6 +41,7 @@
 #define RESERVE_FDS 64      /* descriptors kept for the node beyond its pool's and connections' */
 #define RETRY_AFTER_S "5"   /* what a 503 for too many connections asks the client to wait */
 #define STOP_WAIT_MS 120000 /* how long stopping waits for requests at the committer */
+#define ACCEPT_BACKOFF_MS 100 /* a pool thread's pause when accept() finds no descriptor */
 
 struct wn_server {
     struct MHD_Daemon *daemon;
@@ -354,10 +355,18 @@ static void log_kind(const void *kind, const char *fmt, ...)
     va_end(ap);
 }
 
-/* libmicrohttpd's messages, rate-limited by their kind (its format string). */
+/* libmicrohttpd's messages, rate-limited by their kind (its format string).
+ * Back-off at the descriptor limit: a pool thread that holds no connection when accept()
+ * fails for want of descriptors does not stop accepting (libmicrohttpd 0.9.75 says it
+ * "will try busy waiting"), and retries at once in a loop. The message is logged on that
+ * very thread, which holds no connection, so it is made to wait here before it retries. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    if (strstr(fmt, "limit at FIRST connection")) {
+        struct timespec pause = {0, ACCEPT_BACKOFF_MS * 1000000L};
+        nanosleep(&pause, NULL);
+    }
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
