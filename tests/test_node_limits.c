@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +66,12 @@ static void setup(void)
 
 static void teardown(void)
 {
+    /* stopped with its connections still open: it must stop cleanly all the same */
+    int running = N.pid > 0;
+    int st = wn_test_node_stop(&N, SIGTERM);
+    if (running) cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wn-node did not stop cleanly (%d, see %s)", st, N.log);
     for (int i = 0; i < nsocks; i++) close(socks[i]);
     nsocks = 0;
-    wn_test_node_stop(&N, SIGTERM);
     wn_test_feed_free(&F);
     wn_test_rmtree(tmp);
     free(tmp);
