@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "node/log.h"
+#include "node/metrics.h"
 
 #define NOFILE_CEILING (1u << 20) /* the most descriptors asked for when the hard limit is unlimited */
 
@@ -93,6 +94,7 @@ static void cut_expired(wn_gate *g, uint64_t now)
         n++;
     }
     g->cut += n;
+    if (n) wn_metrics_connections_cut(n);
     if (n)
         wn_log("connections: cut %u that sent no complete request within %u ms (%u open)", n, g->lim.timeout_ms,
                g->open);
@@ -174,6 +176,7 @@ wn_gate_conn *wn_gate_open(wn_gate *g, int fd)
     c->since_ms = wn_mono_ms();
     pthread_mutex_lock(&g->mu);
     g->open++;
+    wn_metrics_connections(1);
     c->over_soft = g->open > g->lim.soft_limit;
     c->next = g->head;
     if (g->head) g->head->prev = c;
@@ -190,6 +193,7 @@ void wn_gate_close(wn_gate *g, wn_gate_conn *c)
     else g->head = c->next;
     if (c->next) c->next->prev = c->prev;
     g->open--;
+    wn_metrics_connections(-1);
     pthread_mutex_unlock(&g->mu);
     free(c);
 }

@@ -328,6 +328,16 @@ Test(limits, trickling_and_idle_clients_cut_after_timeout, .init = setup, .fini 
     char *log = wn_test_read_file(N.log, NULL);
     cr_expect(log && strstr(log, "connections: cut"), "the cut is not logged");
     free(log);
+    wn_test_resp r;
+    cr_assert(wn_test_http(N.url, "GET", "/metrics", NULL, NULL, 0, &r));
+    if (r.status == 200) { /* (a node that asks a token for /metrics is not this test's concern) */
+        const char *m = strstr((char *)r.body, "\nwn_http_connections_cut_total ");
+        unsigned long cut = 0;
+        cr_expect(m && sscanf(m, "\nwn_http_connections_cut_total %lu", &cut) == 1 && cut >= 3,
+                  "wn_http_connections_cut_total is %lu, want >= 3", cut);
+        cr_expect(strstr((char *)r.body, "\nwn_http_connections "), "no wn_http_connections gauge");
+    }
+    wn_test_resp_free(&r);
 }
 
 /* ---- caps ---- */
