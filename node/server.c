@@ -7,8 +7,10 @@
  * connections. A POST /v1/readings waiting for its group commit does not hold its thread:
  * the connection is suspended (MHD_suspend_connection) once the readings are queued at
  * the committer, and resumed from the committer's thread when they are decided; the
- * receipts are then signed and sent on the pool thread. Connection caps and deadlines are
- * conngate.c's. */
+ * receipts are then signed and sent on the pool thread. Handlers that may wait otherwise
+ * (enrolments and certificates at the committer, the bureau's settings on disk, proof
+ * bundles) run on a few worker threads, their connections suspended meanwhile.
+ * Connection caps and deadlines are conngate.c's. */
 #include "node/server.h"
 
 #include <microhttpd.h>
@@ -42,6 +44,7 @@
 #define RETRY_AFTER_S "5"   /* what a 503 for too many connections asks the client to wait */
 #define STOP_WAIT_MS 120000 /* how long stopping waits for requests at the committer */
 #define ACCEPT_BACKOFF_MS 100 /* a pool thread's pause when accept() finds no descriptor */
+#define WORKERS 4           /* threads for handlers that may wait (the committer, the disk, long work) */
 
 struct wn_server {
     struct MHD_Daemon *daemon;
@@ -50,13 +53,18 @@ struct wn_server {
     wn_gate *gate;
     pthread_mutex_t mu;
     int stopping;           /* readings are then committed on the pool thread, not suspended */
-    unsigned waiting;       /* requests queued at the committer, not yet answered */
+    unsigned waiting;       /* requests queued at the committer or the workers, not yet answered */
+    pthread_cond_t work;    /* the workers' queue (mu) */
+    struct request *qhead, *qtail;
+    pthread_t workers[WORKERS];
+    unsigned nworkers;
+    int workers_stop;
 };
 
 /* A readings request's way through the committer (mu guards it while it is queued). */
 enum { RQ_NONE, RQ_QUEUED, RQ_SUSPENDED, RQ_DECIDED };
 
-typedef struct {
+typedef struct request {
     wn_route_match m;
     char *body;
     size_t len, cap;
@@ -69,6 +77,10 @@ typedef struct {
     wn_ingest_pending *pending;
     wn_server *s;
     struct MHD_Connection *conn;
+    int deferred;          /* handed to a worker (may_wait) */
+    const char *ct;        /* its Content-Type, for the worker */
+    wn_response resp;      /* the worker's answer */
+    struct request *qnext;
 } request;
 
 static enum MHD_Result send_response_ex(struct MHD_Connection *conn, wn_response *r, int overloaded)
@@ -247,13 +259,12 @@ static enum MHD_Result readings(wn_server *s, struct MHD_Connection *conn, reque
     return answer(conn, rq, r);
 }
 
-static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, request *rq)
+/* Every route but readings: fills r (on a pool thread, or a worker's). */
+static void run_handler(wn_server *s, struct MHD_Connection *conn, request *rq, const char *ct, wn_response *out)
 {
     wn_response r = {0};
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *body = rq->body ? rq->body : "";
     switch (rq->m.route) {
-    case WN_ROUTE_READINGS: return readings(s, conn, rq, ct, body, &r);
     case WN_ROUTE_ENROL: wn_enrol_post(s->node, 0, ct, body, rq->len, &r); break;
     case WN_ROUTE_REVOKE: wn_enrol_post(s->node, 1, ct, body, rq->len, &r); break;
     case WN_ROUTE_BUNDLE: wn_node_bundle(s->node, get_arg, conn, &r); break;
@@ -269,6 +280,95 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
     }
+    *out = r;
+}
+
+/* Handlers that may wait for the committer (enrolments, revocations, certificates),
+ * write the bureau's settings to disk, or work long (proof bundles) run on the workers,
+ * so that the event threads stay free for everyone else's connections. */
+static int may_wait(const request *rq)
+{
+    switch (rq->m.route) {
+    case WN_ROUTE_ENROL:
+    case WN_ROUTE_REVOKE:
+    case WN_ROUTE_CERTIFICATES:
+    case WN_ROUTE_TRANSFERS:
+    case WN_ROUTE_RETIREMENTS:
+    case WN_ROUTE_BUNDLE: return 1;
+    case WN_ROUTE_MONITOR: return rq->m.is_post;
+    default: return 0;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    wn_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->qhead && !s->workers_stop) pthread_cond_wait(&s->work, &s->mu);
+        request *rq = s->qhead;
+        if (!rq) break;
+        s->qhead = rq->qnext;
+        if (!s->qhead) s->qtail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        run_handler(s, rq->conn, rq, rq->ct, &rq->resp);
+        pthread_mutex_lock(&s->mu);
+        rq->state = RQ_DECIDED; /* it was suspended before it was queued */
+        pthread_mutex_unlock(&s->mu);
+        MHD_resume_connection(rq->conn); /* the handler is called again: finish_deferred */
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Queues rq for a worker with its connection suspended. Returns: 0 if the node is
+ * stopping (then it is answered in place). */
+static int defer(wn_server *s, struct MHD_Connection *conn, request *rq, const char *ct)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping || !s->nworkers) {
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+    s->waiting++;
+    rq->s = s;
+    rq->conn = conn;
+    rq->ct = ct;
+    rq->deferred = 1;
+    rq->qnext = NULL;
+    MHD_suspend_connection(conn);
+    rq->state = RQ_SUSPENDED;
+    if (s->qtail) s->qtail->qnext = rq;
+    else s->qhead = rq;
+    s->qtail = rq;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+}
+
+static enum MHD_Result finish_deferred(wn_server *s, struct MHD_Connection *conn, request *rq)
+{
+    rq->deferred = 0;
+    rq->state = RQ_NONE;
+    pthread_mutex_lock(&s->mu);
+    s->waiting--;
+    pthread_mutex_unlock(&s->mu);
+    wn_response r = rq->resp;
+    memset(&rq->resp, 0, sizeof rq->resp);
+    return answer(conn, rq, &r);
+}
+
+static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, request *rq)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (rq->m.route == WN_ROUTE_READINGS) {
+        wn_response r = {0};
+        return readings(s, conn, rq, ct, rq->body ? rq->body : "", &r);
+    }
+    if (may_wait(rq) && defer(s, conn, rq, ct)) return MHD_YES;
+    wn_response r;
+    run_handler(s, conn, rq, ct, &r);
     return answer(conn, rq, &r);
 }
 
@@ -306,11 +406,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return begin(s, conn, url, method, rq);
     }
     if (*upload_data_size) return accumulate(s, conn, rq, upload_data, upload_data_size);
-    if (rq->pending) { /* resumed: its readings are decided */
+    if (rq->pending || rq->deferred) { /* resumed: its readings are decided, or a worker answered */
         pthread_mutex_lock(&s->mu);
         int decided = rq->state == RQ_DECIDED;
         pthread_mutex_unlock(&s->mu);
-        return decided ? finish_readings(s, conn, rq) : MHD_YES;
+        if (!decided) return MHD_YES;
+        return rq->pending ? finish_readings(s, conn, rq) : finish_deferred(s, conn, rq);
     }
     if (rq->answered) return MHD_YES;
     rq->answered = 1;
@@ -327,6 +428,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
     wn_gate_idle(s->gate, rq ? rq->gc : gate_conn(conn)); /* the next request's deadline starts */
     if (rq) {
         free(rq->body);
+        wn_response_free(&rq->resp); /* a worker's answer never sent (none, normally) */
         free(rq);
     }
     *con_cls = NULL;
@@ -404,6 +506,16 @@ int wn_server_check_listen(const char *listen)
     return ai != NULL;
 }
 
+static void stop_workers(wn_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->workers_stop = 1;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < s->nworkers; i++) pthread_join(s->workers[i], NULL);
+    s->nworkers = 0;
+}
+
 static unsigned pool_size(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -433,13 +545,16 @@ int wn_server_start(wn_server **out, wn_node *node, const char *listen, size_t m
     s->node = node;
     s->max_body = max_body;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
     if (!wn_gate_start(&s->gate, &lim)) {
         wn_log("http: cannot start the connection gate's thread");
+        pthread_cond_destroy(&s->work);
         pthread_mutex_destroy(&s->mu);
         free(s);
         freeaddrinfo(ai);
         return 0;
     }
+    while (s->nworkers < WORKERS && pthread_create(&s->workers[s->nworkers], NULL, worker_main, s) == 0) s->nworkers++;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
@@ -456,16 +571,18 @@ int wn_server_start(wn_server **out, wn_node *node, const char *listen, size_t m
     freeaddrinfo(ai);
     if (!s->daemon) {
         wn_log("http: cannot listen on %s", listen);
+        stop_workers(s);
         wn_gate_stop(s->gate);
+        pthread_cond_destroy(&s->work);
         pthread_mutex_destroy(&s->mu);
         free(s);
         return 0;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
-    wn_log("http: %u event threads; at most %u connections (503 above %u), %u per address%s, %u ms to send a "
+    wn_log("http: %u event threads, %u workers; at most %u connections (503 above %u), %u per address%s, %u ms to send a "
            "request; open-file limit %llu",
-           pool, lim.max_connections, lim.soft_limit, lim.max_per_ip, lim.max_per_ip ? "" : " (no cap)",
+           pool, s->nworkers, lim.max_connections, lim.soft_limit, lim.max_per_ip, lim.max_per_ip ? "" : " (no cap)",
            lim.timeout_ms, (unsigned long long)lim.nofile);
     *out = s;
     return 1;
@@ -494,7 +611,9 @@ void wn_server_stop(wn_server *s)
     }
     MHD_stop_daemon(s->daemon);
     if (lsock != MHD_INVALID_SOCKET) close(lsock);
+    stop_workers(s);
     wn_gate_stop(s->gate);
+    pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -3,7 +3,8 @@
  *
  * Threading: libmicrohttpd in epoll mode with a pool of event threads (twice the cores,
  * 4..32), each serving many connections; a readings request waiting for its group commit
- * is suspended instead of holding its thread, so a few threads serve thousands of
+ * is suspended instead of holding its thread (and handlers that may wait otherwise run on
+ * four worker threads, their connections suspended), so a few threads serve thousands of
  * connections and idle or slow ones cost a descriptor and a little memory, not a thread.
  * Limits (conngate.h): --max-connections (503 with Retry-After above 7/8 of it),
  * --max-per-ip, and --timeout-ms to deliver a whole request. */
