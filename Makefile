@@ -5,7 +5,8 @@
 #   make test-san   the same suite built with -fsanitize=address,undefined (build-san/)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
-#   make check      deps + layers + test + test-san + fuzz: what CI runs
+#   make clone-check  a fresh clone of HEAD alone builds and passes the vector tests
+#   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #
@@ -58,7 +59,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps layers test test-san fuzz check bench demo clean
+.PHONY: all deps layers clone-check test test-san fuzz check bench demo clean
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -103,7 +104,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
 
 # Tests find the programs through WN_BIN (bin/ for the normal build, build-san/bin for
 # the sanitizer build) and the public vectors through WN_VECTORS.
-WN_VECTORS ?= $(abspath ../shared/vectors)
+WN_VECTORS ?= $(abspath tests/vectors)
 test: $(PROGRAMS) $(TEST_BINS)
 	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) WN_SUMMARY_FILE=$(BUILD)/test-summary \
 	  bash scripts/run-tests.sh $(TEST_BINS)
@@ -120,8 +121,12 @@ fuzz:
 layers:
 	@python3 scripts/check-layers.py
 
+clone-check:
+	@bash scripts/check-clone.sh
+
 check: deps
 	$(MAKE) layers
+	$(MAKE) clone-check
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
