@@ -9,6 +9,8 @@
 #   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
+#   make deb        the Debian package build/deb/waternotary_<version>_<arch>.deb (debian/)
+#   make deb-check  build it and test it unpacked: lintian, the service's unit, a running node
 #
 # Each module is a directory of .c files compiled into a static library (node/ and cli/
 # with their subsystem folders; see docs/ARCHITECTURE.md); new files are picked up by
@@ -59,7 +61,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps layers clone-check test test-san fuzz check bench demo clean
+.PHONY: all deps layers clone-check test test-san fuzz check bench demo deb deb-check clean
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -127,6 +129,7 @@ clone-check:
 check: deps
 	$(MAKE) layers
 	$(MAKE) clone-check
+	$(MAKE) deb-check
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
@@ -138,6 +141,14 @@ bench: $(BENCH_BINS)
 
 demo: deps all
 	@bash scripts/demo.sh
+
+# The package is built by dpkg-buildpackage in a copy of the sources under build/deb/ (its
+# results land beside that copy, inside the repository), with ECharts from web/vendor.
+deb:
+	@bash scripts/build-deb.sh $(BUILD)/deb
+
+deb-check:
+	@bash scripts/check-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-san bin
