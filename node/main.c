@@ -85,6 +85,12 @@ static int number(const char *opt, const char *s, uint64_t min, uint64_t max, ui
     return 1;
 }
 
+/* The argument vector built from --config and the command line: cfg points into it, so it
+ * lives until exit (freed then, so that every early return is leak-free too). */
+static char **g_argv;
+static int g_argc;
+static void free_argv(void) { wn_config_free_argv(g_argc, g_argv); }
+
 int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
@@ -114,12 +120,14 @@ int main(int argc, char **argv)
     uint64_t v;
     int c;
     char cerr[512];
-    char **file_argv; /* the --config file's options, then the command line's (node/config_file.h) */
-    if (!wn_config_merge_argv(argc, argv, opts, &argc, &file_argv, cerr, sizeof cerr)) {
+    /* the --config file's options, then the command line's (node/config_file.h) */
+    if (!wn_config_merge_argv(argc, argv, opts, &g_argc, &g_argv, cerr, sizeof cerr)) {
         fprintf(stderr, "wn-node: %s\n", cerr);
         return 2;
     }
-    argv = file_argv; /* lives as long as the process: cfg points into it */
+    atexit(free_argv);
+    argc = g_argc;
+    argv = g_argv;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_DATA: cfg.data_dir = optarg; break;
