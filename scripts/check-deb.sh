@@ -48,6 +48,9 @@ for f in usr/bin/wn usr/bin/wn-node usr/bin/wn-meter etc/waternotary/wn-node.con
   [ -e "$r/$f" ] || fail "the package lacks /$f"
 done
 ls "$r"/usr/share/waternotary/policies/*.json >/dev/null || fail "no policies installed"
+for doc in $(sed -n 's#^Documentation=.*file:\([^ ]*\).*#\1#p' "$r/lib/systemd/system/wn-node.service"); do
+  [ -e "$r$doc" ] || fail "the unit's Documentation= names $doc, which the package lacks"
+done
 zcat "$r/usr/share/man/man1/wn.1.gz" | grep -q 'wn backup' || fail "man wn lacks the backup command"
 dpkg-deb -I "$deb" conffiles | grep -qx /etc/waternotary/wn-node.conf || fail "wn-node.conf is not a conffile"
 say "unpacked: programs, man pages, page, policies, rules, unit, sysusers, conffile"
