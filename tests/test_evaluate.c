@@ -26,7 +26,7 @@
 #define M3 (1000 * NL_PER_L)
 
 static wn_policy jiaxing;
-static uint8_t ent_sk[32], cert_sk[32];
+static uint8_t ent_sk[32], cert_sk[32], reg_sk[32], reg_pk[32];
 
 static void load_policy(void)
 {
@@ -39,6 +39,8 @@ static void load_policy(void)
     wn_test_prng_seed(7);
     do wn_test_prng_bytes(ent_sk, 32); while (!wn_seckey_valid(ent_sk));
     do wn_test_prng_bytes(cert_sk, 32); while (!wn_seckey_valid(cert_sk));
+    do wn_test_prng_bytes(reg_sk, 32); while (!wn_seckey_valid(reg_sk));
+    cr_assert(wn_seckey_xonly(reg_pk, reg_sk));
 }
 
 /* ---- synthetic data ---- */
@@ -82,6 +84,7 @@ static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsig
     s.enrol.source = (uint8_t)source;
     s.enrol.tier = 1;
     strcpy(s.enrol.enterprise, "91330400MA2B000000");
+    memcpy(s.enrol.registrar, reg_pk, 32);
     s.enrol_index = 3;
     s.from_ms = from;
     s.to_ms = to;
@@ -112,6 +115,14 @@ static void claim_base(wn_claim *c, uint64_t b0, uint64_t b1, uint64_t r0, uint6
     c->investment_fen = 250000000; /* 2,500,000.00 CNY */
     c->baseline = (wn_claim_period){.from_ms = b0, .to_ms = b1, .output = 72000000};
     c->reporting = (wn_claim_period){.from_ms = r0, .to_ms = r1, .output = 72000000};
+    /* the registrar's record of the project, commissioned between the periods */
+    c->has_project_record = 1;
+    wn_project *p = &c->project_record;
+    strcpy(p->id, c->project);
+    strcpy(p->enterprise, c->enterprise);
+    p->investment_fen = c->investment_fen;
+    p->commissioned_ms = b1 + (r0 - b1) / 2;
+    cr_assert(wn_project_sign(p, reg_sk));
 }
 
 static void sign_and_certify(wn_claim *c)
@@ -138,7 +149,8 @@ static void steel(scenario *s, __int128 base_rate, __int128 rep_rate)
     s->base[0] = series(&s->bb, m, WN_POINT_INTAKE, WN_SOURCE_TAP, b0, b1);
     s->rep[0] = series(&s->rb, m, WN_POINT_INTAKE, WN_SOURCE_TAP, r0, r1);
     sign_and_certify(&s->claim);
-    s->in = (wn_eval_input){.claim = &s->claim, .policy = &jiaxing, .baseline = s->base, .reporting = s->rep};
+    s->in = (wn_eval_input){.claim = &s->claim, .policy = &jiaxing, .baseline = s->base, .reporting = s->rep,
+                            .history_given = 1};
     s->in.certifier.found = 1;
     s->in.certifier.enrol.point = WN_POINT_CERTIFIER;
     cr_assert(wn_seckey_xonly(s->in.certifier.enrol.meter, cert_sk));
@@ -448,6 +460,8 @@ Test(evaluate, refusals_each_with_its_reason)
     /* an investment below the threshold: no subsidy, the saving may still be sold */
     steel(&s, 350 * M3, 290 * M3);
     s.claim.investment_fen = 199999999;
+    s.claim.project_record.investment_fen = 199999999; /* as the registrar recorded it */
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
     sign_and_certify(&s.claim);
     cr_assert(wn_evaluate(&s.in, &r));
     cr_assert_eq(r.n_reasons, 1);
