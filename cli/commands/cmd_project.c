@@ -45,7 +45,7 @@ static void help(FILE *f)
 
 static int project_sign(int argc, char **argv)
 {
-    const char *cmd = argv[0], *id = NULL, *ent = NULL, *inv = NULL, *comm = NULL, *desc = "", *key = NULL,
+    const char *cmd = argv[0], *id = NULL, *ent = NULL, *inv = NULL, *comm = NULL, *desc = NULL, *key = NULL,
                *out = NULL, *pos[1];
     int want_help;
     size_t npos;
@@ -58,6 +58,7 @@ static int project_sign(int argc, char **argv)
         wn_cli_error(cmd, "give --id, --enterprise, --investment, --commissioned and --registrar-key (see wn project --help)");
         return WN_EXIT_USAGE;
     }
+    if (!desc) desc = "";
     wn_project p;
     memset(&p, 0, sizeof p);
     int64_t v;
