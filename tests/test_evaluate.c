@@ -181,6 +181,11 @@ Test(evaluate, shipped_jiaxing_policy)
     cr_assert(jiaxing.require_certification);
     cr_assert_eq(jiaxing.disqualifying_flags, WN_FLAG_TAMPER | WN_FLAG_CLOCK_UNSYNC | WN_FLAG_SUBSTITUTE);
     cr_assert_not(jiaxing.subsidy_and_sale);
+    cr_assert_str_eq(jiaxing.title, "2024年嘉兴市工业节水提效行动方案（征求意见稿）");
+    cr_assert_not(jiaxing.in_force, "a consultation draft");
+    cr_assert_eq(jiaxing.effective_from_ms, 0);
+    cr_assert_eq(jiaxing.effective_to_ms, 0);
+    cr_assert_eq(jiaxing.subsidies_per_project, 1, "one subsidy per project");
     /* the digest is that of the canonical JSON, which parses back to the same policy */
     char *canon = wn_policy_to_json(&jiaxing);
     wn_policy again;
@@ -628,5 +633,137 @@ Test(evaluate, sources_and_recycling)
     cr_assert(wn_evaluate(&s.in, &r));
     cr_assert_eq(r.reporting.intake_l, 208800000 + 36000000);
     cr_assert_eq(r.saving_l, 43200000 - 36000000);
+    wn_eval_free(&r);
+}
+
+/* One retrofit, one subsidy (docs/THREATS.md, "Money path"): the project record must be the
+ * registrar's record of the claim's project, and the project's history must hold fewer
+ * subsidies than the policy allows. Each refuses the subsidy only. */
+static void project_refused(scenario *s, const char *code)
+{
+    wn_eval_result r;
+    cr_assert(wn_evaluate(&s->in, &r));
+    show(&r);
+    cr_assert(has_reason(&r, code), "%s", code);
+    cr_assert_not(r.eligible, "%s", code);
+    cr_assert_eq(r.subsidy_fen, 0);
+    cr_assert(r.saleable, "%s refuses the subsidy only", code);
+    cr_assert_eq(r.saving_l, 43200000, "the figures stay");
+    wn_eval_free(&r);
+}
+
+Test(evaluate, project_rules)
+{
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible);
+    cr_assert(r.project_checked && r.project_ok);
+    cr_assert_eq(r.subsidy_fen, 20000000);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.has_project_record = 0;
+    project_refused(&s, "no_project_record");
+
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.history_given = 0;
+    project_refused(&s, "project_history_unknown");
+
+    /* signed by another key than the registrar of the meters */
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_project_sign(&s.claim.project_record, ent_sk));
+    project_refused(&s, "project_record");
+
+    /* a record tampered with */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.project_record.investment_fen = 900000000;
+    project_refused(&s, "project_record");
+
+    /* a claim with a bigger investment than the registrar recorded */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.investment_fen = 900000000;
+    sign_and_certify(&s.claim);
+    project_refused(&s, "project_record");
+
+    /* the record of another project, or of another enterprise */
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.claim.project_record.id, "another retrofit");
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_record");
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.claim.project_record.enterprise, "91330400MA2B999999");
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_record");
+
+    /* commissioned during the baseline: the baseline already holds the retrofit */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.project_record.commissioned_ms = s.claim.baseline.to_ms - DAY;
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_commissioning");
+
+    /* an earlier subsidy of the project; a sale of it, or a subsidy of another, does not count */
+    wn_eval_prior prior[3];
+    memset(prior, 0, sizeof prior);
+    prior[0].index = 7;
+    prior[0].c.purpose = WN_PURPOSE_SALE;
+    strcpy(prior[0].c.project, s.claim.project);
+    prior[1].index = 8;
+    prior[1].c.purpose = WN_PURPOSE_SUBSIDY;
+    strcpy(prior[1].c.project, "another retrofit");
+    prior[2].index = 9;
+    prior[2].c.purpose = WN_PURPOSE_SUBSIDY;
+    strcpy(prior[2].c.project, s.claim.project);
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.prior = prior;
+    s.in.n_prior = 2;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible, "a sale and another project's subsidy do not count");
+    wn_eval_free(&r);
+    s.in.n_prior = 3;
+    project_refused(&s, "project_already_subsidised");
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_eq(r.n_prior_subsidies, 1);
+    cr_assert_eq(r.prior_index[0], 9);
+    char *text = wn_eval_text(&s.in, &r);
+    cr_assert_not_null(strstr(text, "subsidy certificates the project already holds: 1 (ledger index 9)"), "%s", text);
+    free(text);
+    wn_eval_free(&r);
+
+    /* a policy that sets no limit needs neither */
+    wn_policy p = jiaxing;
+    p.subsidies_per_project = 0;
+    s.in.policy = &p;
+    s.claim.has_project_record = 0;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible);
+    cr_assert_not(r.project_checked);
+    wn_eval_free(&r);
+}
+
+Test(evaluate, policy_effective_dates)
+{
+    scenario s;
+    wn_eval_result r;
+    wn_policy p = jiaxing;
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.policy = &p;
+    p.in_force = 1;
+    p.effective_from_ms = s.claim.reporting.from_ms;
+    p.effective_to_ms = s.claim.reporting.to_ms;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible, "the period lies inside the dates");
+    wn_eval_free(&r);
+    p.effective_from_ms += 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "policy_not_in_force"));
+    cr_assert_not(r.eligible);
+    cr_assert_not(r.saleable);
+    wn_eval_free(&r);
+    p.effective_from_ms -= 1;
+    p.effective_to_ms -= 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "policy_not_in_force"));
     wn_eval_free(&r);
 }
