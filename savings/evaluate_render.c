@@ -112,7 +112,10 @@ char *wn_eval_text(const wn_eval_input *in, const wn_eval_result *res)
         wn_sb_printf(&b, "            record by registrar %s: investment %s CNY, commissioned %s\n",
                      hex(h, c->project_record.registrar, 32), wn_fixed_format(a, c->project_record.investment_fen, 2),
                      tm(t, c->project_record.commissioned_ms));
-    if (res->project_checked) {
+    if (res->project_checked && !in->history_given) {
+        wn_sb_printf(&b, "            subsidy certificates the project already holds: unknown (no history given); the "
+                         "policy allows %llu\n", (unsigned long long)pol->subsidies_per_project);
+    } else if (res->project_checked) {
         wn_sb_printf(&b, "            subsidy certificates the project already holds: %zu", res->n_prior_subsidies);
         for (size_t i = 0; i < res->n_prior_subsidies && i < 8; i++)
             wn_sb_printf(&b, "%s%llu", i ? ", " : " (ledger index ", (unsigned long long)res->prior_index[i]);
@@ -294,7 +297,7 @@ char *wn_eval_json(const wn_eval_input *in, const wn_eval_result *res)
         wn_sb_printf(&b, "null");
     }
     wn_sb_printf(&b, ",\"project_subsidies\":");
-    if (res->project_checked) {
+    if (res->project_checked && in->history_given) {
         wn_sb_printf(&b, "[");
         for (size_t i = 0; i < res->n_prior_subsidies && i < 8; i++)
             wn_sb_printf(&b, "%s%llu", i ? "," : "", (unsigned long long)res->prior_index[i]);
