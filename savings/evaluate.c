@@ -375,6 +375,16 @@ static void check_signatures(const wn_eval_input *in, wn_eval_result *res)
                    (unsigned long long)cs->revoke_index);
             ok = 0;
         }
+        if (strcmp(cs->enrol.enterprise, c->enterprise) == 0) {
+            reason(res, 0, "certifier_not_independent", "the certifier is enrolled for the claimant \"%s\" itself",
+                   c->enterprise);
+            ok = 0;
+        }
+    }
+    if (c->signed_by_enterprise && memcmp(c->certifier, c->enterprise_key, 32) == 0) {
+        reason(res, 0, "certifier_not_independent", "the enterprise certified its own claim: the certifier's key is "
+                                                    "the enterprise's");
+        ok = 0;
     }
     if (c->certified_ms < c->reporting.to_ms) {
         fmt_time(t1, c->certified_ms);

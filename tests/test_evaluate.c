@@ -767,3 +767,32 @@ Test(evaluate, policy_effective_dates)
     cr_assert(has_reason(&r, "policy_not_in_force"));
     wn_eval_free(&r);
 }
+
+/* Self-certification (docs/THREATS.md, "Money path"): the certifier must be another
+ * organisation than the claimant, and hold another key. */
+Test(evaluate, certifier_independent_of_the_claimant)
+{
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.in.certifier.enrol.enterprise, "91330400MA2B000000");
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "certifier_not_independent"));
+    cr_assert_not(r.eligible);
+    cr_assert_not(r.certifier_ok);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_claim_certify(&s.claim, ent_sk, s.claim.reporting.to_ms + 10 * DAY, "SELF-1"));
+    cr_assert(wn_seckey_xonly(s.in.certifier.enrol.meter, ent_sk));
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "certifier_not_independent"));
+    cr_assert_not(r.eligible);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_not(has_reason(&r, "certifier_not_independent"));
+    cr_assert(r.eligible);
+    wn_eval_free(&r);
+}
