@@ -37,7 +37,10 @@
 #define R0 (B0 + 59 * DAY)    /* 2025-03-01T00:00:00.000Z: reporting, 30 days */
 #define PERIOD (30 * DAY)
 #define ENTERPRISE "91330400MA2B000000"
-#define POLICY "policies/jiaxing-2024.json"
+/* The Jiaxing policy with a 30-day baseline (the shipped one asks for 12 months), written
+ * into the test's folder at setup so the scenarios stay a month long. */
+#define POLICY policy_file
+static char policy_file[4300];
 
 static char *tmp;
 static wn_test_node node;
@@ -70,10 +73,29 @@ static void start_node(void)
     }
 }
 
+/* Writes the shipped Jiaxing policy with a 30-day baseline to policy_file. */
+static void write_policy(void)
+{
+    size_t len;
+    char *text = wn_test_read_file("policies/jiaxing-2024.json", &len);
+    cr_assert_not_null(text, "run the tests from the repository root");
+    char *at = strstr(text, "\"min_baseline_ms\": 31536000000,");
+    cr_assert_not_null(at, "the shipped policy asks for a 12-month baseline");
+    snprintf(policy_file, sizeof policy_file, "%s/jiaxing-30-day-baseline.json", tmp);
+    FILE *f = fopen(policy_file, "w");
+    cr_assert_not_null(f);
+    fwrite(text, 1, (size_t)(at - text), f);
+    fputs("\"min_baseline_ms\":  2592000000,", f);
+    fputs(at + strlen("\"min_baseline_ms\": 31536000000,"), f);
+    fclose(f);
+    free(text);
+}
+
 static void setup(void)
 {
     tmp = wn_test_tmpdir("claims");
     cr_assert_not_null(tmp);
+    write_policy();
     key(reg_sk, reg_key_f, "registrar.key", reg_pub);
     key(auth_sk, auth_key_f, "authority.key", auth_pub);
     key(ent_sk, ent_key_f, "enterprise.key", NULL);

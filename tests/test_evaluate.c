@@ -25,7 +25,8 @@
 #define NL_PER_L 1000000000LL
 #define M3 (1000 * NL_PER_L)
 
-static wn_policy jiaxing;
+static wn_policy shipped; /* policies/jiaxing-2024.json as it is */
+static wn_policy jiaxing; /* the same with a 30-day baseline, as the synthetic scenarios have */
 static uint8_t ent_sk[32], cert_sk[32], reg_sk[32], reg_pk[32];
 
 static void load_policy(void)
@@ -34,6 +35,10 @@ static void load_policy(void)
     char *text = wn_test_read_file("policies/jiaxing-2024.json", &len);
     cr_assert_not_null(text, "run the tests from the repository root (policies/jiaxing-2024.json)");
     char detail[300] = "";
+    cr_assert(wn_policy_parse(&shipped, text, len, detail, sizeof detail), "%s", detail);
+    char *at = strstr(text, "\"min_baseline_ms\": 31536000000,");
+    cr_assert_not_null(at, "the shipped policy asks for a 12-month baseline");
+    memcpy(at, "\"min_baseline_ms\":  2592000000,", strlen("\"min_baseline_ms\": 31536000000,"));
     cr_assert(wn_policy_parse(&jiaxing, text, len, detail, sizeof detail), "%s", detail);
     free(text);
     wn_test_prng_seed(7);
@@ -186,6 +191,18 @@ Test(evaluate, shipped_jiaxing_policy)
     cr_assert_eq(jiaxing.effective_from_ms, 0);
     cr_assert_eq(jiaxing.effective_to_ms, 0);
     cr_assert_eq(jiaxing.subsidies_per_project, 1, "one subsidy per project");
+    cr_assert_eq(shipped.min_baseline_ms, 365 * DAY, "a 12-month baseline: no cherry-picked season");
+    cr_assert_eq(shipped.min_reporting_ms, 30 * DAY);
+    cr_assert_eq(jiaxing.min_baseline_ms, 30 * DAY, "the scenarios' copy");
+    /* under the shipped policy the month-long baseline of the scenarios is refused */
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.policy = &shipped;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "baseline_too_short"));
+    cr_assert_not(r.eligible);
+    wn_eval_free(&r);
     /* the digest is that of the canonical JSON, which parses back to the same policy */
     char *canon = wn_policy_to_json(&jiaxing);
     wn_policy again;
