@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -38,7 +39,7 @@ const char *wn_meter_strerror(int err)
     case WN_METER_ECRYPTO: return "signing failed or the signature did not verify";
     case WN_METER_ENOTFOUND: return "no such reading or receipt in the meter's logs";
     case WN_METER_ELEAF: return "the receipt is for a different entry (leaf hash mismatch)";
-    case WN_METER_ESIG: return "the receipt's signature does not verify with the notary key";
+    case WN_METER_ESIG: return "the receipt does not verify with the notary key (signature, or Merkle path to the signed commit root)";
     case WN_METER_EFAILED: return "an earlier write failed: close and reopen the meter";
     default: return "unknown meter error";
     }
@@ -233,26 +234,36 @@ static int scan_readings(wn_meter *m, uint64_t size)
     return WN_METER_OK;
 }
 
-/* Walks the receipts log (fixed-size records) and checks each is for a logged reading
- * (or one compacted away). */
+/* Walks the receipts log and checks each record is for a logged reading (or one compacted
+ * away). */
 static int scan_receipts(wn_meter *m, uint64_t size)
 {
-    uint8_t rec[WN_MRCPT_REC];
+    uint8_t rec[WN_MRCPT_MAX];
     wn_receipt rc;
     uint64_t off = WN_MFILE_HDR;
 
     while (off < size) {
-        int torn = size - off < WN_MRCPT_REC;
-        if (!torn && !wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
-        if (torn || !wn_mrec_check_ok(rec, sizeof rec) || !wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
-            int err = torn_or_corrupt(m, m->rcptfd, off, size, WN_MRCPT_REC);
-            if (err) return err;
+        size_t total = 0;
+        int err = wn_mrcpt_read(m->rcptfd, off, size, rec, &total);
+        if (err == WN_METER_EIO) return err;
+        if (err || !wn_receipt_decode(&rc, rec + WN_MRCPT_HDR, total - WN_MRCPT_HDR - WN_MREC_CHECK)) {
+            /* Torn only if nothing follows it: too few bytes for a length, or the record its
+             * length gives reaches the end of the file, or all zeros from here. */
+            uint8_t b[2];
+            size_t t = 0;
+            if (size - off >= 2) {
+                if (!wn_mfile_pread(m->rcptfd, b, 2, off)) return WN_METER_EIO;
+                t = (size_t)wn_get_u16(b) + WN_MRCPT_HDR + WN_MREC_CHECK;
+            }
+            int last = size - off < 2 || (t >= WN_MRCPT_MIN && t <= WN_MRCPT_MAX && off + t >= size);
+            if (!last && !wn_mfile_zero_tail(m->rcptfd, off, size)) return WN_METER_ECORRUPT;
+            if ((err = cut_tail(m, m->rcptfd, off, size))) return err;
             break;
         }
-        uint64_t seq = wn_get_u64(rec);
+        uint64_t seq = wn_get_u64(rec + 2);
         if (seq == 0 || seq > m->last_seq) return WN_METER_ECORRUPT; /* the log lost a reading */
         m->rcpt_count++;
-        off += WN_MRCPT_REC;
+        off += total;
     }
     m->rcpt_end = off;
     return WN_METER_OK;
@@ -263,15 +274,16 @@ static int scan_receipts(wn_meter *m, uint64_t size)
  * another pass once the watermark has moved. */
 static int recover_acks(wn_meter *m)
 {
-    uint8_t rec[WN_MRCPT_REC];
+    uint8_t hdr[WN_MRCPT_HDR];
     m->acked = m->first_seq ? m->first_seq - 1 : 0;
     for (;;) {
         uint64_t base = m->acked;
         int beyond = 0;
         memset(m->window, 0, sizeof m->window);
-        for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end; off += WN_MRCPT_REC) {
-            if (!wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
-            uint64_t seq = wn_get_u64(rec);
+        for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end;) {
+            if (!wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, off)) return WN_METER_EIO;
+            off += (uint64_t)wn_get_u16(hdr) + WN_MRCPT_HDR + WN_MREC_CHECK; /* checked by scan_receipts */
+            uint64_t seq = wn_get_u64(hdr + 2);
             if (seq <= base) continue;
             if (seq - base - 1 < WN_METER_ACK_WINDOW) m->window[(seq - base - 1) / 64] |= 1ULL << ((seq - base - 1) % 64);
             else beyond = 1;
@@ -289,6 +301,40 @@ static int recover_acks(wn_meter *m)
         m->ack_off += t;
     }
     return WN_METER_OK;
+}
+
+/* A receipts log written by an older meter ("WNMRCPT1", fixed 125-byte records of version 1
+ * receipts) is rewritten in the current form, every receipt byte for byte, with the atomic
+ * replace (a crash leaves the old or the new file). A torn last record is left out; damage
+ * before the end refuses the open and changes nothing. */
+static int convert_receipts_v1(wn_meter *m)
+{
+    struct stat st;
+    int fd = openat(m->dirfd, WN_MRCPT_NAME, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return WN_METER_EIO;
+    if (fstat(fd, &st) != 0) { close(fd); return WN_METER_EIO; }
+    uint64_t size = (uint64_t)st.st_size, n = size > WN_MFILE_HDR ? (size - WN_MFILE_HDR) / WN_MRCPT_V1_REC : 0;
+    uint8_t *out = malloc(WN_MFILE_HDR + n * (WN_MRCPT_HDR + WN_RECEIPT_LEN + WN_MREC_CHECK) + 1);
+    if (!out) { close(fd); return WN_METER_EIO; }
+    memcpy(out, WN_MRCPT_MAGIC, WN_MFILE_HDR);
+    size_t len = WN_MFILE_HDR;
+    int err = WN_METER_OK;
+    for (uint64_t off = WN_MFILE_HDR; off < size; off += WN_MRCPT_V1_REC) {
+        uint8_t rec[WN_MRCPT_V1_REC];
+        wn_receipt rc;
+        int torn = size - off < WN_MRCPT_V1_REC;
+        if (!torn && !wn_mfile_pread(fd, rec, sizeof rec, off)) { err = WN_METER_EIO; break; }
+        if (torn || !wn_mrec_check_ok(rec, sizeof rec) || !wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
+            if (!(size - off <= WN_MRCPT_V1_REC || wn_mfile_zero_tail(fd, off, size))) err = WN_METER_ECORRUPT;
+            else m->torn_bytes += size - off;
+            break;
+        }
+        len += wn_mrcpt_seal(out + len, wn_get_u64(rec), &rc);
+    }
+    close(fd);
+    if (!err && !wn_mfile_replace(m->dirfd, WN_MRCPT_NAME, out, len)) err = WN_METER_EIO;
+    free(out);
+    return err;
 }
 
 static int load_key(wn_meter *m, const char *dir)
@@ -316,8 +362,18 @@ int wn_meter_open(wn_meter *m, const char *dir)
     if ((err = read_conf(m)) || (err = load_key(m, dir))) goto fail;
     /* A compaction cut short leaves its temporary file; the old log is still in place. */
     if (unlinkat(m->dirfd, WN_MLOG_TMP, 0) != 0 && errno != ENOENT) { err = WN_METER_EIO; goto fail; }
-    if ((err = open_log(m, WN_MLOG_NAME, WN_MLOG_MAGIC, &m->logfd, &logsize)) ||
-        (err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize)) ||
+    if ((err = open_log(m, WN_MLOG_NAME, WN_MLOG_MAGIC, &m->logfd, &logsize))) goto fail;
+    err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize);
+    if (err == WN_METER_ECORRUPT && m->rcptfd >= 0) { /* perhaps an older meter's receipts log */
+        char hdr[WN_MFILE_HDR];
+        if (wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, 0) && memcmp(hdr, WN_MRCPT_MAGIC_V1, WN_MFILE_HDR) == 0) {
+            close(m->rcptfd);
+            m->rcptfd = -1;
+            if ((err = convert_receipts_v1(m))) goto fail;
+            err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize);
+        }
+    }
+    if (err ||
         (err = scan_readings(m, logsize)) || (err = scan_receipts(m, rcptsize)) || (err = recover_acks(m)))
         goto fail;
     return WN_METER_OK;

@@ -7,7 +7,7 @@
  *   meter.key      the secret key (crypto/keyfile.h), 0600
  *   meter.conf     format version and signature algorithm
  *   readings.log   append-only log of signed readings: u16 len || reading || check4
- *   receipts.log   append-only log of receipts:       u64 seq || receipt || check4
+ *   receipts.log   append-only log of receipts:       u16 len || u64 seq || receipt || check4
  *
  * The durability rule: wn_meter_read returns a reading only after its log record is on
  * disk (one write(), then fdatasync). The next sequence number and previous digest are
@@ -17,7 +17,8 @@
  * write did not complete was never returned, so it was never sent, and reusing its
  * sequence number is safe.
  *
- * Receipts are verified (notary signature and leaf hash) before they are logged; a reading
+ * Receipts are verified (leaf hash; the notary's signature over the receipt or, version 2,
+ * over its commit head, with the leaf's Merkle path to it) before they are logged; a reading
  * with a logged receipt is "acked". Compaction rewrites the readings log keeping every
  * unacked reading and the last one (write-temp, fsync, rename, fsync the directory).
  *
@@ -57,7 +58,7 @@ enum wn_meter_err {
     WN_METER_ECRYPTO,   /* signing failed or the fresh signature did not verify */
     WN_METER_ENOTFOUND, /* no logged reading (or receipt) with that sequence number */
     WN_METER_ELEAF,     /* the receipt's leaf hash is not the leaf hash of that reading */
-    WN_METER_ESIG,      /* the receipt's signature does not verify with the notary key */
+    WN_METER_ESIG,      /* the receipt does not verify: its signature (v2: of the head) with the notary key, or (v2) its path to the commit root */
     WN_METER_EFAILED    /* an earlier write on this handle failed: close and reopen */
 };
 

@@ -111,7 +111,7 @@ static int mark_acked(wn_meter *m, uint64_t seq)
 
 int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t notary[WN_XONLY_LEN])
 {
-    uint8_t rec[WN_MREC_MAX], leaf[32], r[WN_MRCPT_REC];
+    uint8_t rec[WN_MREC_MAX], leaf[32], r[WN_MRCPT_MAX];
     size_t total;
     int err;
 
@@ -119,15 +119,16 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
     if ((err = read_seq(m, seq, rec, &total))) return err;
     wn_reading_leaf_hash(leaf, rec + 2, total - 2 - WN_MREC_CHECK);
     if (memcmp(leaf, rc->leaf, 32) != 0) return WN_METER_ELEAF;
+    /* Version 2: the path from this leaf to the commit root and the head's signature. */
     if (!wn_receipt_verify(rc, notary)) return WN_METER_ESIG;
     if (wn_meter_is_acked(m, seq)) return WN_METER_OK;
 
-    wn_mrcpt_seal(r, seq, rc);
-    if (!wn_mfile_pwrite(m->rcptfd, r, sizeof r, m->rcpt_end) || fdatasync(m->rcptfd) != 0) {
+    size_t n = wn_mrcpt_seal(r, seq, rc);
+    if (!wn_mfile_pwrite(m->rcptfd, r, n, m->rcpt_end) || fdatasync(m->rcptfd) != 0) {
         m->failed = 1;
         return WN_METER_EIO;
     }
-    m->rcpt_end += sizeof r;
+    m->rcpt_end += n;
     m->rcpt_count++;
     if ((err = mark_acked(m, seq))) { m->failed = 1; return err; }
     return WN_METER_OK;
@@ -135,15 +136,18 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
 
 int wn_meter_receipt(wn_meter *m, uint64_t seq, wn_receipt *rc)
 {
-    uint8_t r[WN_MRCPT_REC];
-    for (uint64_t off = m->rcpt_end; off >= WN_MFILE_HDR + WN_MRCPT_REC;) {
-        off -= WN_MRCPT_REC;
-        if (!wn_mfile_pread(m->rcptfd, r, sizeof r, off)) return WN_METER_EIO;
-        if (wn_get_u64(r) != seq) continue;
-        if (!wn_mrec_check_ok(r, sizeof r) || !wn_receipt_decode(rc, r + 8, WN_RECEIPT_LEN)) return WN_METER_ECORRUPT;
-        return WN_METER_OK;
+    uint8_t r[WN_MRCPT_MAX];
+    int found = 0;
+    for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end;) {
+        size_t total;
+        int err = wn_mrcpt_read(m->rcptfd, off, m->rcpt_end, r, &total);
+        if (err) return err;
+        off += total;
+        if (wn_get_u64(r + 2) != seq) continue;
+        if (!wn_receipt_decode(rc, r + WN_MRCPT_HDR, total - WN_MRCPT_HDR - WN_MREC_CHECK)) return WN_METER_ECORRUPT;
+        found = 1; /* the last one logged wins */
     }
-    return WN_METER_ENOTFOUND;
+    return found ? WN_METER_OK : WN_METER_ENOTFOUND;
 }
 
 void wn_meter_get_counts(const wn_meter *m, wn_meter_counts *c)
