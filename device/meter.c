@@ -123,7 +123,8 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
     if (seckey) memcpy(sk, seckey, sizeof sk);
     else if (!wn_seckey_generate(sk)) goto out;
     if (!wn_seckey_xonly(x, sk)) goto out;
-    if (!wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
+    if ((unlinkat(dirfd, WN_MSTATE_NAME, 0) != 0 && errno != ENOENT) ||
+        !wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
         !wn_mfile_replace(dirfd, WN_MLOG_NAME, WN_MLOG_MAGIC, WN_MFILE_HDR) ||
         !wn_mfile_replace(dirfd, WN_MRCPT_NAME, WN_MRCPT_MAGIC, WN_MFILE_HDR))
         goto out;
@@ -198,11 +199,10 @@ void wn_mstate_note_volume(wn_meter *m, const wn_reading *r)
 
 /* Walks the readings log: every record must decode, belong to this meter and continue
  * the chain of the one before. Sets first/last sequence, chain state and log_end. */
-static int scan_readings(wn_meter *m, uint64_t size)
+static int scan_readings(wn_meter *m, uint64_t off, uint64_t size)
 {
     uint8_t rec[WN_MREC_MAX];
     wn_reading r;
-    uint64_t off = WN_MFILE_HDR;
 
     while (off < size) {
         size_t total;
@@ -236,11 +236,10 @@ static int scan_readings(wn_meter *m, uint64_t size)
 
 /* Walks the receipts log and checks each record is for a logged reading (or one compacted
  * away). */
-static int scan_receipts(wn_meter *m, uint64_t size)
+static int scan_receipts(wn_meter *m, uint64_t off, uint64_t size)
 {
     uint8_t rec[WN_MRCPT_MAX];
     wn_receipt rc;
-    uint64_t off = WN_MFILE_HDR;
 
     while (off < size) {
         size_t total = 0;
@@ -263,6 +262,7 @@ static int scan_receipts(wn_meter *m, uint64_t size)
         uint64_t seq = wn_get_u64(rec + 2);
         if (seq == 0 || seq > m->last_seq) return WN_METER_ECORRUPT; /* the log lost a reading */
         m->rcpt_count++;
+        m->rcpt_last_off = off;
         off += total;
     }
     m->rcpt_end = off;
@@ -275,10 +275,11 @@ static int scan_receipts(wn_meter *m, uint64_t size)
 static int recover_acks(wn_meter *m)
 {
     uint8_t hdr[WN_MRCPT_HDR];
+    int beyond = 0;
     m->acked = m->first_seq ? m->first_seq - 1 : 0;
     for (;;) {
         uint64_t base = m->acked;
-        int beyond = 0;
+        beyond = 0;
         memset(m->window, 0, sizeof m->window);
         for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end;) {
             if (!wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, off)) return WN_METER_EIO;
@@ -291,6 +292,7 @@ static int recover_acks(wn_meter *m)
         while (m->window[0] & 1) { wn_mstate_window_shift(m->window); m->acked++; }
         if (!beyond || m->acked == base) break;
     }
+    m->acks_beyond = beyond;
     /* Find the record of acked+1: records hold consecutive sequence numbers. */
     m->ack_off = WN_MFILE_HDR;
     if (m->last_seq == 0 || m->acked >= m->last_seq) { m->ack_off = m->log_end; return WN_METER_OK; }
@@ -373,17 +375,35 @@ int wn_meter_open(wn_meter *m, const char *dir)
             err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize);
         }
     }
-    if (err ||
-        (err = scan_readings(m, logsize)) || (err = scan_receipts(m, rcptsize)) || (err = recover_acks(m)))
+    if (err) goto fail;
+    if (wn_mstate_load(m, logsize, rcptsize)) {
+        /* O(1): the state record checked out; read only what was appended after it */
+        uint64_t rcpt_from = m->rcpt_end;
+        if ((err = scan_readings(m, m->log_end, logsize)) || (err = scan_receipts(m, rcpt_from, rcptsize))) goto fail;
+        uint8_t hdr[WN_MRCPT_HDR];
+        for (uint64_t off = rcpt_from; off < m->rcpt_end;) {
+            if (!wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, off)) { err = WN_METER_EIO; goto fail; }
+            off += (uint64_t)wn_get_u16(hdr) + WN_MRCPT_HDR + WN_MREC_CHECK;
+            uint64_t seq = wn_get_u64(hdr + 2);
+            if (!wn_meter_is_acked(m, seq) && (err = wn_mstate_mark_acked(m, seq))) goto fail;
+        }
+        int out_of_order = m->acks_beyond;
+        for (size_t i = 0; i < WN_METER_ACK_WINDOW / 64; i++) out_of_order |= m->window[i] != 0;
+        if (out_of_order && (err = recover_acks(m))) goto fail; /* rare: see meter_state.c */
+    } else if ((err = scan_readings(m, WN_MFILE_HDR, logsize)) || (err = scan_receipts(m, WN_MFILE_HDR, rcptsize)) ||
+               (err = recover_acks(m))) {
         goto fail;
+    }
     return WN_METER_OK;
 fail:
+    m->failed = 1; /* nothing to save */
     wn_meter_close(m);
     return err;
 }
 
 void wn_meter_close(wn_meter *m)
 {
+    if (!m->failed && m->logfd >= 0 && m->rcptfd >= 0) wn_mstate_save(m);
     if (m->logfd >= 0) close(m->logfd);
     if (m->rcptfd >= 0) close(m->rcptfd);
     if (m->dirfd >= 0) close(m->dirfd); /* releases the flock */

@@ -84,6 +84,9 @@ typedef struct {
     uint64_t log_end;           /* size of the valid readings log */
     uint64_t rcpt_end;          /* size of the valid receipts log */
     uint64_t rcpt_count;        /* records in the receipts log */
+    uint64_t rcpt_last_off;     /* offset of the last receipt record (meter.state checks it) */
+    uint64_t since_save;        /* appends since meter.state was written */
+    int acks_beyond;            /* a logged receipt lies beyond the window (open re-reads the receipts) */
     uint64_t acked;             /* watermark: every sequence <= acked has a receipt */
     uint64_t ack_off;           /* offset of the record of sequence acked+1 (log_end: none) */
     uint64_t window[WN_METER_ACK_WINDOW / 64]; /* bit i: sequence acked+1+i has a receipt */

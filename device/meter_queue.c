@@ -93,10 +93,10 @@ int wn_meter_get(wn_meter *m, uint64_t seq, uint8_t out[WN_READING_MAX_LEN], siz
 
 /* Marks seq acked in memory: set its window bit, then move the watermark (and ack_off)
  * over every acked sequence that now follows it. */
-static int mark_acked(wn_meter *m, uint64_t seq)
+int wn_mstate_mark_acked(wn_meter *m, uint64_t seq)
 {
     uint64_t d = seq - m->acked - 1;
-    if (d >= WN_METER_ACK_WINDOW) return WN_METER_OK; /* stays pending; see meter.h */
+    if (d >= WN_METER_ACK_WINDOW) { m->acks_beyond = 1; return WN_METER_OK; } /* stays pending; see meter.h */
     m->window[d / 64] |= 1ULL << (d % 64);
     while (m->window[0] & 1) {
         size_t t;
@@ -128,9 +128,11 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
         m->failed = 1;
         return WN_METER_EIO;
     }
+    m->rcpt_last_off = m->rcpt_end;
     m->rcpt_end += n;
     m->rcpt_count++;
-    if ((err = mark_acked(m, seq))) { m->failed = 1; return err; }
+    if ((err = wn_mstate_mark_acked(m, seq))) { m->failed = 1; return err; }
+    if (++m->since_save >= WN_MSTATE_EVERY) wn_mstate_save(m);
     return WN_METER_OK;
 }
 
@@ -187,6 +189,8 @@ int wn_meter_compact(wn_meter *m)
     uint64_t keep = pending ? m->ack_off : m->last_off;
     if (keep == WN_MFILE_HDR) return WN_METER_OK; /* nothing to drop */
 
+    wn_mstate_forget(m); /* its offsets are about to change */
+    if (m->failed) return WN_METER_EIO;
     int fd = openat(m->dirfd, WN_MLOG_TMP, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return WN_METER_EIO;
     if (!wn_mfile_pwrite(fd, WN_MLOG_MAGIC, WN_MFILE_HDR, 0) ||
@@ -210,5 +214,6 @@ int wn_meter_compact(wn_meter *m)
     m->last_off -= delta;
     m->ack_off -= delta;
     if (fsync(m->dirfd) != 0) { m->failed = 1; return WN_METER_EIO; }
+    wn_mstate_save(m);
     return WN_METER_OK;
 }

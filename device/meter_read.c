@@ -118,6 +118,7 @@ int wn_meter_read(wn_meter *m, uint64_t time_ms, uint16_t flags, const wn_measur
     m->last_time = time_ms;
     wn_sha256(m->prev, rec + 2, len);
     wn_mstate_note_volume(m, &r);
+    if (++m->since_save >= WN_MSTATE_EVERY) wn_mstate_save(m);
     if (out) memcpy(out, rec + 2, len);
     if (outlen) *outlen = len;
     if (seq) *seq = r.seq;

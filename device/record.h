@@ -22,6 +22,8 @@
 #define WN_MRCPT_NAME "receipts.log"
 #define WN_MCONF_NAME "meter.conf"
 #define WN_MKEY_NAME "meter.key"
+#define WN_MSTATE_NAME "meter.state"
+#define WN_MSTATE_EVERY 4096 /* appends between saves of meter.state by a long-running process */
 
 #define WN_MLOG_MAGIC "WNMRLOG1"
 #define WN_MRCPT_MAGIC "WNMRCPT2"
@@ -73,5 +75,16 @@ int wn_mfile_replace(int dirfd, const char *name, const void *data, size_t len);
 void wn_mstate_window_shift(uint64_t window[WN_METER_ACK_WINDOW / 64]);
 
 void wn_mstate_note_volume(wn_meter *m, const wn_reading *r);
+
+/* meter_state.c: the state record (meter.state), a hint checked against the logs.
+ * wn_mstate_load fills m's positions and state from it if it checks out (returns 1; the
+ * caller then reads the logs from m->log_end and m->rcpt_end on), else changes nothing
+ * and returns 0. wn_mstate_save writes it (no fsync); wn_mstate_forget removes it. */
+int wn_mstate_load(wn_meter *m, uint64_t logsize, uint64_t rcptsize);
+void wn_mstate_save(wn_meter *m);
+void wn_mstate_forget(wn_meter *m);
+
+/* meter_queue.c: marks seq acked in memory and moves the watermark. */
+int wn_mstate_mark_acked(wn_meter *m, uint64_t seq);
 
 #endif
