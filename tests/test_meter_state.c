@@ -263,3 +263,51 @@ Test(meter_state, a_record_from_before_compaction_is_not_used)
     same(&live, &got, "old record after compaction");
     free(old);
 }
+
+/* Group commit (wn_meter_read_many, `wn-meter read --count`): one write and one sync for
+ * the group, chained as single readings; a reading failing a check writes nothing. */
+Test(meter_state, read_many_chains_and_writes_all_or_nothing)
+{
+    wn_meter m;
+    open_ok(&m);
+    readings(&m, 1, 3, none);
+    wn_measurement v[10];
+    wn_meter_input in[10];
+    for (int i = 0; i < 10; i++) {
+        v[i] = (wn_measurement){WN_Q_VOLUME, WN_U_M3, 3, 10000 + i};
+        in[i] = (wn_meter_input){T0 + 10000 + (uint64_t)i, 0, &v[i], 1};
+    }
+    /* reading 6 of the group goes back in time: nothing of the group is written */
+    in[5].time_ms = T0;
+    snap before = snap_of(&m);
+    size_t at = 99;
+    cr_assert_eq(wn_meter_read_many(&m, in, 10, NULL, NULL, NULL, &at), WN_METER_ETIME);
+    cr_assert_eq(at, 5);
+    snap after = snap_of(&m);
+    same(&before, &after, "a refused group");
+    in[5].time_ms = T0 + 10005;
+    static uint8_t out[10][WN_READING_MAX_LEN];
+    size_t lens[10];
+    uint64_t first;
+    cr_assert_eq(wn_meter_read_many(&m, in, 10, &out[0][0], lens, &first, NULL), WN_METER_OK);
+    cr_assert_eq(first, 4);
+    /* each returned reading is the logged one, chained to the one before */
+    for (int i = 0; i < 10; i++) {
+        uint8_t b[WN_READING_MAX_LEN];
+        size_t l;
+        cr_assert_eq(wn_meter_get(&m, 4 + (uint64_t)i, b, &l), WN_METER_OK);
+        cr_assert(l == lens[i] && memcmp(b, out[i], l) == 0);
+        wn_reading r;
+        cr_assert_eq(wn_reading_decode(&r, b, l), WN_READING_OK);
+        if (i) {
+            uint8_t d[32];
+            wn_sha256(d, out[i - 1], lens[i - 1]);
+            cr_assert(memcmp(r.prev, d, 32) == 0, "reading %d does not chain", i);
+        }
+    }
+    readings(&m, 14, 15, all);
+    snap live = snap_of(&m);
+    wn_meter_close(&m);
+    snap scanned = full_scan();
+    same(&live, &scanned, "after a group");
+}
