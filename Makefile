@@ -107,8 +107,8 @@ $(BINDIR)/wn-gateway: $(BUILD)/device/gateway/main.o $(WN_LIBS)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(WN_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_SUPPORT) $(WN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS)
 
 # Tests find the programs through WN_BIN (bin/ for the normal build, build-san/bin for
 # the sanitizer build) and the public vectors through WN_VECTORS.

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -55,7 +56,7 @@ const char *wn_meter_strerror(int err)
     case WN_METER_ECRYPTO: return "signing failed or the signature did not verify";
     case WN_METER_ENOTFOUND: return "no such reading or receipt in the meter's logs";
     case WN_METER_ELEAF: return "the receipt is for a different entry (leaf hash mismatch)";
-    case WN_METER_ESIG: return "the receipt's signature does not verify with the notary key";
+    case WN_METER_ESIG: return "the receipt does not verify with the notary key (signature, or Merkle path to the signed commit root)";
     case WN_METER_EFAILED: return "an earlier write failed: close and reopen the meter";
     default: return "unknown meter error";
     }
@@ -143,7 +144,8 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
                                    : wn_seckey_generate(sk)))
         goto out;
     if (!key_of(alg, sk, pub33, x)) goto out;
-    if (!wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
+    if ((unlinkat(dirfd, WN_MSTATE_NAME, 0) != 0 && errno != ENOENT) ||
+        !wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
         !wn_mfile_replace(dirfd, WN_MLOG_NAME, WN_MLOG_MAGIC, WN_MFILE_HDR) ||
         !wn_mfile_replace(dirfd, WN_MRCPT_NAME, WN_MRCPT_MAGIC, WN_MFILE_HDR))
         goto out;
@@ -220,11 +222,10 @@ void wn_mstate_note_volume(wn_meter *m, const wn_reading *r)
 
 /* Walks the readings log: every record must decode, belong to this meter and continue
  * the chain of the one before. Sets first/last sequence, chain state and log_end. */
-static int scan_readings(wn_meter *m, uint64_t size)
+static int scan_readings(wn_meter *m, uint64_t off, uint64_t size)
 {
     uint8_t rec[WN_MREC_MAX];
     wn_reading r;
-    uint64_t off = WN_MFILE_HDR;
 
     while (off < size) {
         size_t total;
@@ -256,26 +257,36 @@ static int scan_readings(wn_meter *m, uint64_t size)
     return WN_METER_OK;
 }
 
-/* Walks the receipts log (fixed-size records) and checks each is for a logged reading
- * (or one compacted away). */
-static int scan_receipts(wn_meter *m, uint64_t size)
+/* Walks the receipts log and checks each record is for a logged reading (or one compacted
+ * away). */
+static int scan_receipts(wn_meter *m, uint64_t off, uint64_t size)
 {
-    uint8_t rec[WN_MRCPT_REC];
+    uint8_t rec[WN_MRCPT_MAX];
     wn_receipt rc;
-    uint64_t off = WN_MFILE_HDR;
 
     while (off < size) {
-        int torn = size - off < WN_MRCPT_REC;
-        if (!torn && !wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
-        if (torn || !wn_mrec_check_ok(rec, sizeof rec) || !wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
-            int err = torn_or_corrupt(m, m->rcptfd, off, size, WN_MRCPT_REC);
-            if (err) return err;
+        size_t total = 0;
+        int err = wn_mrcpt_read(m->rcptfd, off, size, rec, &total);
+        if (err == WN_METER_EIO) return err;
+        if (err || !wn_receipt_decode(&rc, rec + WN_MRCPT_HDR, total - WN_MRCPT_HDR - WN_MREC_CHECK)) {
+            /* Torn only if nothing follows it: too few bytes for a length, or the record its
+             * length gives reaches the end of the file, or all zeros from here. */
+            uint8_t b[2];
+            size_t t = 0;
+            if (size - off >= 2) {
+                if (!wn_mfile_pread(m->rcptfd, b, 2, off)) return WN_METER_EIO;
+                t = (size_t)wn_get_u16(b) + WN_MRCPT_HDR + WN_MREC_CHECK;
+            }
+            int last = size - off < 2 || (t >= WN_MRCPT_MIN && t <= WN_MRCPT_MAX && off + t >= size);
+            if (!last && !wn_mfile_zero_tail(m->rcptfd, off, size)) return WN_METER_ECORRUPT;
+            if ((err = cut_tail(m, m->rcptfd, off, size))) return err;
             break;
         }
-        uint64_t seq = wn_get_u64(rec);
+        uint64_t seq = wn_get_u64(rec + 2);
         if (seq == 0 || seq > m->last_seq) return WN_METER_ECORRUPT; /* the log lost a reading */
         m->rcpt_count++;
-        off += WN_MRCPT_REC;
+        m->rcpt_last_off = off;
+        off += total;
     }
     m->rcpt_end = off;
     return WN_METER_OK;
@@ -286,15 +297,17 @@ static int scan_receipts(wn_meter *m, uint64_t size)
  * another pass once the watermark has moved. */
 static int recover_acks(wn_meter *m)
 {
-    uint8_t rec[WN_MRCPT_REC];
+    uint8_t hdr[WN_MRCPT_HDR];
+    int beyond = 0;
     m->acked = m->first_seq ? m->first_seq - 1 : 0;
     for (;;) {
         uint64_t base = m->acked;
-        int beyond = 0;
+        beyond = 0;
         memset(m->window, 0, sizeof m->window);
-        for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end; off += WN_MRCPT_REC) {
-            if (!wn_mfile_pread(m->rcptfd, rec, sizeof rec, off)) return WN_METER_EIO;
-            uint64_t seq = wn_get_u64(rec);
+        for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end;) {
+            if (!wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, off)) return WN_METER_EIO;
+            off += (uint64_t)wn_get_u16(hdr) + WN_MRCPT_HDR + WN_MREC_CHECK; /* checked by scan_receipts */
+            uint64_t seq = wn_get_u64(hdr + 2);
             if (seq <= base) continue;
             if (seq - base - 1 < WN_METER_ACK_WINDOW) m->window[(seq - base - 1) / 64] |= 1ULL << ((seq - base - 1) % 64);
             else beyond = 1;
@@ -302,6 +315,7 @@ static int recover_acks(wn_meter *m)
         while (m->window[0] & 1) { wn_mstate_window_shift(m->window); m->acked++; }
         if (!beyond || m->acked == base) break;
     }
+    m->acks_beyond = beyond;
     /* Find the record of acked+1: records hold consecutive sequence numbers. */
     m->ack_off = WN_MFILE_HDR;
     if (m->last_seq == 0 || m->acked >= m->last_seq) { m->ack_off = m->log_end; return WN_METER_OK; }
@@ -312,6 +326,40 @@ static int recover_acks(wn_meter *m)
         m->ack_off += t;
     }
     return WN_METER_OK;
+}
+
+/* A receipts log written by an older meter ("WNMRCPT1", fixed 125-byte records of version 1
+ * receipts) is rewritten in the current form, every receipt byte for byte, with the atomic
+ * replace (a crash leaves the old or the new file). A torn last record is left out; damage
+ * before the end refuses the open and changes nothing. */
+static int convert_receipts_v1(wn_meter *m)
+{
+    struct stat st;
+    int fd = openat(m->dirfd, WN_MRCPT_NAME, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return WN_METER_EIO;
+    if (fstat(fd, &st) != 0) { close(fd); return WN_METER_EIO; }
+    uint64_t size = (uint64_t)st.st_size, n = size > WN_MFILE_HDR ? (size - WN_MFILE_HDR) / WN_MRCPT_V1_REC : 0;
+    uint8_t *out = malloc(WN_MFILE_HDR + n * (WN_MRCPT_HDR + WN_RECEIPT_LEN + WN_MREC_CHECK) + 1);
+    if (!out) { close(fd); return WN_METER_EIO; }
+    memcpy(out, WN_MRCPT_MAGIC, WN_MFILE_HDR);
+    size_t len = WN_MFILE_HDR;
+    int err = WN_METER_OK;
+    for (uint64_t off = WN_MFILE_HDR; off < size; off += WN_MRCPT_V1_REC) {
+        uint8_t rec[WN_MRCPT_V1_REC];
+        wn_receipt rc;
+        int torn = size - off < WN_MRCPT_V1_REC;
+        if (!torn && !wn_mfile_pread(fd, rec, sizeof rec, off)) { err = WN_METER_EIO; break; }
+        if (torn || !wn_mrec_check_ok(rec, sizeof rec) || !wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
+            if (!(size - off <= WN_MRCPT_V1_REC || wn_mfile_zero_tail(fd, off, size))) err = WN_METER_ECORRUPT;
+            else m->torn_bytes += size - off;
+            break;
+        }
+        len += wn_mrcpt_seal(out + len, wn_get_u64(rec), &rc);
+    }
+    close(fd);
+    if (!err && !wn_mfile_replace(m->dirfd, WN_MRCPT_NAME, out, len)) err = WN_METER_EIO;
+    free(out);
+    return err;
 }
 
 static int load_key(wn_meter *m, const char *dir)
@@ -338,18 +386,46 @@ int wn_meter_open(wn_meter *m, const char *dir)
     if ((err = read_conf(m)) || (err = load_key(m, dir))) goto fail;
     /* A compaction cut short leaves its temporary file; the old log is still in place. */
     if (unlinkat(m->dirfd, WN_MLOG_TMP, 0) != 0 && errno != ENOENT) { err = WN_METER_EIO; goto fail; }
-    if ((err = open_log(m, WN_MLOG_NAME, WN_MLOG_MAGIC, &m->logfd, &logsize)) ||
-        (err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize)) ||
-        (err = scan_readings(m, logsize)) || (err = scan_receipts(m, rcptsize)) || (err = recover_acks(m)))
+    if ((err = open_log(m, WN_MLOG_NAME, WN_MLOG_MAGIC, &m->logfd, &logsize))) goto fail;
+    err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize);
+    if (err == WN_METER_ECORRUPT && m->rcptfd >= 0) { /* perhaps an older meter's receipts log */
+        char hdr[WN_MFILE_HDR];
+        if (wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, 0) && memcmp(hdr, WN_MRCPT_MAGIC_V1, WN_MFILE_HDR) == 0) {
+            close(m->rcptfd);
+            m->rcptfd = -1;
+            if ((err = convert_receipts_v1(m))) goto fail;
+            err = open_log(m, WN_MRCPT_NAME, WN_MRCPT_MAGIC, &m->rcptfd, &rcptsize);
+        }
+    }
+    if (err) goto fail;
+    if (wn_mstate_load(m, logsize, rcptsize)) {
+        /* O(1): the state record checked out; read only what was appended after it */
+        uint64_t rcpt_from = m->rcpt_end;
+        if ((err = scan_readings(m, m->log_end, logsize)) || (err = scan_receipts(m, rcpt_from, rcptsize))) goto fail;
+        uint8_t hdr[WN_MRCPT_HDR];
+        for (uint64_t off = rcpt_from; off < m->rcpt_end;) {
+            if (!wn_mfile_pread(m->rcptfd, hdr, sizeof hdr, off)) { err = WN_METER_EIO; goto fail; }
+            off += (uint64_t)wn_get_u16(hdr) + WN_MRCPT_HDR + WN_MREC_CHECK;
+            uint64_t seq = wn_get_u64(hdr + 2);
+            if (!wn_meter_is_acked(m, seq) && (err = wn_mstate_mark_acked(m, seq))) goto fail;
+        }
+        int out_of_order = m->acks_beyond;
+        for (size_t i = 0; i < WN_METER_ACK_WINDOW / 64; i++) out_of_order |= m->window[i] != 0;
+        if (out_of_order && (err = recover_acks(m))) goto fail; /* rare: see meter_state.c */
+    } else if ((err = scan_readings(m, WN_MFILE_HDR, logsize)) || (err = scan_receipts(m, WN_MFILE_HDR, rcptsize)) ||
+               (err = recover_acks(m))) {
         goto fail;
+    }
     return WN_METER_OK;
 fail:
+    m->failed = 1; /* nothing to save */
     wn_meter_close(m);
     return err;
 }
 
 void wn_meter_close(wn_meter *m)
 {
+    if (!m->failed && m->logfd >= 0 && m->rcptfd >= 0) wn_mstate_save(m);
     if (m->logfd >= 0) close(m->logfd);
     if (m->rcptfd >= 0) close(m->rcptfd);
     if (m->dirfd >= 0) close(m->dirfd); /* releases the flock */

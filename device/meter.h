@@ -7,7 +7,7 @@
  *   meter.key      the secret key (crypto/keyfile.h), 0600
  *   meter.conf     format version and signature algorithm
  *   readings.log   append-only log of signed readings: u16 len || reading || check4
- *   receipts.log   append-only log of receipts:       u64 seq || receipt || check4
+ *   receipts.log   append-only log of receipts:       u16 len || u64 seq || receipt || check4
  *
  * The durability rule: wn_meter_read returns a reading only after its log record is on
  * disk (one write(), then fdatasync). The next sequence number and previous digest are
@@ -17,7 +17,8 @@
  * write did not complete was never returned, so it was never sent, and reusing its
  * sequence number is safe.
  *
- * Receipts are verified (notary signature and leaf hash) before they are logged; a reading
+ * Receipts are verified (leaf hash; the notary's signature over the receipt or, version 2,
+ * over its commit head, with the leaf's Merkle path to it) before they are logged; a reading
  * with a logged receipt is "acked". Compaction rewrites the readings log keeping every
  * unacked reading and the last one (write-temp, fsync, rename, fsync the directory).
  *
@@ -57,7 +58,7 @@ enum wn_meter_err {
     WN_METER_ECRYPTO,   /* signing failed or the fresh signature did not verify */
     WN_METER_ENOTFOUND, /* no logged reading (or receipt) with that sequence number */
     WN_METER_ELEAF,     /* the receipt's leaf hash is not the leaf hash of that reading */
-    WN_METER_ESIG,      /* the receipt's signature does not verify with the notary key */
+    WN_METER_ESIG,      /* the receipt does not verify: its signature (v2: of the head) with the notary key, or (v2) its path to the commit root */
     WN_METER_EFAILED    /* an earlier write on this handle failed: close and reopen */
 };
 
@@ -83,6 +84,9 @@ typedef struct {
     uint64_t log_end;           /* size of the valid readings log */
     uint64_t rcpt_end;          /* size of the valid receipts log */
     uint64_t rcpt_count;        /* records in the receipts log */
+    uint64_t rcpt_last_off;     /* offset of the last receipt record (meter.state checks it) */
+    uint64_t since_save;        /* appends since meter.state was written */
+    int acks_beyond;            /* a logged receipt lies beyond the window (open re-reads the receipts) */
     uint64_t acked;             /* watermark: every sequence <= acked has a receipt */
     uint64_t ack_off;           /* offset of the record of sequence acked+1 (log_end: none) */
     uint64_t window[WN_METER_ACK_WINDOW / 64]; /* bit i: sequence acked+1+i has a receipt */
@@ -131,6 +135,28 @@ uint8_t wn_meter_alg(const wn_meter *m);
  *          log, and it was not returned); WN_METER_EFAILED. */
 int wn_meter_read(wn_meter *m, uint64_t time_ms, uint16_t flags, const wn_measurement *ms,
                   size_t count, uint8_t out[WN_READING_MAX_LEN], size_t *outlen, uint64_t *seq);
+
+/* One reading to make with wn_meter_read_many. */
+typedef struct {
+    uint64_t time_ms;
+    uint16_t flags;
+    const wn_measurement *ms;
+    size_t count;
+} wn_meter_input;
+
+#define WN_METER_MANY_MAX 4096
+
+/* Makes n readings (1..WN_METER_MANY_MAX) as wn_meter_read would, one after the other,
+ * but appends them with one write and makes them durable with one fdatasync: none is
+ * returned before all are durable (group commit for a meter that makes many readings at
+ * once, e.g. `wn-meter read --count`). A reading that fails a check writes nothing of the
+ * group. Allocates one buffer for the records.
+ * Out:  out       n * WN_READING_MAX_LEN bytes: reading i at out + i * WN_READING_MAX_LEN
+ *                 (may be NULL), lens[i] its length (may be NULL)
+ *       first_seq the first reading's sequence (may be NULL)
+ * Returns: as wn_meter_read; on a check error *failed_at (may be NULL) says which input failed. */
+int wn_meter_read_many(wn_meter *m, const wn_meter_input *in, size_t n, uint8_t *out, size_t *lens,
+                       uint64_t *first_seq, size_t *failed_at);
 
 /* Iterators over the readings log, in sequence order. */
 typedef struct {

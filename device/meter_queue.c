@@ -93,10 +93,10 @@ int wn_meter_get(wn_meter *m, uint64_t seq, uint8_t out[WN_READING_MAX_LEN], siz
 
 /* Marks seq acked in memory: set its window bit, then move the watermark (and ack_off)
  * over every acked sequence that now follows it. */
-static int mark_acked(wn_meter *m, uint64_t seq)
+int wn_mstate_mark_acked(wn_meter *m, uint64_t seq)
 {
     uint64_t d = seq - m->acked - 1;
-    if (d >= WN_METER_ACK_WINDOW) return WN_METER_OK; /* stays pending; see meter.h */
+    if (d >= WN_METER_ACK_WINDOW) { m->acks_beyond = 1; return WN_METER_OK; } /* stays pending; see meter.h */
     m->window[d / 64] |= 1ULL << (d % 64);
     while (m->window[0] & 1) {
         size_t t;
@@ -111,7 +111,7 @@ static int mark_acked(wn_meter *m, uint64_t seq)
 
 int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t notary[WN_XONLY_LEN])
 {
-    uint8_t rec[WN_MREC_MAX], leaf[32], r[WN_MRCPT_REC];
+    uint8_t rec[WN_MREC_MAX], leaf[32], r[WN_MRCPT_MAX];
     size_t total;
     int err;
 
@@ -119,31 +119,37 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
     if ((err = read_seq(m, seq, rec, &total))) return err;
     wn_reading_leaf_hash(leaf, rec + 2, total - 2 - WN_MREC_CHECK);
     if (memcmp(leaf, rc->leaf, 32) != 0) return WN_METER_ELEAF;
+    /* Version 2: the path from this leaf to the commit root and the head's signature. */
     if (!wn_receipt_verify(rc, notary)) return WN_METER_ESIG;
     if (wn_meter_is_acked(m, seq)) return WN_METER_OK;
 
-    wn_mrcpt_seal(r, seq, rc);
-    if (!wn_mfile_pwrite(m->rcptfd, r, sizeof r, m->rcpt_end) || fdatasync(m->rcptfd) != 0) {
+    size_t n = wn_mrcpt_seal(r, seq, rc);
+    if (!wn_mfile_pwrite(m->rcptfd, r, n, m->rcpt_end) || fdatasync(m->rcptfd) != 0) {
         m->failed = 1;
         return WN_METER_EIO;
     }
-    m->rcpt_end += sizeof r;
+    m->rcpt_last_off = m->rcpt_end;
+    m->rcpt_end += n;
     m->rcpt_count++;
-    if ((err = mark_acked(m, seq))) { m->failed = 1; return err; }
+    if ((err = wn_mstate_mark_acked(m, seq))) { m->failed = 1; return err; }
+    if (++m->since_save >= WN_MSTATE_EVERY) wn_mstate_save(m);
     return WN_METER_OK;
 }
 
 int wn_meter_receipt(wn_meter *m, uint64_t seq, wn_receipt *rc)
 {
-    uint8_t r[WN_MRCPT_REC];
-    for (uint64_t off = m->rcpt_end; off >= WN_MFILE_HDR + WN_MRCPT_REC;) {
-        off -= WN_MRCPT_REC;
-        if (!wn_mfile_pread(m->rcptfd, r, sizeof r, off)) return WN_METER_EIO;
-        if (wn_get_u64(r) != seq) continue;
-        if (!wn_mrec_check_ok(r, sizeof r) || !wn_receipt_decode(rc, r + 8, WN_RECEIPT_LEN)) return WN_METER_ECORRUPT;
-        return WN_METER_OK;
+    uint8_t r[WN_MRCPT_MAX];
+    int found = 0;
+    for (uint64_t off = WN_MFILE_HDR; off < m->rcpt_end;) {
+        size_t total;
+        int err = wn_mrcpt_read(m->rcptfd, off, m->rcpt_end, r, &total);
+        if (err) return err;
+        off += total;
+        if (wn_get_u64(r + 2) != seq) continue;
+        if (!wn_receipt_decode(rc, r + WN_MRCPT_HDR, total - WN_MRCPT_HDR - WN_MREC_CHECK)) return WN_METER_ECORRUPT;
+        found = 1; /* the last one logged wins */
     }
-    return WN_METER_ENOTFOUND;
+    return found ? WN_METER_OK : WN_METER_ENOTFOUND;
 }
 
 void wn_meter_get_counts(const wn_meter *m, wn_meter_counts *c)
@@ -183,6 +189,8 @@ int wn_meter_compact(wn_meter *m)
     uint64_t keep = pending ? m->ack_off : m->last_off;
     if (keep == WN_MFILE_HDR) return WN_METER_OK; /* nothing to drop */
 
+    wn_mstate_forget(m); /* its offsets are about to change */
+    if (m->failed) return WN_METER_EIO;
     int fd = openat(m->dirfd, WN_MLOG_TMP, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return WN_METER_EIO;
     if (!wn_mfile_pwrite(fd, WN_MLOG_MAGIC, WN_MFILE_HDR, 0) ||
@@ -206,5 +214,6 @@ int wn_meter_compact(wn_meter *m)
     m->last_off -= delta;
     m->ack_off -= delta;
     if (fsync(m->dirfd) != 0) { m->failed = 1; return WN_METER_EIO; }
+    wn_mstate_save(m);
     return WN_METER_OK;
 }

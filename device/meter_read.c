@@ -6,6 +6,7 @@
 
 #include "crypto/sha256.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,8 +121,59 @@ int wn_meter_read(wn_meter *m, uint64_t time_ms, uint16_t flags, const wn_measur
     m->last_time = time_ms;
     wn_sha256(m->prev, rec + 2, len);
     wn_mstate_note_volume(m, &r);
+    if (++m->since_save >= WN_MSTATE_EVERY) wn_mstate_save(m);
     if (out) memcpy(out, rec + 2, len);
     if (outlen) *outlen = len;
     if (seq) *seq = r.seq;
+    return WN_METER_OK;
+}
+
+int wn_meter_read_many(wn_meter *m, const wn_meter_input *in, size_t n, uint8_t *out, size_t *lens,
+                       uint64_t *first_seq, size_t *failed_at)
+{
+    if (m->failed) return WN_METER_EFAILED;
+    if (n == 0 || n > WN_METER_MANY_MAX) return WN_METER_EARG;
+    uint8_t *buf = malloc(n * WN_MREC_MAX);
+    if (!buf) return WN_METER_EIO;
+    wn_meter saved = *m; /* the state before the group: back to it if a reading fails a check */
+    size_t used = 0;
+    int err = WN_METER_OK;
+    for (size_t i = 0; i < n; i++) {
+        wn_reading r;
+        size_t len;
+        if ((err = build(m, &r, in[i].time_ms, in[i].flags, in[i].ms, in[i].count)) ||
+            (err = sign_and_verify(m, &r)) ||
+            (err = wn_reading_encode(&r, buf + used + 2, WN_READING_MAX_LEN, &len) != WN_READING_OK ? WN_METER_EARG
+                                                                                                   : WN_METER_OK)) {
+            *m = saved;
+            if (failed_at) *failed_at = i;
+            free(buf);
+            explicit_bzero(&saved, sizeof saved);
+            return err;
+        }
+        size_t total = wn_mrec_seal(buf + used, len);
+        /* the state moves on provisionally: the next reading chains to this one */
+        if (m->last_seq == 0) m->first_seq = r.seq;
+        m->last_off = m->log_end + used;
+        m->last_seq = r.seq;
+        m->last_time = r.time_ms;
+        wn_sha256(m->prev, buf + used + 2, len);
+        wn_mstate_note_volume(m, &r);
+        if (out) memcpy(out + i * WN_READING_MAX_LEN, buf + used + 2, len);
+        if (lens) lens[i] = len;
+        used += total;
+    }
+    explicit_bzero(&saved, sizeof saved);
+    /* The durability point for the whole group: one write, then fdatasync. */
+    if (!wn_mfile_pwrite(m->logfd, buf, used, m->log_end) || fdatasync(m->logfd) != 0) {
+        m->failed = 1;
+        free(buf);
+        return WN_METER_EIO;
+    }
+    free(buf);
+    if (first_seq) *first_seq = m->last_seq - n + 1;
+    m->log_end += used;
+    m->since_save += n;
+    if (m->since_save >= WN_MSTATE_EVERY) wn_mstate_save(m);
     return WN_METER_OK;
 }

@@ -26,11 +26,13 @@ size_t wn_mrec_seal(uint8_t *rec, size_t len)
     return len + 2 + WN_MREC_CHECK;
 }
 
-void wn_mrcpt_seal(uint8_t rec[WN_MRCPT_REC], uint64_t seq, const wn_receipt *rc)
+size_t wn_mrcpt_seal(uint8_t rec[WN_MRCPT_MAX], uint64_t seq, const wn_receipt *rc)
 {
-    wn_put_u64(rec, seq);
-    wn_receipt_encode(rc, rec + 8);
-    check4(rec + 8 + WN_RECEIPT_LEN, rec, 8 + WN_RECEIPT_LEN);
+    size_t len = wn_receipt_encode(rc, rec + WN_MRCPT_HDR);
+    wn_put_u16(rec, (uint16_t)len);
+    wn_put_u64(rec + 2, seq);
+    check4(rec + WN_MRCPT_HDR + len, rec, WN_MRCPT_HDR + len);
+    return WN_MRCPT_HDR + len + WN_MREC_CHECK;
 }
 
 int wn_mrec_check_ok(const uint8_t *rec, size_t total)
@@ -83,6 +85,19 @@ int wn_mrec_read(int fd, uint64_t off, uint64_t end, uint8_t rec[WN_MREC_MAX], s
     if (err) return err;
     if (!wn_mfile_pread(fd, rec, t, off)) return WN_METER_EIO;
     if ((size_t)wn_get_u16(rec) + 2 + WN_MREC_CHECK != t || !wn_mrec_check_ok(rec, t)) return WN_METER_ECORRUPT;
+    *total = t;
+    return WN_METER_OK;
+}
+
+int wn_mrcpt_read(int fd, uint64_t off, uint64_t end, uint8_t rec[WN_MRCPT_MAX], size_t *total)
+{
+    uint8_t b[2];
+    if (off + 2 > end) return WN_METER_ECORRUPT;
+    if (!wn_mfile_pread(fd, b, 2, off)) return WN_METER_EIO;
+    size_t t = (size_t)wn_get_u16(b) + WN_MRCPT_HDR + WN_MREC_CHECK;
+    if (t < WN_MRCPT_MIN || t > WN_MRCPT_MAX || off + t > end) return WN_METER_ECORRUPT;
+    if (!wn_mfile_pread(fd, rec, t, off)) return WN_METER_EIO;
+    if (!wn_mrec_check_ok(rec, t)) return WN_METER_ECORRUPT;
     *total = t;
     return WN_METER_OK;
 }

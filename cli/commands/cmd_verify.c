@@ -141,7 +141,8 @@ static int verify_receipt(const verify_opts *o, const char *path, const char *te
     wn_receipt rc;
     if (!j || !wn_receipt_from_cjson(&rc, obj)) {
         cJSON_Delete(j);
-        return unusable(o, "receipt", path, "not a receipt: expected {\"index\":n,\"leaf\":hex,\"time\":...,\"sig\":hex}");
+        return unusable(o, "receipt", path, "not a receipt: expected {\"index\":n,\"leaf\":hex,\"time\":...,\"sig\":hex} or a version 2 "
+                        "receipt (PROTOCOL §6)");
     }
     cJSON_Delete(j);
     wn_report rep;
@@ -152,8 +153,20 @@ static int verify_receipt(const verify_opts *o, const char *path, const char *te
     wn_report_info_u64(&rep, "index", rc.index);
     wn_report_info_str(&rep, "leaf", leaf);
     wn_report_info_str(&rep, "time", t);
-    int sig = wn_receipt_verify(&rc, o->notary);
-    if (!sig) wn_report_fail(&rep, "receipt_signature", "the receipt is not validly signed by the notary key");
+    wn_report_info_u64(&rep, "version", rc.version);
+    if (rc.version == 2) {
+        char root[65];
+        wn_hex_encode(root, rc.head.root, 32);
+        wn_report_info_str(&rep, "origin", rc.head.origin);
+        wn_report_info_u64(&rep, "commit_first", rc.head.first);
+        wn_report_info_u64(&rep, "commit_count", rc.head.count);
+        wn_report_info_str(&rep, "commit_root", root);
+        wn_report_info_u64(&rep, "size", rc.head.tree_size);
+    }
+    int e = wn_receipt_check(&rc, o->notary), sig = e == WN_RECEIPT_OK;
+    if (e == WN_RECEIPT_ESIG) wn_report_fail(&rep, "receipt_signature", "the receipt is not validly signed by the notary key");
+    else if (e == WN_RECEIPT_EPATH) wn_report_fail(&rep, "receipt_path", "%s", wn_receipt_strerror(e));
+    else if (e != WN_RECEIPT_OK) wn_report_fail(&rep, "receipt_head", "%s", wn_receipt_strerror(e));
     int match = -1;
     if (o->entry) {
         uint8_t h[32];

@@ -10,12 +10,14 @@
 #include "crypto/sha256.h"
 
 #define MAGIC_LEN 8
-#define RCPT_REC (8 + WN_RECEIPT_LEN + 4)                 /* 125 */
+#define RCPT_V1_REC (8 + WN_RECEIPT_LEN + 4)              /* 125 */
+#define RCPT_MAX (10 + WN_RECEIPT_MAX_LEN + 4)
 #define READ_MIN (WN_READING_FIXED_LEN + WN_READING_MEAS_LEN) /* one measurement */
 
 int wn_meterlog_sniff(const uint8_t *data, size_t len)
 {
-    return len >= MAGIC_LEN && memcmp(data, WN_RECEIPTS_MAGIC, MAGIC_LEN) == 0;
+    return len >= MAGIC_LEN &&
+           (memcmp(data, WN_RECEIPTS_MAGIC, MAGIC_LEN) == 0 || memcmp(data, WN_RECEIPTS_MAGIC_V1, MAGIC_LEN) == 0);
 }
 
 /* Returns: 1 if the last 4 bytes of rec[0..total) are the first 4 of SHA-256 of the rest. */
@@ -93,25 +95,42 @@ void wn_meterlog_verify(const uint8_t *rcpt, size_t rlen, const uint8_t *reading
         wn_report_fail(rep, "receipts_log", "the receipts log does not start with %s", WN_RECEIPTS_MAGIC);
         rlen = 0;
     }
-    for (size_t off = MAGIC_LEN; off < rlen; off += RCPT_REC) {
+    int v1 = rlen >= MAGIC_LEN && memcmp(rcpt, WN_RECEIPTS_MAGIC_V1, MAGIC_LEN) == 0;
+    for (size_t off = MAGIC_LEN, total = 0; off < rlen; off += total) {
         const uint8_t *rec = rcpt + off;
-        int last = rlen - off <= RCPT_REC;
-        if (rlen - off < RCPT_REC || !check_ok(rec, RCPT_REC)) {
-            if (last) wn_report_warn(rep, "torn_tail", "the receipts log ends in %zu bytes that are not a whole "
-                                     "record (a power cut leaves this)", rlen - off);
-            else wn_report_fail(rep, "receipts_log", "the receipts-log record at byte %zu is damaged", off);
+        /* the record's length: fixed in the old form, from its u16 in the current one */
+        size_t hdr = v1 ? 8 : 10, left = rlen - off;
+        total = v1 ? RCPT_V1_REC : left >= 2 ? (size_t)wn_get_u16(rec) + hdr + 4 : 0;
+        int bad_len = v1 ? 0 : total < 10 + WN_RECEIPT_LEN + 4 || total > RCPT_MAX;
+        if (bad_len || left < total || !check_ok(rec, total)) {
+            /* torn: nothing follows it (the last record, or too short for its length) */
+            if (v1 ? left <= RCPT_V1_REC : left < 2 || (!bad_len && total >= left)) {
+                wn_report_warn(rep, "torn_tail", "the receipts log ends in %zu bytes that are not a whole "
+                               "record (a power cut leaves this)", left);
+                break;
+            }
+            wn_report_fail(rep, "receipts_log", "the receipts-log record at byte %zu is damaged", off);
+            if (bad_len) break; /* the next record cannot be found */
             continue;
         }
-        uint64_t seq = wn_get_u64(rec);
+        uint64_t seq = wn_get_u64(rec + hdr - 8);
         wn_receipt rc;
         count++;
-        if (!wn_receipt_decode(&rc, rec + 8, WN_RECEIPT_LEN)) {
-            wn_report_fail(rep, "receipt", "the receipt for seq %llu is not a version 1 receipt", (unsigned long long)seq);
+        if (!wn_receipt_decode(&rc, rec + hdr, total - hdr - 4) || (v1 && rc.version != 1)) {
+            wn_report_fail(rep, "receipt", "the receipt for seq %llu is not a receipt of version 1 or 2",
+                           (unsigned long long)seq);
             continue;
         }
-        if (!wn_receipt_verify(&rc, notary))
+        int e = wn_receipt_check(&rc, notary);
+        if (e == WN_RECEIPT_ESIG)
             wn_report_fail(rep, "receipt_signature", "the receipt for seq %llu (index %llu) is not validly signed by "
                            "the notary key", (unsigned long long)seq, (unsigned long long)rc.index);
+        else if (e == WN_RECEIPT_EPATH)
+            wn_report_fail(rep, "receipt_path", "the receipt for seq %llu (index %llu): %s", (unsigned long long)seq,
+                           (unsigned long long)rc.index, wn_receipt_strerror(e));
+        else if (e != WN_RECEIPT_OK)
+            wn_report_fail(rep, "receipt_head", "the receipt for seq %llu (index %llu): %s", (unsigned long long)seq,
+                           (unsigned long long)rc.index, wn_receipt_strerror(e));
         logged key = {seq, {0}}, *hit = nlog ? bsearch(&key, log, nlog, sizeof *log, by_seq) : NULL;
         if (hit) {
             matched++;

@@ -131,6 +131,29 @@ static void set(int *err, char *detail, int code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The receipt of a reading committed in an earlier group, resent: the same bytes as the
+ * first answer (receipts.h), from the commit's range, time and receipt version. */
+static void resend_receipts(wn_committer *c, group *g, wn_job_reading *jr)
+{
+    uint64_t first, end;
+    int version;
+    if (!wn_state_commit_of(c->cfg.state, jr->index, &first, &end, &jr->time_ms, &version)) {
+        /* lost with an unsynced state env: from now on a commit of this one entry */
+        first = jr->index;
+        end = jr->index + 1;
+        jr->time_ms = g->now_ms;
+        version = 2;
+        wn_state_put_time(c->cfg.state, jr->index, jr->time_ms);
+    }
+    if (version == 1) return; /* ingest.c signs the old form from (index, leaf, time) */
+    jr->receipts = wn_commit_receipts_load(c->cfg.ledger, c->cfg.origin, c->cfg.notary, first, end, jr->time_ms);
+    if (!jr->receipts) {
+        wn_log("committer: cannot rebuild the receipt head of entries %llu..%llu", (unsigned long long)first,
+               (unsigned long long)(end - 1));
+        set(&jr->err, jr->detail, WN_NE_INTERNAL, "the receipt could not be rebuilt (the reading is in the ledger)");
+    }
+}
+
 /* A reading whose sequence the meter has used already: a duplicate or an equivocation. */
 static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_reading *jr)
 {
@@ -167,10 +190,7 @@ static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_read
         }
         jr->index = orig_index;
         memcpy(jr->leaf, leaf, 32);
-        if (!wn_state_receipt_time(c->cfg.state, orig_index, &jr->time_ms)) {
-            jr->time_ms = g->now_ms; /* lost with an unsynced state env: fix it from now on */
-            wn_state_put_time(c->cfg.state, orig_index, jr->time_ms);
-        }
+        resend_receipts(c, g, jr);
         return;
     }
     long a = wn_meter_find_alert(&ov->m, r->seq, jr->digest);
@@ -343,10 +363,12 @@ static void publish(wn_committer *c, group *g)
 {
     uint64_t time_ms = wn_now_ms();
     char h[17];
+    uint8_t (*leaves)[32] = malloc(g->nitems * sizeof *leaves);
     for (size_t i = 0; i < g->nitems; i++) {
         fix *f = &g->fixes[i];
         uint8_t leaf[32];
         wn_merkle_leaf_hash(leaf, g->items[i].data, g->items[i].len);
+        if (leaves) memcpy(leaves[i], leaf, 32);
         uint64_t index = g->base + i;
         if (f->kind == FIX_READING) {
             memcpy(f->jr->leaf, leaf, 32);
@@ -365,6 +387,25 @@ static void publish(wn_committer *c, group *g)
                    (unsigned long long)index);
         }
     }
+    /* One signature for the whole commit: the receipt head (PROTOCOL §6). */
+    wn_commit_receipts *cr =
+        leaves ? wn_commit_receipts_new(c->cfg.origin, c->cfg.notary, g->base, (const uint8_t(*)[32])leaves,
+                                        g->nitems, time_ms)
+               : NULL;
+    free(leaves);
+    if (!cr) wn_log("committer: cannot sign the receipt head of entries %llu..%llu", (unsigned long long)g->base,
+                    (unsigned long long)(g->base + g->nitems - 1));
+    for (size_t i = 0; i < g->nitems; i++) {
+        fix *f = &g->fixes[i];
+        if (f->kind != FIX_READING) continue;
+        if (cr) {
+            wn_commit_receipts_ref(cr);
+            f->jr->receipts = cr;
+        } else {
+            set(&f->jr->err, f->jr->detail, WN_NE_INTERNAL, "the receipt could not be signed (the reading is in the ledger)");
+        }
+    }
+    wn_commit_receipts_release(cr);
     uint8_t chain[32], buf[2048];
     size_t len;
     uint64_t to = g->base + g->nitems;
@@ -449,6 +490,8 @@ static void run_group(wn_committer *c, wn_job *jobs)
                 jr->index = jr->dup_of->index;
                 memcpy(jr->leaf, jr->dup_of->leaf, 32);
                 jr->time_ms = jr->dup_of->time_ms;
+                jr->receipts = jr->dup_of->receipts;
+                if (jr->receipts) wn_commit_receipts_ref(jr->receipts);
             } else {
                 set(&jr->err, jr->detail, WN_NE_INTERNAL, "%s", jr->dup_of->detail);
             }

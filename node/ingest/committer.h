@@ -18,6 +18,7 @@
 #include "protocol/reading.h"
 #include "ledger/ledger.h"
 #include "node/http/parse.h"
+#include "node/ingest/receipts.h"
 #include "node/ingest/state.h"
 
 /* One reading handed to the committer; its signature has been verified. */
@@ -32,6 +33,9 @@ typedef struct wn_job_reading {
     uint64_t index;           /* accepted / duplicate: the reading's entry index */
     uint8_t leaf[32];         /* and its leaf hash */
     uint64_t time_ms;         /* and its receipt time */
+    struct wn_commit_receipts *receipts; /* the signed head of its commit (receipts.h), one
+                                 * reference the answering thread releases; NULL: a reading
+                                 * of a commit answered with version 1 receipts */
     struct wn_job_reading *dup_of; /* private: duplicate of an earlier reading of the group */
 } wn_job_reading;
 
@@ -66,6 +70,8 @@ typedef struct {
     wn_ledger *ledger;
     wn_state *state;
     uint64_t skew_ms;                                  /* --skew-ms */
+    const char *origin;                                /* the log origin, in receipt heads */
+    const wn_signer *notary;                           /* signs one receipt head per commit */
     void (*on_commit)(void *ctx, uint64_t size);       /* after each durable append */
     void *on_commit_ctx;
 } wn_committer_config;

@@ -2,13 +2,15 @@
  * not revoked) and signature here in the HTTP thread, hand the survivors to the committer
  * for the order-dependent checks and the durable append, and answer one result per
  * reading with a notary receipt for the accepted and duplicate ones (PROTOCOL §9).
- * Signatures of a large request are verified, and its receipts signed, on two threads.
+ * Signatures of a large request are verified on two threads. Receipts are not signed
+ * here: each is the signed head of its commit (one signature per group commit, made by
+ * the committer) and the reading's Merkle path inside the commit (receipts.h).
  * Per reading the meter's key is not parsed again: readings of enrolled meters are decoded
  * without the id's point check and verified with the key parsed at enrolment (meter.h).
  *
- * Receipts are signed deterministically (BIP-340 with a fixed auxiliary input, so the
- * nonce depends only on the key and the message): the node keeps just each entry's
- * acceptance time, and a resent reading gets a byte-identical copy of its receipt. */
+ * Receipt heads are signed deterministically (BIP-340 with a fixed auxiliary input): the
+ * node keeps just each commit's range and time, and a resent reading gets a byte-identical
+ * copy of its receipt. */
 #include "node/ingest/ingest.h"
 
 #include <pthread.h>
@@ -32,7 +34,6 @@ typedef struct {
     int err;
     const char *detail;        /* points into a parsed item or job reading */
     wn_job_reading *jr;        /* the committer's result (NULL if rejected before) */
-    wn_receipt receipt;        /* accepted / duplicate: the signed receipt */
     char own_detail[WN_DETAIL_MAX];
 } result;
 
@@ -127,37 +128,43 @@ static void for_all(wn_node *n, wn_parsed_batch *b, result *res, void (*work)(wn
     span_thread(&all);
 }
 
-/* Signs the receipt of an accepted or duplicate reading, deterministically: the same
- * (index, leaf, time) always gives the same receipt. */
-static void sign_receipt(wn_node *n, const wn_parsed_reading *it, result *res)
+/* Takes the committer's result for a reading handed to it. */
+static void take_result(result *res)
 {
-    (void)it;
-    if (res->jr) {
-        res->err = res->jr->err;
-        res->detail = res->jr->detail;
-    }
-    if (res->err != WN_NE_OK && res->err != WN_NE_REPLAY) return;
-    wn_receipt *rc = &res->receipt;
-    memset(rc, 0, sizeof *rc);
-    rc->index = res->jr->index;
-    rc->time_ms = res->jr->time_ms;
-    memcpy(rc->leaf, res->jr->leaf, 32);
-    if (!wn_receipt_sign_with(rc, &n->notary_signer)) {
-        res->err = WN_NE_INTERNAL;
-        res->detail = "the receipt could not be signed (the entry is in the ledger)";
-    }
+    if (!res->jr) return;
+    res->err = res->jr->err;
+    res->detail = res->jr->detail;
 }
 
-static void write_result(wn_buf *out, const wn_parsed_reading *it, result *res)
+/* The receipt of an accepted or duplicate reading: version 2 cut from its commit's signed
+ * head (no signature here), or version 1, signed deterministically, for a resent reading
+ * first answered in that form. Either way a resend gets the same bytes. Returns: 1 on success. */
+static int make_receipt(wn_node *n, const wn_job_reading *jr, wn_receipt *rc)
 {
+    memset(rc, 0, sizeof *rc);
+    if (jr->receipts) return wn_commit_receipts_get(jr->receipts, jr->index, rc);
+    rc->index = jr->index;
+    rc->time_ms = jr->time_ms;
+    memcpy(rc->leaf, jr->leaf, 32);
+    return wn_receipt_sign_with(rc, &n->notary_signer);
+}
+
+static void write_result(wn_node *n, wn_buf *out, const wn_parsed_reading *it, result *res)
+{
+    char json[WN_RECEIPT_JSON_MAX];
+    if (res->err == WN_NE_OK || res->err == WN_NE_REPLAY) {
+        wn_receipt rc;
+        if (!make_receipt(n, res->jr, &rc) || !wn_receipt_to_json(&rc, json, sizeof json)) {
+            res->err = WN_NE_INTERNAL;
+            res->detail = "the receipt could not be made (the reading is in the ledger)";
+        }
+    }
     wn_buf_str(out, "{\"meter\":");
     if (it->has_meter) wn_buf_json_hex(out, it->meter, 32);
     else wn_buf_str(out, "null");
     if (it->has_seq) wn_buf_printf(out, ",\"seq\":%llu", (unsigned long long)it->seq);
     else wn_buf_str(out, ",\"seq\":null");
     if (res->err == WN_NE_OK || res->err == WN_NE_REPLAY) {
-        char json[WN_RECEIPT_JSON_MAX];
-        wn_receipt_to_json(&res->receipt, json, sizeof json);
         if (res->err == WN_NE_OK) {
             wn_buf_str(out, ",\"status\":\"accepted\",\"receipt\":");
         } else {
@@ -199,6 +206,7 @@ static void answer(wn_ingest_pending *p, wn_response *out)
     wn_parsed_batch b = p->b;
     result *res = p->res;
     wn_job_reading *jrs = p->jrs;
+    size_t njobs = p->job.n; /* readings handed to the committer: jrs[0 .. njobs) */
     free(p);
     wn_buf o;
     wn_buf_init(&o);
@@ -206,10 +214,10 @@ static void answer(wn_ingest_pending *p, wn_response *out)
     size_t head = o.len; /* a single rejected reading puts its error here */
     wn_buf_str(&o, "\"results\":[");
     int any_internal = 0;
-    for_all(n, &b, res, sign_receipt);
     for (size_t i = 0; i < b.n; i++) {
         if (i) wn_buf_str(&o, ",");
-        write_result(&o, &b.items[i], &res[i]);
+        take_result(&res[i]);
+        write_result(n, &o, &b.items[i], &res[i]);
         wn_metrics_reading(res[i].err);
         if (res[i].err == WN_NE_SEQUENCE_GAP && n->monitor) /* an alert for the bureau (monitor.h) */
             wn_monitor_sequence_gap(n->monitor, b.items[i].r.meter, b.items[i].r.seq, wn_now_ms());
@@ -230,6 +238,7 @@ static void answer(wn_ingest_pending *p, wn_response *out)
         status = wn_nerr_status(res[0].err);
     }
     wn_reply_buf(out, status, WN_TYPE_JSON, &o);
+    for (size_t i = 0; i < njobs; i++) wn_commit_receipts_release(jrs[i].receipts);
     free(res);
     free(jrs);
     wn_parsed_batch_free(&b);

@@ -5,7 +5,9 @@
  * DIR/state databases (the rebuild loop and the meta watermark: node/rebuild.h):
  *   meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   meters  meter id -> record (see put_record)
- *   times   u64 first index -> u64 end index || u64 time: entries [first, end) were accepted at time */
+ *   times   u64 first index -> u64 end index || u64 time [|| u8 2]: entries [first, end) were
+ *           accepted at time in one commit; the byte 2 marks a commit answered with version 2
+ *           receipts (PROTOCOL §6), its absence one answered with version 1 receipts */
 #include "node/ingest/state.h"
 
 #include <errno.h>
@@ -221,11 +223,12 @@ static int put_meta(wn_state *s, MDB_txn *txn, uint64_t applied, const uint8_t c
 
 static int put_times(wn_state *s, MDB_txn *txn, uint64_t from, uint64_t to, uint64_t time_ms)
 {
-    uint8_t kb[8], vb[16];
+    uint8_t kb[8], vb[17];
     wn_put_u64(kb, from);
     wn_put_u64(vb, to);
     wn_put_u64(vb + 8, time_ms);
-    MDB_val k = {8, kb}, v = {16, vb};
+    vb[16] = 2; /* receipts of this commit are version 2 */
+    MDB_val k = {8, kb}, v = {17, vb};
     return mdb_put(txn, s->db[DB_TIMES], &k, &v, 0);
 }
 
@@ -294,7 +297,8 @@ void wn_state_put_time(wn_state *s, uint64_t index, uint64_t time_ms)
     if (rc) env_failure(s, "writing a receipt time", rc);
 }
 
-int wn_state_receipt_time(wn_state *s, uint64_t index, uint64_t *time_ms)
+int wn_state_commit_of(wn_state *s, uint64_t index, uint64_t *first, uint64_t *end, uint64_t *time_ms,
+                       int *version)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -307,15 +311,26 @@ int wn_state_receipt_time(wn_state *s, uint64_t index, uint64_t *time_ms)
         int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         if (rc == 0 && k.mv_size == 8 && wn_get_u64(k.mv_data) != index) rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
         else if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-        if (rc == 0 && k.mv_size == 8 && v.mv_size == 16 && wn_get_u64(k.mv_data) <= index &&
-            index < wn_get_u64(v.mv_data)) {
-            *time_ms = wn_get_u64((const uint8_t *)v.mv_data + 8);
+        const uint8_t *vb = v.mv_data;
+        if (rc == 0 && k.mv_size == 8 && (v.mv_size == 16 || (v.mv_size == 17 && vb[16] == 2)) &&
+            wn_get_u64(k.mv_data) <= index && index < wn_get_u64(vb)) {
+            *first = wn_get_u64(k.mv_data);
+            *end = wn_get_u64(vb);
+            *time_ms = wn_get_u64(vb + 8);
+            *version = v.mv_size == 17 ? 2 : 1;
             found = 1;
         }
         mdb_cursor_close(cur);
     }
     mdb_txn_abort(txn);
     return found;
+}
+
+int wn_state_receipt_time(wn_state *s, uint64_t index, uint64_t *time_ms)
+{
+    uint64_t first, end;
+    int version;
+    return wn_state_commit_of(s, index, &first, &end, time_ms, &version);
 }
 
 /* ---- replay ---- */

@@ -53,7 +53,12 @@ int wn_state_commit(wn_state *s, wn_meter *recs, size_t n, uint64_t from, uint64
 /* The time the entry at index was accepted. Returns: 1 if known (entries replayed after a
  * power cut may have none). */
 int wn_state_receipt_time(wn_state *s, uint64_t index, uint64_t *time_ms);
-/* Committer only: records an acceptance time for one entry that has none. */
+/* The commit that holds the entry at index: entries [first, end) at time_ms, answered with
+ * receipts of version (1 or 2). Returns: 1 if known (as wn_state_receipt_time). */
+int wn_state_commit_of(wn_state *s, uint64_t index, uint64_t *first, uint64_t *end, uint64_t *time_ms,
+                       int *version);
+/* Committer only: records an acceptance time for one entry that has none (a commit of one
+ * entry, version 2 receipts). */
 void wn_state_put_time(wn_state *s, uint64_t index, uint64_t time_ms);
 
 /* The ledger size the state reflects. */
