@@ -168,7 +168,7 @@ static enum MHD_Result dispatch(wn_server *s, struct MHD_Connection *conn, reque
     case WN_ROUTE_CERTIFICATE: wn_certs_get(s->node, rq->m.index, &r); break;
     case WN_ROUTE_MONITOR: wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r); break;
     case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
-    default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;
+    default: wn_query(s->node, &rq->who, &rq->m, get_arg, conn, &r); break;
     }
     if (r.status >= 500) wn_log("http: %s answered %u: %.300s", rq->m.is_post ? "POST" : "GET", r.status, r.body ? r.body : "");
     return send_response(conn, &r);

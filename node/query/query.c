@@ -11,6 +11,7 @@
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
+#include "node/authorize.h"
 #include "node/http/errors.h"
 #include "node/metrics.h"
 
@@ -211,7 +212,7 @@ static int old_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, siz
     return 1;
 }
 
-static void proof_inclusion(wn_node *n, wn_query_get get, void *ctx, wn_response *out)
+static void proof_inclusion(wn_node *n, const wn_principal *who, wn_query_get get, void *ctx, wn_response *out)
 {
     char d[WN_DETAIL_MAX];
     wn_incl_query q;
@@ -263,7 +264,10 @@ static void proof_inclusion(wn_node *n, wn_query_get get, void *ctx, wn_response
     }
     char *text = NULL;
     size_t tlen = 0;
-    int perr = wn_incl_proof_format(&text, &tlen, e, elen, index, (const uint8_t(*)[32])proof, plen, note, nlen);
+    /* the entry's bytes only to who may see them: a hash-only proof for everyone else,
+     * who verifies it with the entry they hold */
+    int show = q.by_meter || wn_access_may_see_entry(n, who, index);
+    int perr = wn_incl_proof_format(&text, &tlen, show ? e : NULL, show ? elen : 0, index, (const uint8_t(*)[32])proof, plen, note, nlen);
     free(e);
     if (perr != WN_PROOF_OK) {
         wn_reply_error(out, WN_NE_INTERNAL, wn_proof_strerror(perr));
@@ -392,14 +396,15 @@ static void meter_status(wn_node *n, const uint8_t meter[32], wn_response *out)
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
-void wn_query(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, wn_response *out)
+void wn_query(wn_node *n, const wn_principal *who, const wn_route_match *m, wn_query_get get, void *ctx,
+              wn_response *out)
 {
     wn_buf b;
     wn_buf_init(&b);
     switch (m->route) {
     case WN_ROUTE_CHECKPOINT: checkpoint(n, get, ctx, out); return;
     case WN_ROUTE_ENTRY: entry(n, m->index, out); return;
-    case WN_ROUTE_PROOF_INCL: proof_inclusion(n, get, ctx, out); return;
+    case WN_ROUTE_PROOF_INCL: proof_inclusion(n, who, get, ctx, out); return;
     case WN_ROUTE_PROOF_CONS: proof_consistency(n, get, ctx, out); return;
     case WN_ROUTE_METER: meter_status(n, m->meter, out); return;
     case WN_ROUTE_PUBKEY:
