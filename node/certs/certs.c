@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "ledger/entry.h"
 #include "node/certs/certs_state.h"
 #include "node/http/errors.h"
@@ -108,6 +109,11 @@ static int decide_op(wn_node *n, const wn_cert_op *op, char *detail)
 static cJSON *parse_body(const char *body, size_t len, char *detail)
 {
     const char *end = NULL;
+    const char *why = len ? wn_json_lexical_problem(body, len) : NULL;
+    if (why) { /* what cJSON would blur (docs/PROTOCOL.md §2) */
+        snprintf(detail, WN_DETAIL_MAX, "JSON text: %s", why);
+        return NULL;
+    }
     cJSON *j = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
     if (!j) {
         snprintf(detail, WN_DETAIL_MAX, "not valid JSON");
