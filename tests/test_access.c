@@ -414,3 +414,176 @@ Test(access, admin_token_readable_by_others_is_refused, .init = setup, .fini = t
     cr_assert(log && strstr(log, "admin.token"), "the log names the file: %s", log ? log : "");
     free(log);
 }
+
+/* ---- input rules ---- */
+
+/* POSTs len bytes (may hold NUL) as JSON. */
+static wn_mf_resp post_raw(const char *path, const char *body, size_t len)
+{
+    wn_mf_resp r = {0, calloc(1, 1), 0};
+    char full[1024];
+    snprintf(full, sizeof full, "%s%s", S.node.url, path);
+    CURL *c = curl_easy_init();
+    cr_assert(c);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    FILE *sink = open_memstream(&r.body, &r.len);
+    free(r.body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    fclose(sink);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+/* text with the first occurrence of from replaced by to_len bytes of to. */
+static char *respell(const char *text, const char *from, const char *to, size_t to_len, size_t *out_len)
+{
+    const char *at = strstr(text, from);
+    cr_assert(at, "%s holds %s", text, from);
+    size_t head = (size_t)(at - text), fl = strlen(from), tl = strlen(at + fl);
+    char *s = malloc(head + to_len + tl + 1);
+    memcpy(s, text, head);
+    memcpy(s + head, to, to_len);
+    memcpy(s + head + to_len, at + fl, tl + 1);
+    *out_len = head + to_len + tl;
+    return s;
+}
+
+/* Posts body and expects 400 malformed_json whose detail holds why; the ledger keeps its size. */
+static void expect_lexical(const char *path, const char *body, size_t len, const char *why)
+{
+    uint64_t before = ledger_size();
+    wn_mf_resp r = post_raw(path, body, len);
+    char code[64];
+    cr_assert_eq(r.status, 400, "%s refused: %ld %s", path, r.status, r.body);
+    cr_assert_str_eq(code_of(&r, code, sizeof code), "malformed_json", "%s", r.body);
+    cr_assert(strstr(r.body, why), "the reason names \"%s\": %s", why, r.body);
+    free(r.body);
+    cr_assert_eq(ledger_size(), before, "nothing ledgered");
+}
+
+Test(access, json_lexical_rules_on_ingest, .init = setup, .fini = teardown)
+{
+    start_node(0);
+    char err[256];
+    cr_assert(wn_mf_meter_new(&S.a));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &S.a, "ENT-A", WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+    wn_reading rd;
+    wn_mf_next(&S.a, &rd, now_ms() - MIN, 0, 0, -1);
+    char json[4096];
+    size_t jl, len;
+    cr_assert_eq(wn_reading_to_json(&rd, json, sizeof json, &jl), WN_READING_OK);
+    json[jl] = '\0';
+    char meter_field[80];
+    snprintf(meter_field, sizeof meter_field, "\"meter\":\"%s\"", S.a.hex);
+    char cut[120];
+    snprintf(cut, sizeof cut, "\"meter\":\"%s\\u0000junk\"", S.a.hex);
+    char nul[80];
+    snprintf(nul, sizeof nul, "\"meter\":\"%s", S.a.hex);
+    size_t nl = strlen(nul);
+    nul[nl++] = '\0'; /* a raw NUL after the id, then the closing quote */
+    nul[nl++] = '"';
+    struct {
+        const char *from, *to;
+        size_t to_len;
+        const char *why;
+    } cases[] = {
+        {"\"seq\":1", "\"seq\":1.0", 9, "not a plain integer"},
+        {"\"seq\":1", "\"seq\":1e0", 9, "not a plain integer"},
+        {"\"seq\":1", "\"seq\":01", 8, "leading zero"},
+        {"\"version\":1", "\"version\":1E0", 13, "not a plain integer"},
+        {meter_field, nul, nl, "control character"},
+        {"\"version\":1", "\"version\":1\0", 12, "NUL byte"},
+        {meter_field, cut, strlen(cut), "\\u0000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *body = respell(json, cases[i].from, cases[i].to, cases[i].to_len, &len);
+        expect_lexical("/v1/readings", body, len, cases[i].why);
+        char *batch = malloc(len + 32);
+        int bl = snprintf(batch, len + 32, "{\"readings\":[");
+        memcpy(batch + bl, body, len);
+        memcpy(batch + bl + len, "]}", 3);
+        expect_lexical("/v1/readings", batch, (size_t)bl + len + 2, cases[i].why);
+        free(batch);
+        free(body);
+    }
+    /* the reading itself, spelled plainly, is accepted */
+    wn_mf_resp r = post_raw("/v1/readings", json, jl);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+
+    /* enrolments, revocations and certificate bodies obey the same rules */
+    wn_mf_meter m2;
+    cr_assert(wn_mf_meter_new(&m2));
+    wn_enrolment e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.meter, m2.id, 32);
+    e.alg = WN_ALG_BIP340;
+    e.pubkey[0] = 0x02;
+    memcpy(e.pubkey + 1, m2.id, 32);
+    e.time_ms = 1700000000000ULL;
+    e.point = WN_POINT_USE;
+    e.tier = 2;
+    e.source = WN_SOURCE_TAP;
+    snprintf(e.enterprise, sizeof e.enterprise, "ENT-A");
+    char ej[WN_ENROLMENT_JSON_MAX];
+    cr_assert_eq(wn_enrolment_sign(&e, S.reg_sk), WN_ENROL_OK);
+    cr_assert_eq(wn_enrolment_to_json(&e, ej, sizeof ej, &jl), WN_ENROL_OK);
+    ej[jl] = '\0';
+    char *body = respell(ej, "\"tier\":2", "\"tier\":2.0", 10, &len);
+    expect_lexical("/v1/enrolments", body, len, "not a plain integer");
+    free(body);
+    body = respell(ej, "\"enterprise\":\"ENT-A", "\"enterprise\":\"ENT-A\\u0000", 25, &len);
+    expect_lexical("/v1/enrolments", body, len, "\\u0000");
+    free(body);
+    expect_lexical("/v1/revocations", "{\"version\":1E0}", 15, "not a plain integer");
+    expect_lexical("/v1/certificates", "{\"version\":1.0}", 15, "not a plain integer");
+    expect_lexical("/v1/transfers", "{\"op\":\"a\\u0000\"}", 16, "\\u0000");
+    expect_lexical("/v1/retirements", "{\"n\":5e0}", 9, "not a plain integer");
+    r = post_raw("/v1/enrolments", ej, strlen(ej));
+    cr_assert_eq(r.status, 200, "the plain enrolment is accepted: %s", r.body);
+    free(r.body);
+}
+
+Test(access, certifier_keys_cannot_push_readings, .init = setup, .fini = teardown)
+{
+    start_node(0);
+    char err[256];
+    wn_mf_meter cert;
+    cr_assert(wn_mf_meter_new(&cert));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &cert, "CERT-BODY", WN_POINT_CERTIFIER, 1, WN_SOURCE_TAP, NULL, err),
+              "%s", err);
+    uint64_t before = ledger_size();
+    wn_reading rd;
+    wn_mf_next(&cert, &rd, now_ms() - MIN, 0, 0, -1);
+    wn_mf_resp r;
+    cr_assert(wn_mf_post_one(S.node.url, &rd, &r));
+    char code[64];
+    cr_assert_eq(r.status, 403, "%s", r.body);
+    cr_assert_str_eq(code_of(&r, code, sizeof code), "not_a_meter", "%s", r.body);
+    cr_assert(strstr(r.body, "certifier"), "%s", r.body);
+    free(r.body);
+    /* in a batch, too */
+    char json[4096];
+    size_t jl;
+    cr_assert_eq(wn_reading_to_json(&rd, json, sizeof json, &jl), WN_READING_OK);
+    json[jl] = '\0';
+    char batch[4200];
+    snprintf(batch, sizeof batch, "{\"readings\":[%s]}", json);
+    r = post_raw("/v1/readings", batch, strlen(batch));
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.body, "\"not_a_meter\"") && !strstr(r.body, "\"accepted\""), "%s", r.body);
+    free(r.body);
+    cr_assert_eq(ledger_size(), before, "nothing ledgered");
+    r = http(NULL, "GET", NULL, "/v1/meters/%s", cert.hex);
+    cr_assert(strstr(r.body, "\"last_seq\":0"), "%s", r.body);
+    free(r.body);
+}
