@@ -587,3 +587,129 @@ Test(access, certifier_keys_cannot_push_readings, .init = setup, .fini = teardow
     cr_assert(strstr(r.body, "\"last_seq\":0"), "%s", r.body);
     free(r.body);
 }
+
+/* ---- bounds ---- */
+
+/* Posts readings r[0..n) as one JSON batch; every one must be refused as an equivocation. */
+static void post_conflicts(const wn_reading *r, size_t n)
+{
+    size_t cap = n * 2048 + 64, len = 0;
+    char *body = malloc(cap);
+    cr_assert(body);
+    len += (size_t)snprintf(body, cap, "{\"readings\":[");
+    for (size_t i = 0; i < n; i++) {
+        size_t jl;
+        if (i) body[len++] = ',';
+        cr_assert_eq(wn_reading_to_json(&r[i], body + len, cap - len, &jl), WN_READING_OK);
+        len += jl;
+    }
+    len += (size_t)snprintf(body + len, cap - len, "]}");
+    wn_mf_resp resp = post_raw("/v1/readings", body, len);
+    free(body);
+    cr_assert_eq(resp.status, 200, "%.300s", resp.body);
+    cJSON *j = cJSON_Parse(resp.body);
+    cJSON *res = cJSON_GetObjectItem(j, "results");
+    cr_assert_eq((size_t)cJSON_GetArraySize(res), n);
+    cJSON *it;
+    cJSON_ArrayForEach(it, res)
+    {
+        cr_assert_str_eq(cJSON_GetObjectItem(it, "error")->valuestring, "equivocation", "%.300s", resp.body);
+    }
+    cJSON_Delete(j);
+    free(resp.body);
+}
+
+/* A reading of m with sequence seq that differs from the accepted one (time +salt ms). */
+static void conflicting(const wn_mf_meter *m, uint64_t seq, uint64_t time_ms, uint64_t salt, wn_reading *r)
+{
+    wn_mf_meter at = *m;
+    at.seq = seq - 1;
+    memset(at.last, seq == 1 ? 0 : 0x5a, 32);
+    wn_mf_next(&at, r, time_ms + 1 + salt, 0, 0, -1);
+}
+
+Test(access, evidence_per_sequence_is_capped, .init = setup, .fini = teardown)
+{
+    start_node(0);
+    populate(2);
+    uint64_t size0 = ledger_size();
+    wn_mf_resp r = http(NULL, "GET", NULL, "/v1/meters/%s", S.a.hex);
+    size_t status0 = r.len;
+    free(r.body);
+    /* 4,000 more different readings for A's sequence 1 */
+    enum { BATCH = 500, BATCHES = 8 };
+    wn_reading *rs = calloc(BATCH, sizeof *rs);
+    cr_assert(rs);
+    uint64_t t1 = now_ms() - 10 * MIN;
+    for (int b = 0; b < BATCHES; b++) {
+        for (int i = 0; i < BATCH; i++) conflicting(&S.a, 1, t1, 1000 + (uint64_t)(b * BATCH + i), &rs[i]);
+        post_conflicts(rs, BATCH);
+    }
+    free(rs);
+    cr_assert_eq(ledger_size(), size0, "no evidence entry beyond the first for one sequence");
+    r = http(NULL, "GET", NULL, "/v1/meters/%s", S.a.hex);
+    cr_assert_eq(r.status, 200);
+    cr_assert_leq(r.len, status0 + 64, "the status stays small: %zu bytes, was %zu", r.len, status0);
+    cJSON *j = cJSON_Parse(r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "alerts")), 1);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "alerts"), 0), "unrecorded")->valuedouble,
+                 BATCH * BATCHES, "%s", r.body);
+    cr_assert_eq(cJSON_GetObjectItem(j, "equivocations_unrecorded")->valuedouble, BATCH * BATCHES);
+    cJSON_Delete(j);
+    free(r.body);
+    r = http(NULL, "GET", NULL, "/metrics");
+    char want[80];
+    snprintf(want, sizeof want, "wn_equivocations_unrecorded_total %d\n", BATCH * BATCHES);
+    cr_assert(strstr(r.body, want), "%s", r.body);
+    free(r.body);
+}
+
+Test(access, meter_alerts_are_paginated, .init = setup, .fini = teardown)
+{
+    start_node(0);
+    enum { N = 250 };
+    char err[256];
+    cr_assert(wn_mf_meter_new(&S.a));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &S.a, "ENT-A", WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+    wn_reading *rs = calloc(N, sizeof *rs);
+    cr_assert(rs);
+    uint64_t t0 = now_ms() - (N + 5) * MIN;
+    wn_mf_meter at = S.a;
+    for (int i = 0; i < N; i++) {
+        wn_mf_next(&at, &rs[i], t0 + (uint64_t)i * MIN, i ? 10 : 0, 0, -1);
+        wn_mf_advance(&at, &rs[i]);
+    }
+    cr_assert(wn_mf_post(S.node.url, rs, N, NULL, err), "%s", err);
+    for (int i = 0; i < N; i++) conflicting(&S.a, (uint64_t)i + 1, t0 + (uint64_t)i * MIN, 7, &rs[i]);
+    post_conflicts(rs, N);
+    free(rs);
+    /* walk with the default page and with limit=7: every sequence exactly once */
+    const char *limits[] = {"", "&limit=7"};
+    for (int l = 0; l < 2; l++) {
+        int seen[N + 1] = {0}, pages = 0;
+        long next = 0;
+        while (next >= 0) {
+            wn_mf_resp r = http(NULL, "GET", NULL, "/v1/meters/%s?from=%ld%s", S.a.hex, next, limits[l]);
+            cr_assert_eq(r.status, 200, "%s", r.body);
+            cJSON *j = cJSON_Parse(r.body);
+            cJSON *al = cJSON_GetObjectItem(j, "alerts"), *it;
+            cr_assert_leq(cJSON_GetArraySize(al), l ? 7 : 100, "a page holds at most the limit");
+            cr_assert_eq(cJSON_GetObjectItem(j, "alerts_total")->valuedouble, N);
+            cJSON_ArrayForEach(it, al)
+            {
+                int seq = (int)cJSON_GetObjectItem(it, "seq")->valuedouble;
+                cr_assert(seq >= 1 && seq <= N && !seen[seq]++, "sequence %d once", seq);
+            }
+            cJSON *nx = cJSON_GetObjectItem(j, "alerts_next");
+            next = cJSON_IsNumber(nx) ? (long)nx->valuedouble : -1;
+            cJSON_Delete(j);
+            free(r.body);
+            cr_assert_lt(++pages, 100);
+        }
+        for (int s = 1; s <= N; s++) cr_assert(seen[s], "sequence %d listed", s);
+        cr_assert_eq(pages, l ? (N + 6) / 7 : (N + 99) / 100);
+    }
+    wn_mf_resp r = http(NULL, "GET", NULL, "/v1/meters/%s?limit=101", S.a.hex);
+    cr_assert_eq(r.status, 400, "limit above the maximum: %s", r.body);
+    free(r.body);
+}
