@@ -712,4 +712,38 @@ Test(access, meter_alerts_are_paginated, .init = setup, .fini = teardown)
     wn_mf_resp r = http(NULL, "GET", NULL, "/v1/meters/%s?limit=101", S.a.hex);
     cr_assert_eq(r.status, 400, "limit above the maximum: %s", r.body);
     free(r.body);
+
+    /* the monitor's alert list: a cursor walks all N equivocation alerts exactly once */
+    char ids[N][33];
+    int nid = 0, pages = 0;
+    char after[80] = "";
+    for (;;) {
+        r = http(NULL, "GET", NULL, "/v1/monitor/alerts?kind=equivocation&limit=9%s%s", after[0] ? "&after=" : "", after);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cJSON *j = cJSON_Parse(r.body), *it;
+        cr_assert_eq(cJSON_GetObjectItem(j, "total")->valuedouble, N);
+        cr_assert_leq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "alerts")), 9);
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "alerts"))
+        {
+            const char *id = cJSON_GetObjectItem(it, "id")->valuestring;
+            for (int k = 0; k < nid; k++) cr_assert_str_neq(ids[k], id, "alert %s listed twice", id);
+            cr_assert_lt(nid, N);
+            snprintf(ids[nid++], 33, "%s", id);
+        }
+        cJSON *nx = cJSON_GetObjectItem(j, "next");
+        int more = cJSON_IsString(nx);
+        if (more) snprintf(after, sizeof after, "%s", nx->valuestring);
+        cJSON_Delete(j);
+        free(r.body);
+        cr_assert_lt(++pages, 100);
+        if (!more) break;
+    }
+    cr_assert_eq(nid, N, "every alert listed");
+    cr_assert_eq(pages, (N + 8) / 9);
+    r = http(NULL, "GET", NULL, "/v1/monitor/alerts?limit=1001");
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    free(r.body);
+    r = http(NULL, "GET", NULL, "/v1/monitor/alerts?after=12.zz");
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    free(r.body);
 }

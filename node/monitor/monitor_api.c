@@ -21,6 +21,7 @@
 #define MAX_SERIES 2000       /* buckets in one meter series */
 #define RECENT 20             /* latest readings in the meter view */
 #define ALERTS_DEFAULT 500
+#define ALERTS_MAX 1000 /* the most alerts one GET /v1/monitor/alerts answer holds */
 
 typedef struct {
     wn_node *n;
@@ -1007,9 +1008,33 @@ static void alerts(const req *q, wn_response *out)
         return;
     }
     p.has_meter = meter != NULL;
-    if (lim && (!wn_parse_u64(lim, 100000, &limit) || limit == 0)) {
-        wn_reply_error(out, WN_NE_BAD_REQUEST, "limit must be 1 to 100000");
+    if (lim && (!wn_parse_u64(lim, ALERTS_MAX, &limit) || limit == 0)) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "limit must be 1 to 1000");
         return;
+    }
+    /* the cursor: the `next` of the page before, "TIME.ID" of its last alert */
+    const char *after = q->get(q->ctx, "after");
+    uint64_t after_time = 0;
+    uint8_t after_id[16];
+    if (after) {
+        const char *dot = strchr(after, '.');
+        char t[24];
+        int ok = dot && (size_t)(dot - after) < sizeof t && strlen(dot + 1) == 32;
+        if (ok) {
+            memcpy(t, after, (size_t)(dot - after));
+            t[dot - after] = '\0';
+            ok = wn_parse_u64(t, UINT64_MAX, &after_time);
+        }
+        for (int i = 0; ok && i < 16; i++) {
+            unsigned v;
+            ok = sscanf(dot + 1 + 2 * i, "%2x", &v) == 1 && strchr("0123456789abcdef", dot[1 + 2 * i]) &&
+                 strchr("0123456789abcdef", dot[2 + 2 * i]);
+            after_id[i] = (uint8_t)v;
+        }
+        if (!ok) {
+            wn_reply_error(out, WN_NE_BAD_REQUEST, "after must be the next of the page before (TIME.ID)");
+            return;
+        }
     }
     if (p.ent && !visible(q, p.ent)) {
         wn_reply_error(out, WN_NE_FORBIDDEN, "an enterprise token sees only its own enterprise");
@@ -1020,13 +1045,26 @@ static void alerts(const req *q, wn_response *out)
     pthread_rwlock_rdlock(&m->lock);
     each_alert(q, pick_alert, &p);
     if (p.n) qsort(p.v, p.n, sizeof *p.v, by_time_desc);
+    size_t start = 0; /* the first alert after the cursor, in the order newest first, then id */
+    while (after && start < p.n &&
+           (p.v[start]->time > after_time || (p.v[start]->time == after_time && memcmp(p.v[start]->id, after_id, 16) <= 0)))
+        start++;
     wn_buf_printf(&b, "{\"total\":%zu,\"alerts\":[", p.n);
-    for (size_t i = 0; i < p.n && i < limit; i++) {
-        if (i) wn_buf_str(&b, ",");
-        j_alert(q, &b, p.v[i]);
+    size_t end = start;
+    for (; end < p.n && end - start < limit; end++) {
+        if (end > start) wn_buf_str(&b, ",");
+        j_alert(q, &b, p.v[end]);
+    }
+    wn_buf_str(&b, "],\"next\":");
+    if (end < p.n && end > start) {
+        char id[33];
+        wn_hex_encode(id, p.v[end - 1]->id, 16);
+        wn_buf_printf(&b, "\"%llu.%s\"", (unsigned long long)p.v[end - 1]->time, id);
+    } else {
+        wn_buf_str(&b, "null");
     }
     pthread_rwlock_unlock(&m->lock);
-    wn_buf_str(&b, "]}");
+    wn_buf_str(&b, "}");
     free(p.v);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
