@@ -747,3 +747,61 @@ Test(access, meter_alerts_are_paginated, .init = setup, .fini = teardown)
     cr_assert_eq(r.status, 400, "%s", r.body);
     free(r.body);
 }
+
+/* Walks path (which takes &from=N&limit=L) and returns how many items of array `key` it
+ * saw, asserting each `field` value once. */
+static int walk(const char *token, const char *path, const char *key, const char *field, int limit)
+{
+    char seen[64][80];
+    int n = 0, pages = 0;
+    long from = 0;
+    while (from >= 0) {
+        wn_mf_resp r = http(token, "GET", NULL, "%s%cfrom=%ld&limit=%d", path, strchr(path, '?') ? '&' : '?', from, limit);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cJSON *j = cJSON_Parse(r.body), *it;
+        cr_assert_leq(cJSON_GetArraySize(cJSON_GetObjectItem(j, key)), limit);
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, key))
+        {
+            char v[80];
+            cJSON *f = cJSON_GetObjectItem(it, field);
+            if (cJSON_IsString(f)) snprintf(v, sizeof v, "%s", f->valuestring);
+            else snprintf(v, sizeof v, "%g", f->valuedouble);
+            for (int k = 0; k < n; k++) cr_assert_str_neq(seen[k], v, "%s listed twice", v);
+            cr_assert_lt(n, 64);
+            snprintf(seen[n++], 80, "%s", v);
+        }
+        cJSON *nx = cJSON_GetObjectItem(j, "next");
+        cr_assert(nx, "a next member: %s", r.body);
+        from = cJSON_IsNumber(nx) ? (long)nx->valuedouble : -1;
+        cJSON_Delete(j);
+        free(r.body);
+        cr_assert_lt(++pages, 64);
+    }
+    return n;
+}
+
+Test(access, monitor_lists_are_paginated, .init = setup, .fini = teardown)
+{
+    start_node(0);
+    char tok[65], err[256];
+    admin_token(tok);
+    enum { E = 13 };
+    for (int i = 0; i < E; i++) {
+        wn_mf_meter m;
+        char ent[32], plan[160];
+        snprintf(ent, sizeof ent, "ENT-%02d", i);
+        cr_assert(wn_mf_meter_new(&m));
+        cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &m, ent, WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+        snprintf(plan, sizeof plan, "{\"enterprise\":\"%s\",\"year\":2026,\"plan_m3\":\"%d\"}", ent, 1000 + i);
+        wn_mf_resp r = http(tok, "POST", plan, "/v1/monitor/plans");
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    cr_assert_eq(walk(NULL, "/v1/monitor/enterprises", "enterprises", "enterprise", 5), E);
+    cr_assert_eq(walk(NULL, "/v1/monitor/enterprises", "enterprises", "enterprise", 1000), E);
+    cr_assert_eq(walk(NULL, "/v1/monitor/plans", "plans", "enterprise", 4), E);
+    cr_assert_eq(walk(NULL, "/v1/monitor/production", "production", "month", 3), 0);
+    wn_mf_resp r = http(NULL, "GET", NULL, "/v1/monitor/plans?limit=1001");
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    free(r.body);
+}
