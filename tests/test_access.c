@@ -650,6 +650,8 @@ Test(access, evidence_per_sequence_is_capped, .init = setup, .fini = teardown)
     r = http(NULL, "GET", NULL, "/v1/meters/%s", S.a.hex);
     cr_assert_eq(r.status, 200);
     cr_assert_leq(r.len, status0 + 64, "the status stays small: %zu bytes, was %zu", r.len, status0);
+    cr_log_info("after %d conflicting readings: ledger %llu entries (was %llu), status %zu bytes (was %zu)",
+                BATCH * BATCHES, (unsigned long long)ledger_size(), (unsigned long long)size0, r.len, status0);
     cJSON *j = cJSON_Parse(r.body);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "alerts")), 1);
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "alerts"), 0), "unrecorded")->valuedouble,
