@@ -20,6 +20,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sig.h"
+#include "ledger/proof_file.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "tests/support/monfeed.h"
@@ -217,6 +218,12 @@ Test(access, no_entry_bytes_to_foreign_tokens_or_none, .init = setup, .fini = te
     cr_assert_eq(size, 2 + 6 + 1, "two enrolments, six readings, one evidence entry");
     const char *strangers[] = {NULL, "not-a-token-of-this-node-0000", ENTB};
     int a_entries = 0;
+    uint8_t notary[32];
+    wn_mf_resp pk = http(NULL, "GET", NULL, "/v1/pubkey");
+    cJSON *pj = cJSON_Parse(pk.body);
+    cr_assert(pj && wn_hex_decode(notary, 32, cJSON_GetObjectItem(pj, "notary")->valuestring, 64), "%s", pk.body);
+    cJSON_Delete(pj);
+    free(pk.body);
     for (uint64_t i = 0; i < size; i++) {
         char meter[65], code[64];
         char *b64 = entry_b64(i, meter);
@@ -239,6 +246,18 @@ Test(access, no_entry_bytes_to_foreign_tokens_or_none, .init = setup, .fini = te
             cr_assert_eq(r.status, 200, "a hash-only proof stays public: %s", r.body);
             cr_assert(strstr(r.body, "\nindex ") && !strstr(r.body, "\nextra "), "no entry bytes in the proof: %s", r.body);
             cr_assert_not(leaks(r.body, b64), "entry %llu leaks through its proof", (unsigned long long)i);
+            /* the hash-only proof still proves the entry to whoever holds it */
+            uint8_t bytes[4096];
+            size_t blen;
+            cr_assert(wn_base64_decode(bytes, sizeof bytes, &blen, b64, strlen(b64)));
+            wn_incl_proof pf;
+            char why[200];
+            cr_assert_eq(wn_incl_proof_parse(&pf, r.body, r.len, why, sizeof why), WN_PROOF_OK, "%s", why);
+            cr_assert_eq(wn_incl_proof_verify(&pf, notary, bytes, blen, NULL, why, sizeof why), WN_PROOF_OK, "%s", why);
+            bytes[blen - 1] ^= 1;
+            cr_assert_neq(wn_incl_proof_verify(&pf, notary, bytes, blen, NULL, why, sizeof why), WN_PROOF_OK,
+                          "a different entry does not verify");
+            wn_incl_proof_free(&pf);
             free(r.body);
         }
         /* the owner and the bureau get the bytes */
