@@ -515,10 +515,11 @@ Test(access, json_lexical_rules_on_ingest, .init = setup, .fini = teardown)
         size_t to_len;
         const char *why;
     } cases[] = {
-        {"\"seq\":1", "\"seq\":1.0", 9, "not a plain integer"},
-        {"\"seq\":1", "\"seq\":1e0", 9, "not a plain integer"},
+        {"\"seq\":1", "\"seq\":1.0", 9, "not a JSON integer: a fraction"},
+        {"\"seq\":1", "\"seq\":1e0", 9, "not a JSON integer: an exponent"},
+        {"\"seq\":1", "\"seq\":-0", 8, "not a JSON integer: minus zero"},
         {"\"seq\":1", "\"seq\":01", 8, "leading zero"},
-        {"\"version\":1", "\"version\":1E0", 13, "not a plain integer"},
+        {"\"version\":1", "\"version\":1E0", 13, "not a JSON integer: an exponent"},
         {meter_field, nul, nl, "control character"},
         {"\"version\":1", "\"version\":1\0", 12, "NUL byte"},
         {meter_field, cut, strlen(cut), "\\u0000"},
@@ -558,15 +559,15 @@ Test(access, json_lexical_rules_on_ingest, .init = setup, .fini = teardown)
     cr_assert_eq(wn_enrolment_to_json(&e, ej, sizeof ej, &jl), WN_ENROL_OK);
     ej[jl] = '\0';
     char *body = respell(ej, "\"tier\":2", "\"tier\":2.0", 10, &len);
-    expect_lexical("/v1/enrolments", body, len, "not a plain integer");
+    expect_lexical("/v1/enrolments", body, len, "a fraction");
     free(body);
     body = respell(ej, "\"enterprise\":\"ENT-A", "\"enterprise\":\"ENT-A\\u0000", 25, &len);
     expect_lexical("/v1/enrolments", body, len, "\\u0000");
     free(body);
-    expect_lexical("/v1/revocations", "{\"version\":1E0}", 15, "not a plain integer");
-    expect_lexical("/v1/certificates", "{\"version\":1.0}", 15, "not a plain integer");
+    expect_lexical("/v1/revocations", "{\"version\":1E0}", 15, "an exponent");
+    expect_lexical("/v1/certificates", "{\"version\":1.0}", 15, "a fraction");
     expect_lexical("/v1/transfers", "{\"op\":\"a\\u0000\"}", 16, "\\u0000");
-    expect_lexical("/v1/retirements", "{\"n\":5e0}", 9, "not a plain integer");
+    expect_lexical("/v1/retirements", "{\"n\":-0}", 8, "minus zero");
     r = post_raw("/v1/enrolments", ej, strlen(ej));
     cr_assert_eq(r.status, 200, "the plain enrolment is accepted: %s", r.body);
     free(r.body);

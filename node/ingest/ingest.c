@@ -49,7 +49,7 @@ typedef struct {
 
 static const char *alg_name(unsigned alg)
 {
-    return alg == WN_ALG_BIP340 ? "bip340" : alg == WN_ALG_ECDSA ? "ecdsa" : "unknown";
+    return wn_alg_name(alg) ? wn_alg_name(alg) : "unknown";
 }
 
 /* The metering point of the enrolment at ledger index `index` (entry type, then the
@@ -109,7 +109,7 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
         wn_reading_signing_digest(&it->r, d);
         v = wn_verifier_verify(&m.key, it->r.sig, d) ? WN_READING_OK : WN_READING_ESIG;
     } else { /* a key that did not parse (meter.h): the full check from the key bytes */
-        v = m.alg == WN_ALG_ECDSA ? wn_reading_verify(&it->r, m.pubkey, 33) : wn_reading_verify(&it->r, m.meter, 32);
+        v = m.alg == WN_ALG_BIP340 ? wn_reading_verify(&it->r, m.meter, 32) : wn_reading_verify(&it->r, m.pubkey, 33);
     }
     if (v != WN_READING_OK) {
         res->err = WN_NE_BAD_SIGNATURE;
