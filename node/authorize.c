@@ -1,7 +1,9 @@
 /* authorize.c — the access check of one request (authorize.h): the principal of its
  * Authorization header, what its route needs (node/http/access.h), and for a meter's data
  * whether the meter belongs to the principal's enterprise (its enterprise comes from the
- * monitor; an entry is read from the ledger to find its meter). */
+ * monitor; an entry is read from the ledger to find its meter). Entry bytes leave the node
+ * only to a principal allowed to see that entry (wn_access_may_see_entry); a request that
+ * changes unsigned data (the monitoring POSTs) needs a token even without --tokens. */
 #include "node/authorize.h"
 
 #include <stdint.h>
@@ -15,32 +17,60 @@
 #include "node/monitor/monitor.h"
 #include "node/node.h"
 
-static int meter_of(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, uint8_t meter[32])
+enum { ENTRY_METER = 1, ENTRY_PUBLIC, ENTRY_NONE, ENTRY_UNREADABLE };
+
+/* What entry index is, for access: a meter's (ENTRY_METER, its id in meter), one that
+ * concerns no meter (ENTRY_PUBLIC: certificates and their operations, public claims),
+ * none (ENTRY_NONE: beyond the tree) or unreadable. */
+static int entry_meter(wn_node *n, uint64_t index, uint8_t meter[32])
 {
-    if (m->route == WN_ROUTE_METER) {
-        memcpy(meter, m->meter, 32);
-        return 1;
+    uint8_t small[4096], *e = small; /* every entry with a meter fits */
+    size_t len = 0;
+    int err = wn_ledger_get(n->ledger, index, e, sizeof small, &len, NULL, NULL);
+    if (err == WN_LEDGER_ESPACE) { /* a large entry: read it whole to see its type */
+        e = malloc(len);
+        err = e ? wn_ledger_get(n->ledger, index, e, len, &len, NULL, NULL) : WN_LEDGER_EIO;
+        if (!e) e = small;
     }
-    if (m->route == WN_ROUTE_ENTRY) {
-        uint8_t e[2048]; /* every entry with a meter fits (readings, records, evidence) */
-        size_t len;
-        if (wn_ledger_get(n->ledger, m->index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK) return 0;
-        switch (len ? e[0] : 0) {
+    int kind = ENTRY_UNREADABLE;
+    if (err == WN_LEDGER_ENOTFOUND || err == WN_LEDGER_ERANGE) kind = ENTRY_NONE;
+    else if (err == WN_LEDGER_OK && len) {
+        switch (e[0]) {
         case WN_ENTRY_READING:
         case WN_ENTRY_ENROLMENT:
         case WN_ENTRY_REVOCATION:
-            if (len < 34) return 0;
-            memcpy(meter, e + 2, 32); /* type, version, meter id */
-            return 1;
+            if (len >= 34) {
+                memcpy(meter, e + 2, 32); /* type, version, meter id */
+                kind = ENTRY_METER;
+            }
+            break;
         case WN_ENTRY_EQUIVOCATION:
-            if (len < 42) return 0;
-            memcpy(meter, e + 10, 32); /* type, original index, version, meter id */
-            return 1;
-        default: return 0;
+            if (len >= 42) {
+                memcpy(meter, e + 10, 32); /* type, original index, version, meter id */
+                kind = ENTRY_METER;
+            }
+            break;
+        default: kind = e[0] > WN_ENTRY_EQUIVOCATION ? ENTRY_PUBLIC : ENTRY_UNREADABLE; break;
         }
     }
-    const char *hex = get(ctx, "meter");
-    return hex && wn_parse_hex32(hex, meter);
+    if (e != small) free(e);
+    return kind;
+}
+
+/* Whether who's enterprise owns meter. */
+static int owns(wn_node *n, const wn_principal *who, const uint8_t meter[32])
+{
+    char ent[65];
+    return who->role == WN_ROLE_ENTERPRISE && n->monitor && wn_monitor_meter_enterprise(n->monitor, meter, ent) &&
+           strcmp(ent, who->enterprise) == 0;
+}
+
+int wn_access_may_see_entry(wn_node *n, const wn_principal *who, uint64_t index)
+{
+    if (who->role == WN_ROLE_OPEN || who->role == WN_ROLE_BUREAU) return 1;
+    uint8_t meter[32];
+    int kind = entry_meter(n, index, meter);
+    return kind == ENTRY_PUBLIC || (kind == ENTRY_METER && owns(n, who, meter));
 }
 
 int wn_access_check(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, const char *authz,
@@ -48,7 +78,21 @@ int wn_access_check(wn_node *n, const wn_route_match *m, wn_query_get get, void 
 {
     memset(who, 0, sizeof *who);
     int need = wn_access_need(m, get, ctx);
-    if (!n->access || need == WN_NEED_NONE) return WN_NE_OK; /* who: WN_ROLE_OPEN, unused */
+    int guarded = wn_access_guards_reads(n->access);
+    if (need == WN_NEED_NONE || (!guarded && !m->is_post)) {
+        /* served to anyone; a valid token still says who asks (a proof's entry bytes
+         * depend on it), a missing or unknown one makes the request anonymous */
+        who->role = guarded ? WN_ROLE_ANONYMOUS : WN_ROLE_OPEN;
+        wn_principal p;
+        char ignored[WN_DETAIL_MAX];
+        if (guarded && authz && *authz && wn_access_identify(n->access, authz, &p, ignored, sizeof ignored) == WN_NE_OK)
+            *who = p;
+        return WN_NE_OK;
+    }
+    if (!n->access) { /* no table at all: nothing can be authorised */
+        snprintf(detail, cap, "this node has no tokens");
+        return WN_NE_UNAUTHORIZED;
+    }
     int rc = wn_access_identify(n->access, authz, who, detail, cap);
     if (rc != WN_NE_OK || who->role == WN_ROLE_BUREAU || need == WN_NEED_TOKEN) return rc;
     if (need == WN_NEED_BUREAU) {
@@ -56,20 +100,22 @@ int wn_access_check(wn_node *n, const wn_route_match *m, wn_query_get get, void 
         return WN_NE_FORBIDDEN;
     }
     uint8_t meter[32];
-    char ent[65];
-    if (!meter_of(n, m, get, ctx, meter)) {
-        if (m->route == WN_ROUTE_ENTRY) { /* not a meter's entry, or none: the handler answers */
-            uint8_t *e = malloc(1 << 16);
-            size_t len = 0;
-            int err = e ? wn_ledger_get(n->ledger, m->index, e, 1 << 16, &len, NULL, NULL) : WN_LEDGER_EIO;
-            int other = err == WN_LEDGER_OK && len && e[0] > WN_ENTRY_EQUIVOCATION; /* certificates: public */
-            free(e);
-            if (other || err == WN_LEDGER_ENOTFOUND || err == WN_LEDGER_ERANGE) return WN_NE_OK;
-        }
+    int kind;
+    if (m->route == WN_ROUTE_METER) {
+        memcpy(meter, m->meter, 32);
+        kind = ENTRY_METER;
+    } else if (m->route == WN_ROUTE_ENTRY) {
+        kind = entry_meter(n, m->index, meter);
+        if (kind == ENTRY_PUBLIC || kind == ENTRY_NONE) return WN_NE_OK; /* the handler answers */
+    } else {
+        const char *hex = get(ctx, "meter");
+        kind = hex && wn_parse_hex32(hex, meter) ? ENTRY_METER : ENTRY_UNREADABLE;
+    }
+    if (kind != ENTRY_METER) {
         snprintf(detail, cap, "an enterprise token may read only its own meters' data");
         return WN_NE_FORBIDDEN;
     }
-    if (!n->monitor || !wn_monitor_meter_enterprise(n->monitor, meter, ent) || strcmp(ent, who->enterprise) != 0) {
+    if (!owns(n, who, meter)) {
         snprintf(detail, cap, "this meter is not one of your enterprise's");
         return WN_NE_FORBIDDEN;
     }

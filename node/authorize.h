@@ -4,6 +4,7 @@
 #define WN_NODE_AUTHORIZE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "node/http/access.h"
 #include "node/http/parse.h"
@@ -15,5 +16,10 @@
 struct wn_node;
 int wn_access_check(struct wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, const char *authorization,
                     wn_principal *who, char *detail, size_t detailcap);
+
+/* Whether who may receive the bytes of entry index: the bureau and an uncontrolled
+ * node's open requests always; an enterprise for its own meters' entries; anyone for the
+ * entries that concern no meter (certificates and their operations). Returns: 1 if so. */
+int wn_access_may_see_entry(struct wn_node *n, const wn_principal *who, uint64_t index);
 
 #endif

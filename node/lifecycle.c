@@ -7,7 +7,7 @@
  * DIR/state   the node state (ingest/state.h)      DIR/registrar.key  demo registrar key
  *             and the monitor's aggregates (monitor/monitor.h)
  * DIR/bureau  bureau settings, plans, acknowledgements (monitor/bureau.h)
- * DIR/certs   savings certificates (certs/certs.h)
+ * DIR/certs   savings certificates (certs/certs.h)     DIR/admin.token  bureau token (admin_token.h)
  * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor/anchor.h; with --anchor-rpc) */
 #include "node/lifecycle.h"
 
@@ -20,6 +20,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
+#include "node/admin_token.h"
 #include "node/certs/certs.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -166,7 +167,9 @@ static int setup_access(wn_node *n)
         wn_log("access: %zu bearer tokens from %s; meters' data and /v1/monitor need one", wn_access_count(n->access),
                n->cfg.tokens_file);
     } else {
-        wn_log("access: no --tokens file: monitoring data and meters' data are served to anyone who can connect");
+        wn_log("access: no --tokens file: monitoring data and meters' data are served to anyone who can connect; "
+               "changing monitoring data needs the admin token");
+        if (!(n->access = wn_access_new())) return 0;
     }
     if (n->cfg.web_dir) snprintf(n->web_dir, sizeof n->web_dir, "%s", n->cfg.web_dir);
     else wn_web_default_dir(n->web_dir, sizeof n->web_dir);
@@ -195,6 +198,11 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
         goto fail;
     }
     if (!setup_keys(n)) goto fail;
+    char terr[4400];
+    if (!wn_admin_token_setup(n->access, cfg->data_dir, terr, sizeof terr)) {
+        wn_log("%s", terr);
+        goto fail;
+    }
 
     path_in(path, sizeof path, cfg->data_dir, "ledger");
     int err = wn_ledger_open(&n->ledger, path, 0);

@@ -15,6 +15,8 @@ void wn_metrics_request_readings(size_t n);
 void wn_metrics_commit(size_t entries, uint64_t micros);
 void wn_metrics_enrolment(void);
 void wn_metrics_revocation(void);
+/* A conflicting reading refused without evidence (its sequence has evidence already). */
+void wn_metrics_equivocation_unrecorded(void);
 void wn_metrics_http(unsigned status);
 void wn_metrics_ledger_size(uint64_t size);
 void wn_metrics_checkpoint_size(uint64_t size);

@@ -679,6 +679,30 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     cJSON_Delete(after);
     cr_assert_eq(issue(claim2, "sale", both, auth_key_f, &r), -1, "still no double sale after the rebuild");
     expect_refused(r, "double_counting");
+
+    /* holders and operations come in pages: limit=1 walks each exactly once */
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(before, "holders");
+    int nh = cJSON_GetArraySize(hs), no = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(before, "operations"));
+    cr_assert_geq(nh, 2);
+    for (int k = 0; k < nh || k < no; k++) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/certificates/%ld?from=%d&limit=1", sale, k);
+        wn_test_resp pr;
+        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &pr));
+        cr_assert_eq(pr.status, 200, "%s", (const char *)pr.body);
+        cJSON *pj = cJSON_Parse((const char *)pr.body);
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(pj, "holders");
+        cr_assert_eq(cJSON_GetArraySize(ph), k < nh ? 1 : 0);
+        if (k < nh)
+            cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(ph->child, "key")->valuestring,
+                             cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(hs, k), "key")->valuestring);
+        const cJSON *hn = cJSON_GetObjectItemCaseSensitive(pj, "holders_next");
+        if (k + 1 < nh) cr_assert(cJSON_IsNumber(hn) && hn->valuedouble == k + 1, "%s", (const char *)pr.body);
+        else cr_assert(cJSON_IsNull(hn), "%s", (const char *)pr.body);
+        cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pj, "operations")), k < no ? 1 : 0);
+        cJSON_Delete(pj);
+        wn_test_resp_free(&pr);
+    }
     free(want);
     cJSON_Delete(before);
 }

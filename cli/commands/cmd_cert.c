@@ -343,6 +343,9 @@ static int cert_show(int argc, char **argv)
             if (cJSON_IsString(k) && cJSON_IsNumber(b))
                 printf("  holder %s  %s m3\n", k->valuestring, wn_fixed_format(v, (__int128)b->valuedouble, 3));
         }
+        const cJSON *hn = cJSON_GetObjectItemCaseSensitive(j, "holders_next");
+        if (cJSON_IsNumber(hn)) /* the node pages its holders (PROTOCOL §17) */
+            printf("  (more holders: GET /v1/certificates/%llu?from=%.0f)\n", (unsigned long long)index, hn->valuedouble);
         cJSON_Delete(j);
     }
     free(r.body);

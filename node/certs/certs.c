@@ -122,6 +122,11 @@ static int decide_op(wn_node *n, const wn_cert_op *op, char *detail)
 static cJSON *parse_body(const char *body, size_t len, char *detail)
 {
     const char *end = NULL;
+    const char *why = len ? wn_json_lexical_problem(body, len) : NULL;
+    if (why) { /* what cJSON would blur (docs/PROTOCOL.md §2) */
+        snprintf(detail, WN_DETAIL_MAX, "JSON text: %s", why);
+        return NULL;
+    }
     cJSON *j = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
     if (!j) {
         snprintf(detail, WN_DETAIL_MAX, "not valid JSON");
@@ -236,9 +241,15 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
 
 /* ---- GET ---- */
 
-void wn_certs_get(wn_node *n, uint64_t index, wn_response *out)
+void wn_certs_get(wn_node *n, uint64_t index, wn_query_get get, void *ctx, wn_response *out)
 {
     wn_certs *s = n->certs;
+    uint64_t from = 0, limit = WN_CERTS_PAGE;
+    const char *fs = get(ctx, "from"), *ls = get(ctx, "limit");
+    if ((fs && !wn_parse_u64(fs, UINT64_MAX >> 1, &from)) || (ls && (!wn_parse_u64(ls, WN_CERTS_PAGE, &limit) || !limit))) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "from=N (a position) and limit=1..1000 are decimal numbers");
+        return;
+    }
     wn_buf b;
     wn_buf_init(&b);
     pthread_rwlock_rdlock(&s->lock);
@@ -257,16 +268,23 @@ void wn_certs_get(wn_node *n, uint64_t index, wn_response *out)
                       "\"expired\":%s,\"holders\":[",
                   (unsigned long long)r->index, json, (unsigned long long)outstanding, (unsigned long long)r->retired,
                   (unsigned long long)(r->n_ops + 1), wn_now_ms() >= r->c.valid_until_ms ? "true" : "false");
-    for (size_t i = 0; i < r->n_holders; i++) {
-        wn_buf_str(&b, i ? ",{\"key\":" : "{\"key\":");
+    /* one page of each list: [from, from + limit) */
+    for (uint64_t i = from; i < r->n_holders && i - from < limit; i++) {
+        wn_buf_str(&b, i > from ? ",{\"key\":" : "{\"key\":");
         wn_buf_json_hex(&b, r->holders[i].key, 32);
         wn_buf_printf(&b, ",\"balance_l\":%llu}", (unsigned long long)r->holders[i].balance);
     }
     wn_buf_str(&b, "],\"operations\":[");
-    for (size_t i = 0; i < r->n_ops; i++)
-        wn_buf_printf(&b, "%s{\"index\":%llu,\"type\":\"%s\"}", i ? "," : "", (unsigned long long)r->ops[i].index,
+    for (uint64_t i = from; i < r->n_ops && i - from < limit; i++)
+        wn_buf_printf(&b, "%s{\"index\":%llu,\"type\":\"%s\"}", i > from ? "," : "", (unsigned long long)r->ops[i].index,
                       r->ops[i].type == WN_ENTRY_TRANSFER ? "transfer" : "retirement");
-    wn_buf_str(&b, "]}");
+    wn_buf_str(&b, "],\"holders_next\":");
+    if (from + limit < r->n_holders) wn_buf_printf(&b, "%llu", (unsigned long long)(from + limit));
+    else wn_buf_str(&b, "null");
+    wn_buf_str(&b, ",\"operations_next\":");
+    if (from + limit < r->n_ops) wn_buf_printf(&b, "%llu", (unsigned long long)(from + limit));
+    else wn_buf_str(&b, "null");
+    wn_buf_str(&b, "}");
     pthread_rwlock_unlock(&s->lock);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }

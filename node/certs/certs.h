@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "ledger/ledger.h"
+#include "node/http/parse.h"
 #include "node/http/reply.h"
 
 struct wn_node;
@@ -34,9 +35,12 @@ enum wn_certs_post_kind { WN_CERTS_ISSUE = 1, WN_CERTS_TRANSFER, WN_CERTS_RETIRE
 /* POST /v1/certificates (issue), /v1/transfers, /v1/retirements. */
 void wn_certs_post(struct wn_node *n, int kind, const char *content_type, const char *body, size_t len,
                    wn_response *out);
-/* GET /v1/certificates/N: the certificate, its holders' balances, retired volume, next
- * operation number and operations. */
-void wn_certs_get(struct wn_node *n, uint64_t index, wn_response *out);
+/* GET /v1/certificates/N[?from=K][&limit=L]: the certificate, its holders' balances,
+ * retired volume, next operation number and operations; of the holders and of the
+ * operations the page [K, K+L) (L at most WN_CERTS_PAGE), with holders_next and
+ * operations_next (K+L, or null after the last). */
+#define WN_CERTS_PAGE 1000
+void wn_certs_get(struct wn_node *n, uint64_t index, wn_query_get get, void *ctx, wn_response *out);
 
 /* GET /v1/project/certificates?id=ID: every certificate naming project ID, in ledger order,
  * as {"project":ID,"certificates":[{"index":N,"certificate":{...}},...]} (at most

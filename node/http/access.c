@@ -22,12 +22,67 @@ typedef struct {
 
 struct wn_access {
     token *t;
-    size_t n;
+    size_t n, cap;
+    int guards_reads; /* loaded from a --tokens file */
 };
 
 const char *wn_role_name(int role)
 {
-    return role == WN_ROLE_BUREAU ? "bureau" : role == WN_ROLE_ENTERPRISE ? "enterprise" : "open";
+    return role == WN_ROLE_BUREAU       ? "bureau"
+           : role == WN_ROLE_ENTERPRISE ? "enterprise"
+           : role == WN_ROLE_ANONYMOUS  ? "anonymous"
+                                        : "open";
+}
+
+wn_access *wn_access_new(void) { return calloc(1, sizeof(wn_access)); }
+
+int wn_access_guards_reads(const wn_access *a) { return a && a->guards_reads; }
+
+static int token_ok(const char *tok, size_t tl)
+{
+    int printable = tl > 0;
+    for (size_t i = 0; i < tl; i++) printable &= tok[i] > 0x20 && tok[i] < 0x7f;
+    return printable && tl >= WN_TOKEN_MIN && tl <= WN_TOKEN_MAX;
+}
+
+/* Appends t. Returns: 1; 0 if its hash is already there (*dup set) or out of memory. */
+static int push(wn_access *a, const token *t, int *dup)
+{
+    *dup = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (memcmp(a->t[i].hash, t->hash, 32) == 0) {
+            *dup = 1;
+            return 0;
+        }
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        void *p = realloc(a->t, cap * sizeof *a->t);
+        if (!p) return 0;
+        a->t = p;
+        a->cap = cap;
+    }
+    a->t[a->n++] = *t;
+    return 1;
+}
+
+int wn_access_add(wn_access *a, const char *tok, int role, const char *ent, char *err, size_t cap)
+{
+    size_t tl = strlen(tok);
+    if (!token_ok(tok, tl)) {
+        snprintf(err, cap, "a token is %d to %d printable characters without spaces", WN_TOKEN_MIN, WN_TOKEN_MAX);
+        return 0;
+    }
+    token t;
+    memset(&t, 0, sizeof t);
+    t.role = role;
+    if (role == WN_ROLE_ENTERPRISE) snprintf(t.enterprise, sizeof t.enterprise, "%s", ent ? ent : "");
+    wn_sha256(t.hash, tok, tl);
+    int dup;
+    if (!push(a, &t, &dup)) {
+        snprintf(err, cap, dup ? "the token is already in the table" : "out of memory");
+        return 0;
+    }
+    return 1;
 }
 
 static void trim(char **s)
@@ -56,7 +111,6 @@ int wn_access_load(wn_access **out, const char *path, char *err, size_t errcap)
         return 0;
     }
     wn_access *a = calloc(1, sizeof *a);
-    size_t cap = 0;
     char line[1024];
     unsigned lineno = 0;
     int ok = a != NULL;
@@ -69,9 +123,7 @@ int wn_access_load(wn_access **out, const char *path, char *err, size_t errcap)
         trim(&s);
         char *ent = s;
         size_t tl = tok ? strlen(tok) : 0;
-        int printable = tl > 0;
-        for (size_t i = 0; i < tl; i++) printable &= tok[i] > 0x20 && tok[i] < 0x7f;
-        if (!printable || tl < WN_TOKEN_MIN || tl > WN_TOKEN_MAX) {
+        if (!token_ok(tok, tl)) {
             snprintf(err, errcap, "%s line %u: a token is %d to %d printable characters without spaces", path,
                      lineno, WN_TOKEN_MIN, WN_TOKEN_MAX);
             ok = 0;
@@ -91,24 +143,14 @@ int wn_access_load(wn_access **out, const char *path, char *err, size_t errcap)
             break;
         }
         wn_sha256(t.hash, tok, tl);
-        for (size_t i = 0; i < a->n; i++)
-            if (memcmp(a->t[i].hash, t.hash, 32) == 0) {
-                snprintf(err, errcap, "%s line %u: the same token is given twice", path, lineno);
-                ok = 0;
-            }
-        if (!ok) break;
-        if (a->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *p = realloc(a->t, cap * sizeof *a->t);
-            if (!p) {
-                snprintf(err, errcap, "out of memory");
-                ok = 0;
-                break;
-            }
-            a->t = p;
+        int dup;
+        if (!push(a, &t, &dup)) {
+            snprintf(err, errcap, dup ? "%s line %u: the same token is given twice" : "%s line %u: out of memory", path,
+                     lineno);
+            ok = 0;
         }
-        a->t[a->n++] = t;
     }
+    if (a) a->guards_reads = 1;
     memset(line, 0, sizeof line);
     fclose(f);
     if (ok && a->n == 0) {

@@ -1,7 +1,9 @@
 /* access.h — who may read what (docs/PROTOCOL.md §18): bearer tokens from the file given
  * with --tokens, one per line "TOKEN ROLE [ENTERPRISE]", ROLE being `bureau` (water-bureau
- * staff: everything) or `enterprise` (its own meters only). Without a tokens file there
- * is no access control and every request is served as the bureau would be.
+ * staff: everything) or `enterprise` (its own meters only), and the node's admin token
+ * (DIR/admin.token, a bureau token the node creates on first start). Without a tokens file
+ * reads are not controlled (every read is served as the bureau would be), but a request
+ * that changes something unsigned (the monitoring POSTs) always needs a token.
  *
  * With a tokens file, checkpoints, tiles of hashes, proofs by index, consistency
  * proofs, the public keys, /healthz, /metrics, the page's static files and the meters'
@@ -16,7 +18,9 @@
 
 #include "node/http/parse.h"
 
-enum wn_role { WN_ROLE_OPEN = 0, WN_ROLE_BUREAU, WN_ROLE_ENTERPRISE };
+/* WN_ROLE_OPEN: reads are not controlled (no --tokens), sees everything as the bureau;
+ * WN_ROLE_ANONYMOUS: reads are controlled and no valid token was sent (public data only). */
+enum wn_role { WN_ROLE_OPEN = 0, WN_ROLE_BUREAU, WN_ROLE_ENTERPRISE, WN_ROLE_ANONYMOUS };
 
 #define WN_TOKEN_MIN 16
 #define WN_TOKEN_MAX 256
@@ -35,6 +39,14 @@ typedef struct wn_access wn_access;
  * Returns: 1 on success, 0 with a reason in err (errcap bytes) naming the line. */
 int wn_access_load(wn_access **out, const char *path, char *err, size_t errcap);
 void wn_access_free(wn_access *a);
+/* An empty table that does not control reads (no --tokens). Returns: NULL if out of memory. */
+wn_access *wn_access_new(void);
+/* Adds a token (role WN_ROLE_BUREAU, or WN_ROLE_ENTERPRISE of enterprise).
+ * Returns: 1; 0 if it is malformed (WN_TOKEN_MIN..WN_TOKEN_MAX printable characters
+ * without spaces) or already in the table (err says which). */
+int wn_access_add(wn_access *a, const char *token, int role, const char *enterprise, char *err, size_t errcap);
+/* Whether reads are controlled: 1 for a table loaded from a --tokens file. */
+int wn_access_guards_reads(const wn_access *a);
 /* Number of tokens loaded. */
 size_t wn_access_count(const wn_access *a);
 

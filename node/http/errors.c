@@ -44,6 +44,7 @@ static const struct {
     [WN_NE_FORBIDDEN] = {"forbidden", 403},
     [WN_NE_ALREADY_ACKED] = {"already_acknowledged", 409},
     [WN_NE_OVERLOADED] = {"overloaded", 503},
+    [WN_NE_NOT_A_METER] = {"not_a_meter", 403},
 };
 
 const char *wn_nerr_code(int err)

@@ -46,6 +46,8 @@ enum wn_nerr {
     WN_NE_FORBIDDEN,           /* 403 the token may not see this (another enterprise's data) */
     WN_NE_ALREADY_ACKED,       /* 409 the alert was acknowledged before */
     WN_NE_OVERLOADED,          /* 503 too many connections: retry after Retry-After seconds */
+    /* access and input (PROTOCOL §9, §18) */
+    WN_NE_NOT_A_METER,         /* 403 the key is enrolled, but not at a metering point (a certifier) */
     WN_NE_COUNT
 };
 

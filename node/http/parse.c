@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "node/http/errors.h"
 
 static void say(char *detail, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -206,12 +207,19 @@ int wn_parse_media_type(const char *ct, int allow_binary, int *kind)
 
 /* ---- JSON helpers ---- */
 
-/* Parses exactly one JSON value filling body[0..len) (whitespace around it allowed). */
+/* Parses exactly one JSON value filling body[0..len) (whitespace around it allowed),
+ * after the lexical rules of docs/PROTOCOL.md §2 that cJSON would blur (NUL bytes, raw
+ * control characters, "\u0000", numbers that are not plain integers). */
 static cJSON *parse_json(const char *body, size_t len, char *detail, size_t cap)
 {
     const char *end = NULL;
     if (len == 0) {
         say(detail, cap, "empty body");
+        return NULL;
+    }
+    const char *why = wn_json_lexical_problem(body, len);
+    if (why) {
+        say(detail, cap, "JSON text: %s", why);
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);

@@ -201,6 +201,21 @@ static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_read
             (unsigned long long)ov->m.alerts[a].evidence_index);
         return;
     }
+    a = wn_meter_find_alert_seq(&ov->m, r->seq);
+    if (a >= 0) { /* evidence for this sequence exists: count this one, ledger nothing */
+        /* the group's copy counts it (and carries it if the group publishes the meter);
+         * an alert already committed is counted in the state at once, since a group
+         * without entries publishes nothing */
+        ov->m.alerts[a].more++;
+        if (ov->m.alerts[a].evidence_index < g->base) wn_state_add_unrecorded(c->cfg.state, r->meter, r->seq);
+        wn_metrics_equivocation_unrecorded();
+        set(&jr->err, jr->detail, WN_NE_EQUIVOCATION,
+            "sequence %llu is already used by entry %llu; a conflicting reading is already recorded as evidence in "
+            "entry %llu, so this one is only counted (%llu so far)",
+            (unsigned long long)r->seq, (unsigned long long)orig_index,
+            (unsigned long long)ov->m.alerts[a].evidence_index, (unsigned long long)ov->m.alerts[a].more);
+        return;
+    }
     uint8_t pre[8];
     wn_put_u64(pre, orig_index);
     wn_alert al = {.seq = r->seq, .original_index = orig_index};

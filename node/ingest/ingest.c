@@ -22,6 +22,8 @@
 #include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "crypto/verifier.h"
+#include "ledger/entry.h"
+#include "protocol/enrolment.h"
 #include "node/http/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -51,7 +53,18 @@ static const char *alg_name(unsigned alg)
     return wn_alg_name(alg) ? wn_alg_name(alg) : "unknown";
 }
 
-/* The checks before the committer: enrolled, not revoked, signature (PROTOCOL §9 order). */
+/* The metering point of the enrolment at ledger index `index` (entry type, then the
+ * record: the point is at record offset 75, PROTOCOL §5); 0 if it cannot be read. */
+static unsigned enrolled_point(wn_node *n, uint64_t index)
+{
+    uint8_t e[1 + WN_ENROLMENT_MAX_LEN];
+    size_t len;
+    if (wn_ledger_get(n->ledger, index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK) return 0;
+    return len > 76 && e[0] == WN_ENTRY_ENROLMENT ? e[76] : 0;
+}
+
+/* The checks before the committer: enrolled, not revoked, a meter (not a certifier's key),
+ * signature (PROTOCOL §9 order). */
 static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
 {
     if (it->err != WN_NE_OK) {
@@ -69,6 +82,16 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
         res->err = WN_NE_REVOKED_METER;
         snprintf(res->own_detail, sizeof res->own_detail, "the meter was revoked at entry %llu",
                  (unsigned long long)m.revoke_index);
+        res->detail = res->own_detail;
+        return;
+    }
+    unsigned point = enrolled_point(n, m.enrol_index);
+    if (point < WN_POINT_INTAKE || point > WN_POINT_RECYCLING) {
+        res->err = point ? WN_NE_NOT_A_METER : WN_NE_INTERNAL;
+        snprintf(res->own_detail, sizeof res->own_detail,
+                 point ? "the key is enrolled at entry %llu as a %s, not at a metering point; only meters push readings"
+                       : "cannot read the enrolment at entry %llu%s",
+                 (unsigned long long)m.enrol_index, point ? (wn_point_name(point) ? wn_point_name(point) : "non-meter") : "");
         res->detail = res->own_detail;
         return;
     }

@@ -139,6 +139,13 @@ long wn_meter_find_alert(const wn_meter *m, uint64_t seq, const uint8_t digest[3
     return -1;
 }
 
+long wn_meter_find_alert_seq(const wn_meter *m, uint64_t seq)
+{
+    for (size_t i = 0; i < m->n_alerts; i++)
+        if (m->alerts[i].seq == seq) return (long)i;
+    return -1;
+}
+
 int wn_meter_copy(wn_meter *dst, const wn_meter *src)
 {
     *dst = *src;

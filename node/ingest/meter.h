@@ -11,12 +11,16 @@
 #include "protocol/reading.h"
 #include "crypto/verifier.h"
 
-/* An open equivocation alert: a second, different signed reading for a used sequence. */
+/* An open equivocation alert: a second, different signed reading for a used sequence.
+ * Only the first conflicting reading of a (meter, sequence) becomes evidence; further
+ * different ones are refused and counted in `more`, which lives in memory only (they are
+ * in no ledger entry, so it counts since the node started). */
 typedef struct {
     uint64_t seq;            /* the sequence used twice */
     uint64_t original_index; /* ledger index of the accepted reading with that sequence */
     uint64_t evidence_index; /* ledger index of the 0x04 evidence entry */
     uint8_t digest[32];      /* digest of the conflicting reading */
+    uint64_t more;           /* further conflicting readings refused without evidence */
 } wn_alert;
 
 typedef struct {
@@ -65,6 +69,8 @@ void wn_meter_advance(wn_meter *m, const wn_reading *r, const uint8_t digest[32]
 int wn_meter_add_alert(wn_meter *m, const wn_alert *a);
 /* Index of the alert for (seq, digest), or -1. */
 long wn_meter_find_alert(const wn_meter *m, uint64_t seq, const uint8_t digest[32]);
+/* Index of the alert for seq (whatever its digest), or -1. */
+long wn_meter_find_alert_seq(const wn_meter *m, uint64_t seq);
 
 /* Deep copy (alerts duplicated). Returns: 1, or 0 if out of memory. */
 int wn_meter_copy(wn_meter *dst, const wn_meter *src);

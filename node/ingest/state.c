@@ -118,6 +118,35 @@ int wn_state_get(wn_state *s, const uint8_t meter[32], wn_meter *out, wn_alert *
     return m != NULL;
 }
 
+int wn_state_get_page(wn_state *s, const uint8_t meter[32], wn_meter *out, size_t from, wn_alert *alerts, size_t cap,
+                      size_t *got, uint64_t *unrecorded)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    const wn_meter *m = wn_state_find(s, meter);
+    *got = 0;
+    *unrecorded = 0;
+    if (m) {
+        *out = *m;
+        out->alerts = NULL;
+        for (size_t i = from; i < m->n_alerts && *got < cap; i++) alerts[(*got)++] = m->alerts[i];
+        for (size_t i = 0; i < m->n_alerts; i++) *unrecorded += m->alerts[i].more;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return m != NULL;
+}
+
+void wn_state_add_unrecorded(wn_state *s, const uint8_t meter[32], uint64_t seq)
+{
+    pthread_rwlock_wrlock(&s->lock);
+    const wn_meter *m = wn_state_find(s, meter);
+    for (size_t i = 0; m && i < m->n_alerts; i++)
+        if (m->alerts[i].seq == seq) {
+            m->alerts[i].more++;
+            break;
+        }
+    pthread_rwlock_unlock(&s->lock);
+}
+
 size_t wn_state_count(wn_state *s)
 {
     pthread_rwlock_rdlock(&s->lock);
@@ -195,7 +224,7 @@ static int decode_record(wn_meter *m, const uint8_t meter[32], const uint8_t *p,
     m->last_volume = get_u128(p), p += 16;
     p += 4;
     for (uint32_t i = 0; i < na; i++) {
-        wn_alert a;
+        wn_alert a = {0};
         a.seq = wn_get_u64(p), p += 8;
         a.original_index = wn_get_u64(p), p += 8;
         a.evidence_index = wn_get_u64(p), p += 8;
@@ -414,7 +443,7 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
         m->revoke_index = index;
     } else if (e[0] == WN_ENTRY_EQUIVOCATION) {
         wn_reading r;
-        wn_alert a;
+        wn_alert a = {0};
         if (len < 9 || wn_reading_decode(&r, e + 9, len - 9) != WN_READING_OK) goto bad;
         wn_meter *m = replay_meter(c, r.meter, index);
         if (!m) return 1;

@@ -35,6 +35,16 @@ void wn_state_close(wn_state *s);
  * out->alerts is set to NULL). Returns: 1 if the meter is enrolled (revoked or not), 0 if unknown. */
 int wn_state_get(wn_state *s, const uint8_t meter[32], wn_meter *out, wn_alert *alerts, size_t cap);
 
+/* wn_state_get for one page of the alerts: alerts[from .. from+cap) into alerts (*got of
+ * them; out->n_alerts says how many there are), and in *unrecorded the sum of their `more`.
+ * Returns: 1 if the meter is enrolled. */
+int wn_state_get_page(wn_state *s, const uint8_t meter[32], wn_meter *out, size_t from, wn_alert *alerts, size_t cap,
+                      size_t *got, uint64_t *unrecorded);
+
+/* Committer only: counts one more conflicting reading refused without evidence for the
+ * committed alert (meter, seq) (memory only: such readings are in no ledger entry). */
+void wn_state_add_unrecorded(wn_state *s, const uint8_t meter[32], uint64_t seq);
+
 /* Number of meters known. */
 size_t wn_state_count(wn_state *s);
 

@@ -21,6 +21,8 @@
 #define MAX_SERIES 2000       /* buckets in one meter series */
 #define RECENT 20             /* latest readings in the meter view */
 #define ALERTS_DEFAULT 500
+#define ALERTS_MAX 1000 /* the most alerts one GET /v1/monitor/alerts answer holds */
+#define LIST_MAX 1000   /* the most items one page of enterprises, plans or production holds */
 
 typedef struct {
     wn_node *n;
@@ -311,6 +313,48 @@ static __int128 window_sum(wn_monitor *m, MDB_txn *txn, uint32_t num, uint32_t h
            bucket_sum(m, txn, 0, num, dto * 24, hto);
 }
 
+/* ---- pages ---- */
+
+/* One page of a list: the items the caller may see, numbered from 0 in the list's order
+ * (insertion or key order, so a list that does not change is walked exactly once). */
+typedef struct {
+    uint64_t from, limit, pos, shown;
+    int more; /* an item after the page exists */
+} page;
+
+/* from=N and limit=1..LIST_MAX (default LIST_MAX). Returns: 1; 0 after answering 400. */
+static int page_args(const req *q, page *p, wn_response *out)
+{
+    const char *f = q->get(q->ctx, "from"), *l = q->get(q->ctx, "limit");
+    memset(p, 0, sizeof *p);
+    p->limit = LIST_MAX;
+    if ((f && !wn_parse_u64(f, UINT64_MAX >> 1, &p->from)) || (l && (!wn_parse_u64(l, LIST_MAX, &p->limit) || !p->limit))) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "from=N (a position) and limit=1..1000 are decimal numbers");
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether the next visible item goes on the page (and counts it). */
+static int page_take(page *p)
+{
+    uint64_t at = p->pos++;
+    if (at < p->from) return 0;
+    if (p->shown == p->limit) {
+        p->more = 1;
+        return 0;
+    }
+    p->shown++;
+    return 1;
+}
+
+/* Closes the list: `],"next":N|null`. */
+static void page_end(wn_buf *b, const page *p)
+{
+    if (p->more) wn_buf_printf(b, "],\"next\":%llu", (unsigned long long)(p->from + p->shown));
+    else wn_buf_str(b, "],\"next\":null");
+}
+
 /* ---- counting alerts ---- */
 
 typedef int (*alert_fn)(const req *q, const mon_alert *a, void *ctx);
@@ -407,6 +451,8 @@ static void overview(const req *q, wn_response *out)
 static void enterprises(const req *q, wn_response *out)
 {
     wn_monitor *m = q->m;
+    page pg;
+    if (!page_args(q, &pg, out)) return;
     wn_buf b;
     wn_buf_init(&b);
     wn_buf_str(&b, "{\"enterprises\":[");
@@ -414,7 +460,7 @@ static void enterprises(const req *q, wn_response *out)
     int first = 1;
     for (size_t i = 0; i < m->net; i++) {
         const mon_ent *e = m->et[i];
-        if (!visible(q, e->name) || !e->nmeters) continue;
+        if (!visible(q, e->name) || !e->nmeters || !page_take(&pg)) continue;
         size_t online = 0, revoked = 0;
         uint64_t last = 0;
         for (size_t k = 0; k < e->nmeters; k++) {
@@ -436,7 +482,8 @@ static void enterprises(const req *q, wn_response *out)
         wn_buf_str(&b, "}");
     }
     pthread_rwlock_unlock(&m->lock);
-    wn_buf_str(&b, "]}");
+    page_end(&b, &pg);
+    wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
@@ -1007,9 +1054,33 @@ static void alerts(const req *q, wn_response *out)
         return;
     }
     p.has_meter = meter != NULL;
-    if (lim && (!wn_parse_u64(lim, 100000, &limit) || limit == 0)) {
-        wn_reply_error(out, WN_NE_BAD_REQUEST, "limit must be 1 to 100000");
+    if (lim && (!wn_parse_u64(lim, ALERTS_MAX, &limit) || limit == 0)) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "limit must be 1 to 1000");
         return;
+    }
+    /* the cursor: the `next` of the page before, "TIME.ID" of its last alert */
+    const char *after = q->get(q->ctx, "after");
+    uint64_t after_time = 0;
+    uint8_t after_id[16];
+    if (after) {
+        const char *dot = strchr(after, '.');
+        char t[24];
+        int ok = dot && (size_t)(dot - after) < sizeof t && strlen(dot + 1) == 32;
+        if (ok) {
+            memcpy(t, after, (size_t)(dot - after));
+            t[dot - after] = '\0';
+            ok = wn_parse_u64(t, UINT64_MAX, &after_time);
+        }
+        for (int i = 0; ok && i < 16; i++) {
+            unsigned v;
+            ok = sscanf(dot + 1 + 2 * i, "%2x", &v) == 1 && strchr("0123456789abcdef", dot[1 + 2 * i]) &&
+                 strchr("0123456789abcdef", dot[2 + 2 * i]);
+            after_id[i] = (uint8_t)v;
+        }
+        if (!ok) {
+            wn_reply_error(out, WN_NE_BAD_REQUEST, "after must be the next of the page before (TIME.ID)");
+            return;
+        }
     }
     if (p.ent && !visible(q, p.ent)) {
         wn_reply_error(out, WN_NE_FORBIDDEN, "an enterprise token sees only its own enterprise");
@@ -1020,13 +1091,26 @@ static void alerts(const req *q, wn_response *out)
     pthread_rwlock_rdlock(&m->lock);
     each_alert(q, pick_alert, &p);
     if (p.n) qsort(p.v, p.n, sizeof *p.v, by_time_desc);
+    size_t start = 0; /* the first alert after the cursor, in the order newest first, then id */
+    while (after && start < p.n &&
+           (p.v[start]->time > after_time || (p.v[start]->time == after_time && memcmp(p.v[start]->id, after_id, 16) <= 0)))
+        start++;
     wn_buf_printf(&b, "{\"total\":%zu,\"alerts\":[", p.n);
-    for (size_t i = 0; i < p.n && i < limit; i++) {
-        if (i) wn_buf_str(&b, ",");
-        j_alert(q, &b, p.v[i]);
+    size_t end = start;
+    for (; end < p.n && end - start < limit; end++) {
+        if (end > start) wn_buf_str(&b, ",");
+        j_alert(q, &b, p.v[end]);
+    }
+    wn_buf_str(&b, "],\"next\":");
+    if (end < p.n && end > start) {
+        char id[33];
+        wn_hex_encode(id, p.v[end - 1]->id, 16);
+        wn_buf_printf(&b, "\"%llu.%s\"", (unsigned long long)p.v[end - 1]->time, id);
+    } else {
+        wn_buf_str(&b, "null");
     }
     pthread_rwlock_unlock(&m->lock);
-    wn_buf_str(&b, "]}");
+    wn_buf_str(&b, "}");
     free(p.v);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
@@ -1036,6 +1120,8 @@ static void alerts(const req *q, wn_response *out)
 static void plans(const req *q, wn_response *out)
 {
     wn_monitor *m = q->m;
+    page pg;
+    if (!page_args(q, &pg, out)) return;
     wn_buf b;
     wn_buf_init(&b);
     wn_buf_str(&b, "{\"plans\":[");
@@ -1043,7 +1129,7 @@ static void plans(const req *q, wn_response *out)
     int first = 1;
     for (size_t i = 0; i < m->nplans; i++) {
         const mon_plan *p = &m->plans[i];
-        if (!visible(q, p->ent)) continue;
+        if (!visible(q, p->ent) || !page_take(&pg)) continue;
         mon_ent *e = mon_ent_get(m, p->ent, 0);
         __int128 used = e ? mon_ent_year(e, p->year) : 0;
         wn_buf_str(&b, first ? "{\"enterprise\":" : ",{\"enterprise\":");
@@ -1061,7 +1147,8 @@ static void plans(const req *q, wn_response *out)
         wn_buf_str(&b, "}");
     }
     pthread_rwlock_unlock(&m->lock);
-    wn_buf_str(&b, "]}");
+    page_end(&b, &pg);
+    wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
@@ -1069,6 +1156,7 @@ typedef struct {
     const req *q;
     wn_buf *b;
     int first;
+    page *pg;
 } list_ctx;
 
 static int production_item(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
@@ -1080,7 +1168,7 @@ static int production_item(void *ctx, const void *k, size_t kl, const void *v, s
     char ent[MON_ENT_MAX], month[8], product[48];
     memcpy(ent, key, nl);
     ent[nl] = '\0';
-    if (!visible(c->q, ent)) return 0;
+    if (!visible(c->q, ent) || !page_take(c->pg)) return c->pg->more; /* past the page: stop */
     memcpy(month, key + nl + 1, 7);
     month[7] = '\0';
     size_t pl = kl - nl - 9;
@@ -1100,11 +1188,14 @@ static void production(const req *q, wn_response *out)
 {
     wn_buf b;
     wn_buf_init(&b);
+    page pg;
+    if (!page_args(q, &pg, out)) return;
     wn_buf_str(&b, "{\"production\":[");
-    list_ctx c = {q, &b, 1};
+    list_ctx c = {q, &b, 1, &pg};
     const char *ent = q->who->role == WN_ROLE_ENTERPRISE ? q->who->enterprise : q->get(q->ctx, "enterprise");
     wn_bureau_each(q->m->bureau, WN_BT_PRODUCTION, ent, ent ? strlen(ent) + 1 : 0, production_item, &c);
-    wn_buf_str(&b, "]}");
+    page_end(&b, &pg);
+    wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 

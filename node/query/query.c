@@ -3,6 +3,7 @@
  * the ledger (committed data only) or the node state; nothing here writes. */
 #include "node/query/query.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
+#include "node/authorize.h"
 #include "node/http/errors.h"
 #include "node/metrics.h"
 
 #define ENTRY_BUF 4096
+#define WN_METER_ALERTS_PAGE 100 /* alerts in one GET /v1/meters/HEX answer (the maximum of limit) */
 
 static void ledger_error(wn_response *out, int err, const char *what)
 {
@@ -211,7 +214,7 @@ static int old_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, siz
     return 1;
 }
 
-static void proof_inclusion(wn_node *n, wn_query_get get, void *ctx, wn_response *out)
+static void proof_inclusion(wn_node *n, const wn_principal *who, wn_query_get get, void *ctx, wn_response *out)
 {
     char d[WN_DETAIL_MAX];
     wn_incl_query q;
@@ -263,7 +266,10 @@ static void proof_inclusion(wn_node *n, wn_query_get get, void *ctx, wn_response
     }
     char *text = NULL;
     size_t tlen = 0;
-    int perr = wn_incl_proof_format(&text, &tlen, e, elen, index, (const uint8_t(*)[32])proof, plen, note, nlen);
+    /* the entry's bytes only to who may see them: a hash-only proof for everyone else,
+     * who verifies it with the entry they hold */
+    int show = q.by_meter || wn_access_may_see_entry(n, who, index);
+    int perr = wn_incl_proof_format(&text, &tlen, show ? e : NULL, show ? elen : 0, index, (const uint8_t(*)[32])proof, plen, note, nlen);
     free(e);
     if (perr != WN_PROOF_OK) {
         wn_reply_error(out, WN_NE_INTERNAL, wn_proof_strerror(perr));
@@ -338,23 +344,24 @@ static void record_json(wn_node *n, wn_buf *b, uint64_t index, int revocation)
     else wn_buf_str(b, "null");
 }
 
-static void meter_status(wn_node *n, const uint8_t meter[32], wn_response *out)
+static void meter_status(wn_node *n, const uint8_t meter[32], wn_query_get get, void *ctx, wn_response *out)
 {
-    wn_meter m;
-    wn_alert few[16], *alerts = few;
-    if (!wn_state_get(n->state, meter, &m, few, 16)) {
-        wn_reply_error(out, WN_NE_NOT_FOUND, "the meter is not enrolled");
+    char d[WN_DETAIL_MAX];
+    uint64_t from = 0, limit = WN_METER_ALERTS_PAGE;
+    const char *fs = get(ctx, "from"), *ls = get(ctx, "limit");
+    if ((fs && !wn_parse_u64(fs, UINT64_MAX, &from)) || (ls && (!wn_parse_u64(ls, WN_METER_ALERTS_PAGE, &limit) || !limit))) {
+        snprintf(d, sizeof d, "from=N (an alert's position) and limit=1..%d are decimal numbers", WN_METER_ALERTS_PAGE);
+        wn_reply_error(out, WN_NE_BAD_REQUEST, d);
         return;
     }
-    if (m.n_alerts > 16) {
-        size_t cap = m.n_alerts + 16;
-        alerts = malloc(cap * sizeof *alerts);
-        if (!alerts || !wn_state_get(n->state, meter, &m, alerts, cap)) {
-            free(alerts);
-            wn_reply_error(out, WN_NE_INTERNAL, "out of memory");
-            return;
-        }
-        if (m.n_alerts > cap) m.n_alerts = cap;
+    wn_meter m;
+    wn_alert alerts[WN_METER_ALERTS_PAGE];
+    size_t got;
+    uint64_t unrecorded;
+    if (!wn_state_get_page(n->state, meter, &m, (size_t)(from < SIZE_MAX ? from : SIZE_MAX), alerts, (size_t)limit, &got,
+                           &unrecorded)) {
+        wn_reply_error(out, WN_NE_NOT_FOUND, "the meter is not enrolled");
+        return;
     }
     wn_buf b;
     wn_buf_init(&b);
@@ -379,29 +386,32 @@ static void meter_status(wn_node *n, const uint8_t meter[32], wn_response *out)
         wn_buf_str(&b, ",\"last_time\":null,\"last_index\":null");
     }
     wn_buf_str(&b, ",\"alerts\":[");
-    for (size_t i = 0; i < m.n_alerts; i++) {
+    for (size_t i = 0; i < got; i++) {
         const wn_alert *a = &alerts[i];
         wn_buf_printf(&b, "%s{\"type\":\"equivocation\",\"seq\":%llu,\"original_index\":%llu,\"evidence_index\":%llu,\"digest\":",
                       i ? "," : "", (unsigned long long)a->seq, (unsigned long long)a->original_index,
                       (unsigned long long)a->evidence_index);
         wn_buf_json_hex(&b, a->digest, 32);
-        wn_buf_str(&b, "}");
+        wn_buf_printf(&b, ",\"unrecorded\":%llu}", (unsigned long long)a->more);
     }
-    wn_buf_str(&b, "]}");
-    if (alerts != few) free(alerts);
+    wn_buf_printf(&b, "],\"alerts_total\":%llu,\"alerts_next\":", (unsigned long long)m.n_alerts);
+    if (from + got < m.n_alerts) wn_buf_printf(&b, "%llu", (unsigned long long)(from + got));
+    else wn_buf_str(&b, "null");
+    wn_buf_printf(&b, ",\"equivocations_unrecorded\":%llu}", (unsigned long long)unrecorded);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
-void wn_query(wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, wn_response *out)
+void wn_query(wn_node *n, const wn_principal *who, const wn_route_match *m, wn_query_get get, void *ctx,
+              wn_response *out)
 {
     wn_buf b;
     wn_buf_init(&b);
     switch (m->route) {
     case WN_ROUTE_CHECKPOINT: checkpoint(n, get, ctx, out); return;
     case WN_ROUTE_ENTRY: entry(n, m->index, out); return;
-    case WN_ROUTE_PROOF_INCL: proof_inclusion(n, get, ctx, out); return;
+    case WN_ROUTE_PROOF_INCL: proof_inclusion(n, who, get, ctx, out); return;
     case WN_ROUTE_PROOF_CONS: proof_consistency(n, get, ctx, out); return;
-    case WN_ROUTE_METER: meter_status(n, m->meter, out); return;
+    case WN_ROUTE_METER: meter_status(n, m->meter, get, ctx, out); return;
     case WN_ROUTE_PUBKEY:
         wn_buf_str(&b, "{\"notary\":");
         wn_buf_json_hex(&b, n->notary_pk, 32);
