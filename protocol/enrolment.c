@@ -99,8 +99,29 @@ static const char *enrolment_problem(const wn_enrolment *e, int with_registrar)
         return "enterprise: must be 1..64 bytes of UTF-8 without control characters";
     if (text_len(e->calibration, WN_CALIBRATION_MAX) == (size_t)-1)
         return "calibration: must be 0..128 bytes of UTF-8 without control characters";
+    if (e->attestation == WN_ATTEST_GATEWAY) {
+        size_t gn = text_len(e->gateway, WN_GATEWAY_ID_MAX);
+        if (gn == (size_t)-1 || gn == 0) return "gateway: must be 1..64 bytes of UTF-8 without control characters";
+    } else if (e->attestation != WN_ATTEST_SENSOR) {
+        return "attestation: must be sensor or gateway";
+    } else if (e->gateway[0]) {
+        return "gateway: only a gateway-attested meter names a gateway";
+    }
     if (with_registrar && !wn_xonly_valid(e->registrar)) return "registrar: not a valid x-only public key";
     return NULL;
+}
+
+const char *wn_attestation_name(unsigned a)
+{
+    return a == WN_ATTEST_SENSOR ? "sensor" : a == WN_ATTEST_GATEWAY ? "gateway" : NULL;
+}
+
+/* The record's length: version 2 (gateway-attested) adds the attestation byte and the
+ * gateway id with its length byte before the registrar key. */
+static size_t enrolment_len(const wn_enrolment *e)
+{
+    size_t n = ENR_FIXED_LEN + strlen(e->enterprise) + strlen(e->calibration);
+    return e->attestation == WN_ATTEST_GATEWAY ? n + 2 + strlen(e->gateway) : n;
 }
 
 static const char *revocation_problem(const wn_revocation *r, int with_registrar)
@@ -118,7 +139,7 @@ static const char *revocation_problem(const wn_revocation *r, int with_registrar
 static size_t enrolment_put(const wn_enrolment *e, uint8_t *out)
 {
     size_t en = strlen(e->enterprise), cn = strlen(e->calibration);
-    out[0] = 1;
+    out[0] = e->attestation == WN_ATTEST_GATEWAY ? 2 : 1;
     memcpy(out + 1, e->meter, 32);
     out[33] = e->alg;
     memcpy(out + 34, e->pubkey, 33);
@@ -134,15 +155,22 @@ static size_t enrolment_put(const wn_enrolment *e, uint8_t *out)
     *p++ = (uint8_t)cn;
     memcpy(p, e->calibration, cn);
     p += cn;
+    if (e->attestation == WN_ATTEST_GATEWAY) {
+        size_t gn = strlen(e->gateway);
+        *p++ = WN_ATTEST_GATEWAY;
+        *p++ = (uint8_t)gn;
+        memcpy(p, e->gateway, gn);
+        p += gn;
+    }
     memcpy(p, e->registrar, 32);
     memcpy(p + 32, e->sig, 64);
-    return ENR_FIXED_LEN + en + cn;
+    return enrolment_len(e);
 }
 
 int wn_enrolment_encode(const wn_enrolment *e, uint8_t *out, size_t cap, size_t *len)
 {
     if (enrolment_problem(e, 1)) return WN_ENROL_EFORMAT;
-    size_t n = ENR_FIXED_LEN + strlen(e->enterprise) + strlen(e->calibration);
+    size_t n = enrolment_len(e);
     if (cap < n) return WN_ENROL_ESPACE;
     enrolment_put(e, out);
     if (len) *len = n;
@@ -152,11 +180,22 @@ int wn_enrolment_encode(const wn_enrolment *e, uint8_t *out, size_t cap, size_t 
 int wn_enrolment_decode(wn_enrolment *e, const uint8_t *in, size_t len)
 {
     memset(e, 0, sizeof *e);
-    if (len < ENR_TEXT_OFF + 1 || in[0] != 1) return WN_ENROL_EFORMAT;
+    if (len < ENR_TEXT_OFF + 1 || (in[0] != 1 && in[0] != 2)) return WN_ENROL_EFORMAT;
     size_t en = in[ENR_TEXT_OFF];
     if (en < 1 || en > WN_ENTERPRISE_MAX || len < ENR_TEXT_OFF + 2 + en) return WN_ENROL_EFORMAT;
-    size_t cn = in[ENR_TEXT_OFF + 1 + en];
-    if (cn > WN_CALIBRATION_MAX || len != ENR_FIXED_LEN + en + cn) return WN_ENROL_EFORMAT;
+    size_t cn = in[ENR_TEXT_OFF + 1 + en], gn = 0, goff = ENR_TEXT_OFF + 2 + en + cn;
+    if (cn > WN_CALIBRATION_MAX) return WN_ENROL_EFORMAT;
+    if (in[0] == 2) { /* attestation byte (must be gateway), gateway id length, gateway id */
+        if (len < goff + 2 || in[goff] != WN_ATTEST_GATEWAY) return WN_ENROL_EFORMAT;
+        gn = in[goff + 1];
+        if (gn < 1 || gn > WN_GATEWAY_ID_MAX || len != ENR_FIXED_LEN + en + cn + 2 + gn) return WN_ENROL_EFORMAT;
+        if (!wn_text_ok((const char *)in + goff + 2, gn)) return WN_ENROL_EFORMAT;
+        e->attestation = WN_ATTEST_GATEWAY;
+        memcpy(e->gateway, in + goff + 2, gn);
+        e->gateway[gn] = '\0';
+    } else if (len != ENR_FIXED_LEN + en + cn) {
+        return WN_ENROL_EFORMAT;
+    }
     memcpy(e->meter, in + 1, 32);
     e->alg = in[33];
     memcpy(e->pubkey, in + 34, 33);
@@ -175,6 +214,7 @@ int wn_enrolment_decode(wn_enrolment *e, const uint8_t *in, size_t len)
     memcpy(e->calibration, p, cn);
     e->calibration[cn] = '\0';
     p += cn;
+    if (e->attestation == WN_ATTEST_GATEWAY) p += 2 + gn;
     memcpy(e->registrar, p, 32);
     memcpy(e->sig, p + 32, 64);
     return enrolment_problem(e, 1) ? WN_ENROL_EFORMAT : WN_ENROL_OK;
@@ -300,9 +340,9 @@ int wn_enrolment_to_json(const wn_enrolment *e, char *out, size_t cap, size_t *l
     wn_hex_encode(reg, e->registrar, 32);
     wn_hex_encode(sig, e->sig, 64);
     wn_time_format(t, e->time_ms);
-    put(&o, "{\"version\":1,\"meter\":\"%s\",\"alg\":\"%s\",\"pubkey\":\"%s\",\"time\":\"%s\","
+    put(&o, "{\"version\":%u,\"meter\":\"%s\",\"alg\":\"%s\",\"pubkey\":\"%s\",\"time\":\"%s\","
             "\"point\":\"%s\",\"tier\":%u,\"source\":\"%s\",\"parent\":",
-        meter, wn_alg_name(e->alg), pub, t, wn_point_name(e->point),
+        e->attestation == WN_ATTEST_GATEWAY ? 2u : 1u, meter, wn_alg_name(e->alg), pub, t, wn_point_name(e->point),
         (unsigned)e->tier, wn_source_name(e->source));
     if (all_zero(e->parent, 32)) put(&o, "null");
     else put(&o, "\"%s\"", parent);
@@ -310,6 +350,10 @@ int wn_enrolment_to_json(const wn_enrolment *e, char *out, size_t cap, size_t *l
     put_text(&o, e->enterprise);
     put(&o, ",\"calibration\":");
     put_text(&o, e->calibration);
+    if (e->attestation == WN_ATTEST_GATEWAY) {
+        put(&o, ",\"attestation\":\"gateway\",\"gateway\":");
+        put_text(&o, e->gateway);
+    }
     put(&o, ",\"registrar\":\"%s\",\"sig\":\"%s\"}", reg, sig);
     return finish(&o, len);
 }
@@ -374,10 +418,10 @@ static int text_member(const cJSON *item, char *out, size_t max)
 int wn_enrolment_from_cjson(wn_enrolment *e, const void *cjson_obj, char *detail, size_t cap)
 {
     enum { VERSION, METER, ALG, PUBKEY, TIME, POINT, TIER, SOURCE, PARENT, ENTERPRISE, CALIBRATION,
-           REGISTRAR, SIG, NFIELDS };
+           REGISTRAR, SIG, ATTESTATION, GATEWAY, NFIELDS };
     static const char *const names[NFIELDS] = {"version", "meter", "alg", "pubkey", "time", "point",
                                                "tier", "source", "parent", "enterprise",
-                                               "calibration", "registrar", "sig"};
+                                               "calibration", "registrar", "sig", "attestation", "gateway"};
     const cJSON *obj = cjson_obj, *it[NFIELDS];
     const char *bad, *why;
     long num;
@@ -385,10 +429,21 @@ int wn_enrolment_from_cjson(wn_enrolment *e, const void *cjson_obj, char *detail
     memset(e, 0, sizeof *e);
     if (detail && cap) detail[0] = '\0';
     if (!cJSON_IsObject(obj)) return wn_fail(detail, cap, WN_ENROL_EJSON, "an enrolment must be a JSON object");
-    if (wn_json_members(obj, names, it, NFIELDS, &bad, &why)) return wn_fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
+    /* version 1 has the first 13 members; version 2 (gateway-attested) all 15 */
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(obj, "version");
+    int v2 = cJSON_IsNumber(ver) && ver->valuedouble == 2.0;
+    if (wn_json_members(obj, names, it, v2 ? NFIELDS : ATTESTATION, &bad, &why))
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "%s '%s'", why, bad);
 
     if (!small_integer(it[VERSION], &num)) return wn_fail(detail, cap, WN_ENROL_EJSON, "version: not an integer");
-    if (num != 1) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
+    if (num != 1 && num != 2) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1 or 2");
+    if (v2) {
+        if (!cJSON_IsString(it[ATTESTATION]) || strcmp(it[ATTESTATION]->valuestring, "gateway") != 0)
+            return wn_fail(detail, cap, WN_ENROL_EFORMAT, "attestation: a version 2 enrolment is \"gateway\"");
+        e->attestation = WN_ATTEST_GATEWAY;
+        if (!text_member(it[GATEWAY], e->gateway, WN_GATEWAY_ID_MAX))
+            return wn_fail(detail, cap, WN_ENROL_EJSON, "gateway: not a string of at most 64 bytes");
+    }
     if (!wn_json_hex(it[METER], e->meter, 32))
         return wn_fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
     if ((code = name_member(it[ALG], alg_name, WN_ALG_MAX)) < 0)

@@ -20,7 +20,13 @@ enum wn_revoke_reason { WN_REVOKE_OTHER = 0, WN_REVOKE_COMPROMISED, WN_REVOKE_DE
 
 #define WN_ENTERPRISE_MAX 64
 #define WN_CALIBRATION_MAX 128
-#define WN_ENROLMENT_MAX_LEN (208 + WN_ENTERPRISE_MAX + WN_CALIBRATION_MAX)
+#define WN_GATEWAY_ID_MAX 64
+#define WN_ENROLMENT_MAX_LEN (208 + WN_ENTERPRISE_MAX + WN_CALIBRATION_MAX + 2 + WN_GATEWAY_ID_MAX)
+
+/* Where a meter's readings are signed (docs/PROTOCOL.md §5): at the sensor (a signing meter,
+ * a version 1 record) or at a gateway that reads an installed meter that cannot sign
+ * (device/gateway/, a version 2 record naming the gateway). */
+enum wn_attestation { WN_ATTEST_SENSOR = 0, WN_ATTEST_GATEWAY = 2 };
 #define WN_REVOCATION_LEN 138
 /* Bytes (with the NUL) of the longest possible JSON forms: buffers this big always suffice. */
 #define WN_ENROLMENT_JSON_MAX 1024
@@ -37,6 +43,8 @@ typedef struct {
     uint8_t parent[32];    /* zeros: none */
     char enterprise[WN_ENTERPRISE_MAX + 1];   /* NUL-terminated UTF-8, 1..64 bytes */
     char calibration[WN_CALIBRATION_MAX + 1]; /* NUL-terminated UTF-8, 0..128 bytes */
+    uint8_t attestation;   /* enum wn_attestation */
+    char gateway[WN_GATEWAY_ID_MAX + 1];      /* WN_ATTEST_GATEWAY: the gateway's id, 1..64 bytes; else "" */
     uint8_t registrar[32];
     uint8_t sig[64];
 } wn_enrolment;
@@ -59,6 +67,7 @@ enum wn_enrol_err {
 const char *wn_enrol_strerror(int err);
 
 const char *wn_point_name(unsigned p);   /* "intake", ... ; NULL if unknown */
+const char *wn_attestation_name(unsigned a); /* "sensor", "gateway"; NULL if unknown */
 const char *wn_source_name(unsigned s);  /* "surface", ..., "mine_water" */
 const char *wn_revoke_reason_name(unsigned r);
 

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- known answers ------------------------------------------------------------------
@@ -85,7 +86,7 @@ static int enrolment_eq(const wn_enrolment *a, const wn_enrolment *b)
            a->time_ms == b->time_ms && a->point == b->point && a->tier == b->tier && a->source == b->source &&
            !memcmp(a->parent, b->parent, 32) && !strcmp(a->enterprise, b->enterprise) &&
            !strcmp(a->calibration, b->calibration) && !memcmp(a->registrar, b->registrar, 32) &&
-           !memcmp(a->sig, b->sig, 64);
+           !memcmp(a->sig, b->sig, 64) && a->attestation == b->attestation && !strcmp(a->gateway, b->gateway);
 }
 
 static int revocation_eq(const wn_revocation *a, const wn_revocation *b)
@@ -606,7 +607,9 @@ Test(enrolment_json, strict_enrolment)
     EXPECT_ENR(WN_ENROL_EJSON, "{", "{\"tier\":2,");
     EXPECT_ENR(WN_ENROL_EJSON, "\"tier\":2,", "");
     EXPECT_ENR(WN_ENROL_EJSON, "\"version\":1,", "");
-    EXPECT_ENR(WN_ENROL_EFORMAT, "\"version\":1", "\"version\":2");
+    EXPECT_ENR(WN_ENROL_EJSON, "\"version\":1", "\"version\":2");   /* version 2 needs attestation and gateway */
+    EXPECT_ENR(WN_ENROL_EFORMAT, "\"version\":1", "\"version\":3");
+    EXPECT_ENR(WN_ENROL_EJSON, "\"version\":1,", "\"version\":1,\"attestation\":\"gateway\",\"gateway\":\"gw-1\",");
     EXPECT_ENR(WN_ENROL_EJSON, "\"version\":1", "\"version\":\"1\"");
     EXPECT_ENR(WN_ENROL_EJSON, "\"version\":1", "\"version\":1.5");
     EXPECT_ENR(WN_ENROL_EJSON, "\"meter\":\"4f", "\"meter\":\"4F");
@@ -653,6 +656,72 @@ Test(enrolment_json, strict_enrolment)
     cr_assert_eq(enrolment_json(&e, "[]", NULL, 0), WN_ENROL_EJSON);
     cr_assert_eq(enrolment_json(&e, "{}", NULL, 0), WN_ENROL_EJSON);
     cr_assert_eq(wn_enrolment_from_cjson(&e, NULL, NULL, 0), WN_ENROL_EJSON);
+}
+
+/* A gateway-attested enrolment (version 2): round trips, and every broken rule refused. */
+Test(enrolment_json, gateway_attested_version_2)
+{
+    wn_test_prng_seed(77);
+    uint8_t regkey[32], k[32], buf[WN_ENROLMENT_MAX_LEN], buf2[WN_ENROLMENT_MAX_LEN];
+    char json[WN_ENROLMENT_JSON_MAX], detail[256];
+    size_t len, len2;
+    random_key(regkey);
+    random_key(k);
+    wn_enrolment e, back;
+    memset(&e, 0, sizeof e);
+    cr_assert(wn_seckey_xonly(e.meter, k));
+    e.alg = WN_ALG_BIP340;
+    e.pubkey[0] = 0x02;
+    memcpy(e.pubkey + 1, e.meter, 32);
+    e.time_ms = 1764547200000ULL;
+    e.point = WN_POINT_INTAKE;
+    e.tier = 1;
+    e.source = WN_SOURCE_TAP;
+    snprintf(e.enterprise, sizeof e.enterprise, "91330400MA0000001X");
+    snprintf(e.calibration, sizeof e.calibration, "JJG 1033 #2026-118");
+    e.attestation = WN_ATTEST_GATEWAY;
+    snprintf(e.gateway, sizeof e.gateway, "gw-plant-7/intake-1");
+    cr_assert_eq(wn_enrolment_sign(&e, regkey), WN_ENROL_OK);
+    cr_assert_eq(wn_enrolment_encode(&e, buf, sizeof buf, &len), WN_ENROL_OK);
+    cr_assert_eq(buf[0], 2, "a gateway-attested enrolment is version 2");
+    cr_assert_eq(len, 208 + strlen(e.enterprise) + strlen(e.calibration) + 2 + strlen(e.gateway));
+    cr_assert_eq(wn_enrolment_decode(&back, buf, len), WN_ENROL_OK);
+    cr_assert(enrolment_eq(&e, &back));
+    cr_assert_eq(back.attestation, WN_ATTEST_GATEWAY);
+    cr_assert_str_eq(back.gateway, "gw-plant-7/intake-1");
+    cr_assert_eq(wn_enrolment_verify(&back), WN_ENROL_OK);
+    cr_assert_eq(wn_enrolment_to_json(&back, json, sizeof json, &len2), WN_ENROL_OK);
+    cr_assert(strstr(json, "\"version\":2") && strstr(json, "\"attestation\":\"gateway\",\"gateway\":\"gw-plant-7/intake-1\""),
+              "%s", json);
+    cr_assert_eq(enrolment_json(&back, json, detail, sizeof detail), WN_ENROL_OK, "%s", detail);
+    cr_assert(enrolment_eq(&e, &back));
+    /* the attestation is signed: a version 1 record with the same fields does not verify */
+    wn_enrolment v1 = e;
+    v1.attestation = WN_ATTEST_SENSOR;
+    v1.gateway[0] = '\0';
+    cr_assert_eq(wn_enrolment_verify(&v1), WN_ENROL_ESIG, "dropping the attestation breaks the signature");
+    /* binary refusals: attestation byte other than gateway, empty or overlong id, lengths */
+    size_t goff = 110 + 1 + strlen(e.enterprise) + 1 + strlen(e.calibration);
+    memcpy(buf2, buf, len);
+    buf2[goff] = 1;
+    cr_assert_eq(wn_enrolment_decode(&back, buf2, len), WN_ENROL_EFORMAT);
+    memcpy(buf2, buf, len);
+    buf2[goff + 1] = 0;
+    cr_assert_eq(wn_enrolment_decode(&back, buf2, len), WN_ENROL_EFORMAT);
+    cr_assert_eq(wn_enrolment_decode(&back, buf, len - 1), WN_ENROL_EFORMAT);
+    memcpy(buf2, buf, len);
+    buf2[0] = 1; /* a version 1 header over version 2 bytes */
+    cr_assert_eq(wn_enrolment_decode(&back, buf2, len), WN_ENROL_EFORMAT);
+    /* sign refuses a gateway attestation without a gateway id, and a sensor one with an id */
+    wn_enrolment bad = e;
+    bad.gateway[0] = '\0';
+    cr_assert_eq(wn_enrolment_sign(&bad, regkey), WN_ENROL_EFORMAT);
+    bad = e;
+    bad.attestation = WN_ATTEST_SENSOR;
+    cr_assert_eq(wn_enrolment_sign(&bad, regkey), WN_ENROL_EFORMAT);
+    bad = e;
+    bad.attestation = 1;
+    cr_assert_eq(wn_enrolment_sign(&bad, regkey), WN_ENROL_EFORMAT);
 }
 
 Test(enrolment_json, strict_revocation)

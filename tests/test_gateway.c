@@ -29,6 +29,7 @@
 #include "device/gateway/profile.h"
 #include "device/gateway/registers.h"
 #include "device/gateway/widen.h"
+#include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -350,7 +351,8 @@ Test(gateway_e2e, ledger_equals_register_history, .timeout = 240)
     wn_run_result_free(&r);
     cr_assert_eq(strlen(meter), 64, "init printed no meter id");
     r = wn_proc_runl(dir, "wn-meter", "enrol", "--state", state, "--node", node.url, "--registrar-key", regkey,
-                     "--enterprise", "91330400MA0000001X", "--point", "intake", "--tier", "1", NULL);
+                     "--enterprise", "91330400MA0000001X", "--point", "intake", "--tier", "1", "--attestation",
+                     "gateway", "--gateway", "gw-test/intake-1", NULL);
     cr_assert_eq(r.code, 0, "enrol: %s", r.err);
     wn_run_result_free(&r);
 
@@ -462,6 +464,26 @@ Test(gateway_e2e, ledger_equals_register_history, .timeout = 240)
     cr_assert(nvol >= 20, "only %llu readings", (unsigned long long)nvol);
     cr_assert(exp[0].litres_total < 4294967296LL && exp[nexp - 1].litres_total > 4294967296LL,
               "the counter wrapped during the test");
+    wn_run_result_free(&r);
+
+    /* a bundle of the channel's readings verifies offline and says they were signed at the gateway */
+    wn_test_resp pk;
+    cr_assert(wn_test_http(node.url, "GET", "/v1/pubkey", NULL, NULL, 0, &pk) && pk.status == 200);
+    char npk[65] = "";
+    const char *q = strstr((char *)pk.body, "\"notary\":\"");
+    cr_assert(q);
+    memcpy(npk, q + 10, 64);
+    wn_test_resp_free(&pk);
+    char bundle[4300];
+    snprintf(bundle, sizeof bundle, "%s/gw.bundle", dir);
+    r = wn_proc_runl(dir, "wn", "bundle", "--node", node.url, "--meter", meter, "--from", "2000-01-01", "--to",
+                     "2100-01-01", "--out", bundle, "--notary-pub", npk, NULL);
+    cr_assert_eq(r.code, 0, "bundle: %s %s", r.out, r.err);
+    wn_run_result_free(&r);
+    r = wn_proc_runl(dir, "wn", "verify", bundle, "--notary-pub", npk, "--json", NULL);
+    cr_assert_eq(r.code, 0, "verify: %s %s", r.out, r.err);
+    cr_assert(strstr(r.out, "\"attestation\":\"gateway\"") && strstr(r.out, "\"gateway\":\"gw-test/intake-1\""),
+              "the bundle's report does not show the gateway attestation: %s", r.out);
     wn_run_result_free(&r);
     wn_test_node_stop(&node, SIGTERM);
     wn_test_rmtree(dir);

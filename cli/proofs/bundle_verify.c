@@ -108,6 +108,9 @@ static void check_enrolment(ctx *c)
      * by another registrar enrols nothing, so no reading of the bundle counts as valid */
     b->enrolment_ok = ok && e->proved;
     wn_report_info_hex(c->rep, "registrar", b->enrol.registrar, 32);
+    /* who signed the readings: the sensor itself, or a gateway reading an installed meter */
+    wn_report_info_str(c->rep, "attestation", b->enrol.attestation == WN_ATTEST_GATEWAY ? "gateway" : "sensor");
+    if (b->enrol.attestation == WN_ATTEST_GATEWAY) wn_report_info_str(c->rep, "gateway", b->enrol.gateway);
 }
 
 static void check_revocation(ctx *c)

@@ -96,7 +96,8 @@ static void enrol_usage(FILE *f)
     fprintf(f, "usage: wn-meter enrol --state DIR --node URL --registrar-key FILE --enterprise ID\n"
                "                      [--point intake|treatment|supply|use|discharge|recycling]\n"
                "                      [--tier 1|2|3] [--source surface|groundwater|tap|reclaimed|\n"
-               "                      rainwater|mine_water] [--parent HEX] [--calibration REF]\n\n"
+               "                      rainwater|mine_water] [--parent HEX] [--calibration REF]\n"
+               "                      [--attestation sensor|gateway --gateway ID]\n\n"
                "Enrols the meter in DIR at the node: an enrolment record (PROTOCOL.md section 5)\n"
                "with the meter's key, signed with the registrar key. Defaults: point use, tier 2,\n"
                "source tap, no parent. A meter that is already enrolled is fine.\n\n"
@@ -116,6 +117,7 @@ int wn_agent_cmd_enrol(int argc, char **argv)
     static const struct option opts[] = {{"state", 1, 0, 's'}, {"node", 1, 0, 'n'}, {"registrar-key", 1, 0, 'r'},
                                          {"enterprise", 1, 0, 'e'}, {"point", 1, 0, 'p'}, {"tier", 1, 0, 't'},
                                          {"source", 1, 0, 'o'}, {"parent", 1, 0, 'a'}, {"calibration", 1, 0, 'c'},
+                                         {"attestation", 1, 0, 'A'}, {"gateway", 1, 0, 'g'},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *state = NULL, *node = NULL, *keyfile = NULL;
     wn_enrolment e;
@@ -134,10 +136,17 @@ int wn_agent_cmd_enrol(int argc, char **argv)
         else if (c == 'o' && name_code(optarg, wn_source_name, WN_SOURCE_MAX, &e.source)) {}
         else if (c == 'a' && wn_hex_decode(e.parent, 32, optarg, strlen(optarg))) {}
         else if (c == 'c' && strlen(optarg) <= WN_CALIBRATION_MAX) snprintf(e.calibration, sizeof e.calibration, "%s", optarg);
+        else if (c == 'A' && strcmp(optarg, "sensor") == 0) e.attestation = WN_ATTEST_SENSOR;
+        else if (c == 'A' && strcmp(optarg, "gateway") == 0) e.attestation = WN_ATTEST_GATEWAY;
+        else if (c == 'g' && strlen(optarg) >= 1 && strlen(optarg) <= WN_GATEWAY_ID_MAX) snprintf(e.gateway, sizeof e.gateway, "%s", optarg);
         else if (c == 'h') { enrol_usage(stdout); return 0; }
         else { enrol_usage(stderr); return WN_PUSH_LOCAL; }
     }
     if (!state || !node || !keyfile || !e.enterprise[0] || optind != argc) { enrol_usage(stderr); return WN_PUSH_LOCAL; }
+    if ((e.attestation == WN_ATTEST_GATEWAY) != (e.gateway[0] != '\0')) {
+        fprintf(stderr, "wn-meter: --attestation gateway and --gateway ID go together (a meter read by wn-gateway)\n");
+        return WN_PUSH_LOCAL;
+    }
     e.tier = (uint8_t)tier;
 
     uint8_t registrar_sk[32];
