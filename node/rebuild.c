@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
+#include "ledger/lmdb_file.h"
 #include "node/log.h"
 
 int wn_rebuild_chain(wn_ledger *ledger, uint64_t index, uint8_t chain[32])
@@ -128,6 +129,15 @@ int wn_rebuild_open(const wn_rebuild_spec *spec, wn_ledger *ledger, MDB_env **en
         return 0;
     }
     *env = NULL;
+    /* A data file shorter than its meta page says would be mapped and kill the node with
+     * SIGBUS on the first read past its end: wipe it before LMDB sees it. */
+    uint64_t need, have;
+    int ferr = wn_lmdb_file_check(spec->dir, &need, &have);
+    if (ferr == WN_LMDB_FILE_SHORT || ferr == WN_LMDB_FILE_BADMETA) {
+        wn_log("%s: %s/data.mdb is %s (%llu bytes, %llu needed); rebuilding it from the ledger", spec->name,
+               spec->dir, wn_lmdb_file_strerror(ferr), (unsigned long long)have, (unsigned long long)need);
+        wipe(spec->dir);
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
         const char *why = "unreadable";
         *applied = 0;

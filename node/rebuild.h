@@ -3,8 +3,10 @@
  * reflects: "format" -> u32, "applied" -> u64 W, "chain" -> the chain hash of entry W-1.
  * Opening checks that watermark against the ledger; a store that is unreadable, of an
  * unknown format, ahead of the ledger or another ledger's (chain hash differs) is wiped and
- * rebuilt from the ledger, once. The per-meter state (node/ingest/state.c) and the
- * certificates' balances (node/certs/certs_state.c) are such stores. */
+ * rebuilt from the ledger, once; so is one whose data.mdb is shorter than its LMDB meta page
+ * says (checked before it is mapped: ledger/lmdb_file.h). The per-meter state
+ * (node/ingest/state.c) and the certificates' balances (node/certs/certs_state.c) are such
+ * stores. */
 #ifndef WN_NODE_REBUILD_H
 #define WN_NODE_REBUILD_H
 
