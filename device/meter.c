@@ -40,6 +40,7 @@ const char *wn_meter_strerror(int err)
     case WN_METER_ELEAF: return "the receipt is for a different entry (leaf hash mismatch)";
     case WN_METER_ESIG: return "the receipt's signature does not verify with the notary key";
     case WN_METER_EFAILED: return "an earlier write failed: close and reopen the meter";
+    case WN_METER_EKEYMODE: return "meter.key's mode gives group or others access: run chmod 600 on it";
     default: return "unknown meter error";
     }
 }
@@ -296,7 +297,8 @@ static int load_key(wn_meter *m, const char *dir)
     char keypath[PATH_MAX];
     if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
     if (faccessat(m->dirfd, WN_MKEY_NAME, F_OK, 0) != 0) return errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO;
-    if (!wn_keyfile_read(keypath, m->seckey)) return errno == EINVAL ? WN_METER_ECORRUPT : WN_METER_EIO;
+    if (!wn_keyfile_read(keypath, m->seckey))
+        return errno == EINVAL ? WN_METER_ECORRUPT : errno == EPERM ? WN_METER_EKEYMODE : WN_METER_EIO;
     if (!wn_seckey_xonly(m->id, m->seckey) || !wn_seckey_pub33(m->pub33, m->seckey)) return WN_METER_ECORRUPT;
     if (m->alg == WN_ALG_BIP340) { m->pub33[0] = 0x02; memcpy(m->pub33 + 1, m->id, WN_XONLY_LEN); }
     return WN_METER_OK;
