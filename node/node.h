@@ -66,6 +66,8 @@ typedef struct wn_node {
     struct wn_monitor *monitor; /* aggregates and alerts for the bureau (monitor.h) */
     struct wn_access *access;   /* bearer tokens; NULL: no access control (access.h) */
     char web_dir[4096];         /* the monitoring page's files (web.h) */
+    int lock_fd;                /* holds DIR/node.lock (datadir.h); -1 when not held */
+    char key_path[4200];        /* the notary key file (--key or DIR/notary.key), for messages */
 } wn_node;
 
 #endif
