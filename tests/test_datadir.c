@@ -450,7 +450,11 @@ static int scribble_entry(uint64_t k)
 
 Test(datadir, scribbled_entry_refuses_naming_it, .init = setup, .fini = teardown, .timeout = 120)
 {
-    filled(60);
+    /* more than WN_STARTCHECK_TAIL entries: the re-hash starts inside the ledger, and a
+     * healthy ledger of that size starts */
+    filled(1200);
+    start(1);
+    stop();
     uint64_t k = feed.n - 10;
     cr_assert_gt(scribble_entry(k), 0, "entry %llu not found in data.mdb", (unsigned long long)k);
     const char *args[] = {"--registrar", feed.reg_hex, NULL};
