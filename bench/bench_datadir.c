@@ -108,7 +108,7 @@ int main(void)
             double t0 = now();
             if (wn_lmdb_file_check(ldir, NULL, NULL) != WN_LMDB_FILE_OK) die("length check");
             double t1 = now();
-            if (!wn_startcheck_run(g_dir, l, pk, "bench.key", &r)) die("start check refused");
+            if (!wn_startcheck_run(g_dir, l, pk, "bench.key", 0, &r)) die("start check refused");
             double t2 = now();
             if (t1 - t0 < best_len) best_len = t1 - t0;
             if (t2 - t1 < best_all) best_all = t2 - t1;

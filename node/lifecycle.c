@@ -257,7 +257,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (!setup_keys(n)) goto fail;
     uint64_t t0 = wn_mono_ms();
     wn_startcheck_result sc;
-    if (!wn_startcheck_run(cfg->data_dir, n->ledger, n->notary_pk, n->key_path, &sc)) goto fail;
+    if (!wn_startcheck_run(cfg->data_dir, n->ledger, n->notary_pk, n->key_path, cfg->allow_damaged, &sc)) goto fail;
     wn_log("start check: ledger of %llu entries agrees with the notary key and the signed checkpoint of size %llu; "
            "entries %llu..%llu re-hashed in %llu ms%s",
            (unsigned long long)sc.ledger_size, (unsigned long long)sc.signed_size, (unsigned long long)sc.from,

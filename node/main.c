@@ -45,7 +45,8 @@ static void usage(FILE *f)
             "options:\n"
             "  --data DIR              data directory (created if absent): ledger, state, keys\n"
             "  --listen HOST:PORT      address to listen on (default " WN_NODE_DEFAULT_LISTEN "; port 0 = any free)\n"
-            "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent)\n"
+            "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent\n"
+            "                          while DIR holds no ledger yet; never made anew for an existing one)\n"
             "  --registrar PUBHEX      the registrar's x-only public key (64 hex); without it DIR/registrar.key\n"
             "                          is created on first start and its public key used (for demos)\n"
             "  --authority PUBHEX      the evaluating authority's x-only key, which signs savings certificates\n"
@@ -60,6 +61,10 @@ static void usage(FILE *f)
             "                          the monitoring API and meters' data then need one (docs/PROTOCOL.md 18)\n"
             "  --web DIR               the monitoring page served at /ui/ (default: web/ beside the binary's\n"
             "                          bin/ directory, else ./web)\n"
+            "  --allow-damaged-entries start although the ledger's newest entries do not re-hash (logged as\n"
+            "                          an error; they are served as they are, for auditors): see docs/THREATS.md.\n"
+            "                          A ledger shorter than the checkpoint signed before, or another key, still\n"
+            "                          refuses the start\n"
             "  --help                  this text\n"
             "\n"
             "example:\n"
@@ -84,7 +89,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE };
+           O_ANCHOR_REPLACE, O_ALLOW_DAMAGED };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -99,6 +104,7 @@ int main(int argc, char **argv)
         {"anchor-confirmations", required_argument, 0, O_ANCHOR_CONF},
         {"anchor-poll-ms", required_argument, 0, O_ANCHOR_POLL},
         {"anchor-replace-ms", required_argument, 0, O_ANCHOR_REPLACE},
+        {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -133,6 +139,7 @@ int main(int argc, char **argv)
         case O_PORT_FILE: cfg.port_file = optarg; break;
         case O_TOKENS: cfg.tokens_file = optarg; break;
         case O_WEB: cfg.web_dir = optarg; break;
+        case O_ALLOW_DAMAGED: cfg.allow_damaged = 1; break;
         case O_ANCHOR_RPC: cfg.anchor.rpc_url = optarg; break;
         case O_ANCHOR_KEY: cfg.anchor.key_file = optarg; break;
         case O_ANCHOR_CHAIN:

@@ -32,6 +32,8 @@ typedef struct {
     const char *port_file;      /* --port-file */
     const char *tokens_file;    /* --tokens FILE: bearer tokens for the monitoring API and meters' data */
     const char *web_dir;        /* --web DIR: the monitoring page (default: web/ beside the binary, else ./web) */
+    int allow_damaged;          /* --allow-damaged-entries: start although the newest entries do not
+                                   re-hash (node/startcheck.h) */
 } wn_node_config;
 
 #define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"

@@ -88,7 +88,7 @@ static int check_subtrees(wn_ledger *ledger, uint64_t from, uint64_t to, uint64_
     return ok;
 }
 
-static int check_tail(const char *ledger_file, wn_ledger *ledger, uint64_t from, uint64_t to)
+static int check_tail(const char *ledger_file, wn_ledger *ledger, uint64_t from, uint64_t to, int allow_damaged)
 {
     tail_ctx t;
     memset(&t, 0, sizeof t);
@@ -103,6 +103,12 @@ static int check_tail(const char *ledger_file, wn_ledger *ledger, uint64_t from,
         bad = from;
     }
     if (!what) (void)check_subtrees(ledger, from, to, &bad, &what); /* sets both when it fails */
+    if (what && allow_damaged) {
+        wn_log("ERROR: the ledger %s is damaged at entry %llu: %s. Starting anyway (--allow-damaged-entries): the "
+               "damaged entries are served as they are; restore the ledger directory from a backup",
+               ledger_file, (unsigned long long)bad, what);
+        return -1;
+    }
     if (what) {
         wn_log("the ledger %s is damaged at entry %llu: %s. Do not start this node on it: restore the ledger "
                "directory from a backup (wn audit shows every damaged entry)",
@@ -151,7 +157,7 @@ static int check_reference(const char *where, const char *note, size_t len, cons
 }
 
 int wn_startcheck_run(const char *data_dir, wn_ledger *ledger, const uint8_t notary_pk[32], const char *key_path,
-                      wn_startcheck_result *out)
+                      int allow_damaged, wn_startcheck_result *out)
 {
     char ledger_file[4200], last_file[4200];
     snprintf(ledger_file, sizeof ledger_file, "%s/ledger/data.mdb", data_dir);
@@ -191,7 +197,11 @@ int wn_startcheck_run(const char *data_dir, wn_ledger *ledger, const uint8_t not
 
     out->from = out->signed_size > WN_STARTCHECK_TAIL ? out->signed_size - WN_STARTCHECK_TAIL : 0;
     out->to = size;
-    if (out->from < out->to && !check_tail(ledger_file, ledger, out->from, out->to)) return 0;
+    if (out->from < out->to) {
+        int t = check_tail(ledger_file, ledger, out->from, out->to, allow_damaged);
+        if (t == 0) return 0;
+        out->damaged = t < 0;
+    }
 
     /* A node that signed before checkpoint.last existed: keep its newest checkpoint there. */
     if (!have_file && have_led) {

@@ -13,7 +13,10 @@
  * (from the one before), and every stored subtree hash to the two below it. Any
  * disagreement refuses the start with the file, the entry index and what to do.
  * It does not re-read older entries: a page scribbled further back is found by
- * `wn audit`, which replays everything (docs/THREATS.md). */
+ * `wn audit`, which replays everything (docs/THREATS.md). With allow_damaged (wn-node
+ * --allow-damaged-entries) entries that do not re-hash are logged as an error and the
+ * start goes on: the node then serves them as they are, for auditors to see; the
+ * contradictions above (key, size, root) refuse the start regardless. */
 #ifndef WN_NODE_STARTCHECK_H
 #define WN_NODE_STARTCHECK_H
 
@@ -28,6 +31,7 @@ typedef struct {
     uint64_t signed_size;          /* the newest reference checkpoint's size (0: none) */
     uint64_t from, to;             /* entries [from, to) were re-hashed */
     int wrote_last;                /* checkpoint.last was absent and written from the ledger's */
+    int damaged;                   /* entries did not re-hash (only with allow_damaged) */
 } wn_startcheck_result;
 
 /* Returns: 1 if the directory holds a history the node signed or ledgered: a non-empty
@@ -37,6 +41,6 @@ int wn_startcheck_has_history(const char *data_dir, wn_ledger *ledger, uint64_t 
 /* Runs the checks above. key_path names the notary key file in messages.
  * Returns: 1 if everything agrees (out filled); 0 after logging why the node must not start. */
 int wn_startcheck_run(const char *data_dir, wn_ledger *ledger, const uint8_t notary_pk[32], const char *key_path,
-                      wn_startcheck_result *out);
+                      int allow_damaged, wn_startcheck_result *out);
 
 #endif

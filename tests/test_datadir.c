@@ -464,4 +464,57 @@ Test(datadir, scribbled_entry_refuses_naming_it, .init = setup, .fini = teardown
     expect_in(log, want);
     expect_in(log, "ledger/data.mdb");
     free(log);
+    /* an operator who must serve it anyway (for auditors) says so, and it is logged as an error */
+    const char *allow[] = {"--registrar", feed.reg_hex, "--checkpoint-ms", "50", "--allow-damaged-entries", NULL};
+    cr_assert(wn_test_node_start(&node, allow), "see %s", node.log);
+    stop();
+    log = wn_test_read_file(node.log, NULL);
+    expect_in(log, "ERROR: the ledger");
+    expect_in(log, want);
+    free(log);
+}
+
+/* ---- the state map grows on demand ---- */
+
+static int count_in(const char *log, const char *what)
+{
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
+Test(datadir, state_map_grows_and_a_full_map_restarts, .init = setup, .fini = teardown, .timeout = 300)
+{
+    wn_test_feed_free(&feed);
+    cr_assert(wn_test_feed_init(&feed, WN_FEED_MAX_METERS));
+    /* a 16 KiB map to start with (the node's default is 64 MiB): every store in the env,
+     * the per-meter state and the monitor's aggregates, must make it grow */
+    setenv("WN_STATE_MAP_BYTES", "16384", 1);
+    start(1);
+    cr_assert(wn_test_feed_enrol(&feed, node.url), "%s", feed.err);
+    for (int i = 0; i < 40; i++) cr_assert(wn_test_feed_readings(&feed, node.url, 250), "batch %d: %s", i, feed.err);
+    cr_assert(wn_test_wait_checkpoint(node.url, feed.n, NULL));
+    char path[200], hex[65];
+    wn_hex_encode(hex, feed.m[3].id, 32);
+    snprintf(path, sizeof path, "/v1/meters/%s", hex);
+    char *before = get(path);
+    stop();
+    char *log = wn_test_read_file(node.log, NULL);
+    int grown = count_in(log, "state: LMDB map grown");
+    cr_assert_geq(grown, 4, "the map grew %d times; log:\n%s", grown, log);
+    cr_assert_null(strstr(log, "failed"), "a write failed:\n%s", log);
+    free(log);
+    /* restarted on the grown (and well used) env with the same small starting map */
+    start(1);
+    char *after = get(path);
+    cr_assert_str_eq(after, before);
+    cr_assert(wn_test_feed_readings(&feed, node.url, 250), "%s", feed.err);
+    stop();
+    unsetenv("WN_STATE_MAP_BYTES");
+    log = wn_test_read_file(node.log, NULL);
+    cr_assert_null(strstr(log, "failed"), "a write failed:\n%s", log);
+    cr_assert_null(strstr(log, "rebuilding"), "the state was rebuilt:\n%s", log);
+    free(log);
+    free(before);
+    free(after);
 }
