@@ -142,7 +142,8 @@ static int setup_keys(wn_node *n)
     else path_in(path, sizeof path, cfg->data_dir, "notary.key");
     snprintf(n->key_path, sizeof n->key_path, "%s", path);
     snprintf(missing, sizeof missing,
-             ", but %s holds a ledger of %llu entries and the checkpoints signed with it: restore the key "
+             ", but %s holds a ledger of %llu entries or a checkpoint signed with it (" WN_DATADIR_CHECKPOINT
+             "): restore the key "
              "from a backup (a new key would sign this ledger under a new identity; a new key needs a new "
              "--data directory)",
              cfg->data_dir, (unsigned long long)size);
@@ -259,9 +260,10 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     wn_startcheck_result sc;
     if (!wn_startcheck_run(cfg->data_dir, n->ledger, n->notary_pk, n->key_path, cfg->allow_damaged, &sc)) goto fail;
     wn_log("start check: ledger of %llu entries agrees with the notary key and the signed checkpoint of size %llu; "
-           "entries %llu..%llu re-hashed in %llu ms%s",
+           "entries %llu..%llu re-hashed%s in %llu ms%s",
            (unsigned long long)sc.ledger_size, (unsigned long long)sc.signed_size, (unsigned long long)sc.from,
-           (unsigned long long)(sc.to ? sc.to - 1 : 0), (unsigned long long)(wn_mono_ms() - t0),
+           (unsigned long long)(sc.to ? sc.to - 1 : 0), sc.damaged ? " (DAMAGED: see the error above)" : "",
+           (unsigned long long)(wn_mono_ms() - t0),
            sc.wrote_last ? "; " WN_DATADIR_CHECKPOINT " written from the ledger's newest checkpoint" : "");
     path_in(path, sizeof path, cfg->data_dir, "state");
     if (!wn_state_open(&n->state, path, n->ledger)) goto fail;
