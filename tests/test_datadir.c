@@ -518,3 +518,22 @@ Test(datadir, state_map_grows_and_a_full_map_restarts, .init = setup, .fini = te
     free(before);
     free(after);
 }
+
+Test(datadir, wn_meter_refuses_its_key_open_to_others, .init = setup, .fini = teardown, .timeout = 60)
+{
+    char state[4400], key[4500];
+    snprintf(state, sizeof state, "%s/m1", tmp);
+    snprintf(key, sizeof key, "%s/meter.key", state);
+    wn_run_result r = wn_proc_runl(tmp, "wn-meter", "init", "--state", state, NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    wn_run_result_free(&r);
+    cr_assert_eq(chmod(key, 0644), 0);
+    r = wn_proc_runl(tmp, "wn-meter", "read", "--state", state, "--volume", "1.000", NULL);
+    cr_assert(r.code > 0 && r.code < 128, "wn-meter read with a 0644 meter.key: exit %d", r.code);
+    cr_assert(strstr(r.err, "chmod 600"), "%s", r.err);
+    wn_run_result_free(&r);
+    cr_assert_eq(chmod(key, 0600), 0);
+    r = wn_proc_runl(tmp, "wn-meter", "read", "--state", state, "--volume", "1.000", NULL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    wn_run_result_free(&r);
+}
