@@ -26,6 +26,7 @@ LIBS_LEDGER = -llmdb
 LIBS_JSON   = -lcjson
 LIBS_NET    = -lcurl -lmicrohttpd
 LIBS_NETTLE = -lnettle
+LIBS_MODBUS = -lmodbus
 ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) -lm
 
 src = $(wildcard $(1)/*.c)
@@ -42,13 +43,14 @@ DEVICE_A = $(BUILD)/libwndevice.a
 NODE_A   = $(BUILD)/libwnnode.a
 CLI_A    = $(BUILD)/libwncli.a
 AGENT_A  = $(BUILD)/libwnagent.a
+GATEWAY_A = $(BUILD)/libwngateway.a
 
 # Link order: users before what they use (docs/ARCHITECTURE.md):
 # crypto <- protocol, ledger, chain <- savings <- node, cli; device <- protocol, crypto.
-WN_LIBS  = $(NODE_A) $(CLI_A) $(AGENT_A) $(DEVICE_A) $(SAVINGS_A) $(LEDGER_A) $(CHAIN_A) $(PROTOCOL_A) $(CRYPTO_A)
+WN_LIBS  = $(NODE_A) $(CLI_A) $(GATEWAY_A) $(AGENT_A) $(DEVICE_A) $(SAVINGS_A) $(LEDGER_A) $(CHAIN_A) $(PROTOCOL_A) $(CRYPTO_A)
 
 BINDIR   ?= bin
-PROGRAMS = $(BINDIR)/wn $(BINDIR)/wn-node $(BINDIR)/wn-meter
+PROGRAMS = $(BINDIR)/wn $(BINDIR)/wn-node $(BINDIR)/wn-meter $(BINDIR)/wn-gateway
 
 TEST_SRC  = $(wildcard tests/test_*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -79,6 +81,7 @@ $(DEVICE_A):   $(call obj,device)
 $(NODE_A):     $(filter-out $(BUILD)/node/main.o,$(call tree_obj,node))
 $(CLI_A):      $(filter-out $(BUILD)/cli/main.o,$(call tree_obj,cli))
 $(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
+$(GATEWAY_A): $(filter-out $(BUILD)/device/gateway/main.o,$(call obj,device/gateway))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -94,9 +97,12 @@ $(BINDIR)/wn-node: $(BUILD)/node/main.o $(WN_LIBS)
 $(BINDIR)/wn-meter: $(BUILD)/device/agent/main.o $(WN_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)
+$(BINDIR)/wn-gateway: $(BUILD)/device/gateway/main.o $(WN_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(WN_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS)

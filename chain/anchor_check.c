@@ -18,6 +18,11 @@ void wn_cli_anchor_from_tx(const wn_eth_txinfo *t, wn_cli_anchor *a)
     a->type = t->type;
     a->chain_id = t->chain_id;
     a->nonce = t->nonce;
+    a->has_to = t->has_to;
+    if (t->has_to) memcpy(a->to, t->to, WN_ETH_ADDR_LEN);
+    memcpy(a->value, t->value, 32);
+    a->value_zero = 1;
+    for (int i = 0; i < 32; i++) a->value_zero &= t->value[i] == 0;
     a->is_anchor = wn_anchor_data_is_anchor(t->data, t->data_len);
     a->data_ok = wn_anchor_data_decode(t->data, t->data_len, &a->data);
     if (!t->rebuildable) return;
@@ -28,6 +33,33 @@ void wn_cli_anchor_from_tx(const wn_eth_txinfo *t, wn_cli_anchor *a)
     a->hash_ok = wn_ethtx_encode_signed(&tx, &t->sig, raw, sizeof raw, &len, h) && memcmp(h, t->hash, 32) == 0;
     a->sender_ok = wn_ethtx_recover(&tx, &t->sig, a->sender);
     a->to_self = a->sender_ok && t->has_to && memcmp(t->to, a->sender, WN_ETH_ADDR_LEN) == 0;
+}
+
+const char *wn_cli_anchor_shape_problem(const wn_cli_anchor *a, char *why, size_t cap)
+{
+    char to[WN_ETH_ADDR_TEXT], from[WN_ETH_ADDR_TEXT];
+    wn_eth_address_format(from, a->sender);
+    if (!a->to_self) {
+        if (a->has_to) {
+            wn_eth_address_format(to, a->to);
+            snprintf(why, cap, "wrong recipient: the transaction is sent to %s, not to the anchoring address %s "
+                               "itself (PROTOCOL section 15)", to, from);
+        } else {
+            snprintf(why, cap, "wrong recipient: the transaction creates a contract, it is not sent to the anchoring "
+                               "address %s itself (PROTOCOL section 15)", from);
+        }
+        return why;
+    }
+    if (!a->value_zero) {
+        size_t k = 0;
+        while (k < 31 && a->value[k] == 0) k++;
+        char hex[67];
+        wn_eth_hex(hex, a->value + k, 32 - k);
+        snprintf(why, cap, "non-zero value: the transaction moves %s wei; an anchor moves nothing (value 0, PROTOCOL "
+                           "section 15)", hex);
+        return why;
+    }
+    return NULL;
 }
 
 int wn_cli_anchor_receipt(wn_ethrpc *rpc, uint64_t head, wn_cli_anchor *a)

@@ -30,9 +30,13 @@
 #define WN_TAG_CERTIFICATE "WaterNotary/certificate/v1"
 #define WN_TAG_TRANSFER   "WaterNotary/transfer/v1"
 #define WN_TAG_RETIREMENT "WaterNotary/retirement/v1"
+#define WN_TAG_METER_ID   "WaterNotary/meter-id/v1"  /* not signed: derives P-256 and SM2 meter ids */
 
 /* Signature algorithm codes, as carried in readings and enrolments. */
-enum wn_sig_alg { WN_ALG_BIP340 = 1, WN_ALG_ECDSA = 2 };
+/* 1 and 2 are secp256k1 (libsecp256k1); 3 and 4 are verified through OpenSSL EVP
+ * (crypto/evp_ec.h): 3 ECDSA over NIST P-256 of the SHA-256 tagged digest, 4 SM2 with SM3
+ * over the SM3 tagged digest (docs/PROTOCOL.md §1). */
+enum wn_sig_alg { WN_ALG_BIP340 = 1, WN_ALG_ECDSA = 2, WN_ALG_P256 = 3, WN_ALG_SM2 = 4, WN_ALG_MAX = WN_ALG_SM2 };
 
 /* Fills seckey with a valid secret key from the OS random source (getrandom).
  * Returns: 1 on success; 0 if the random source failed. */

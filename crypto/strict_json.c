@@ -66,16 +66,18 @@ int wn_text_ok(const char *text, size_t n)
 
 static int json_digit(char c) { return c >= '0' && c <= '9'; }
 
-
-/* What cJSON would blur: raw control characters or NUL, "\u0000" escapes (cJSON cuts the
- * string there), and numbers that are not plain integers (-?(0|[1-9][0-9]*)): the only
- * numbers in a reading are integers, and 1.0 or 1e0 would otherwise pass as 1.
- * Returns: NULL if the text is clean, else what is wrong. */
-const char *wn_json_lexical_problem(const char *s, size_t len)
+/* The JSON integer rule (docs/PROTOCOL.md, conventions), on the raw text: every number is
+ * -?(0|[1-9][0-9]*) and not -0. Also what cJSON would blur: raw control characters or NUL,
+ * "\u0000" escapes (cJSON cuts the string there).
+ * Returns: NULL if the text is clean, else what is wrong, with *at where it starts. */
+const char *wn_json_lexical_problem_at(const char *s, size_t len, size_t *at)
 {
-    size_t i = 0;
+    size_t i = 0, start = 0;
+    size_t dummy;
+    if (!at) at = &dummy;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
+        *at = i;
         if (c == '\0') return "NUL byte in the text";
         if (c == '"') {
             for (i++;; i++) {
@@ -92,15 +94,71 @@ const char *wn_json_lexical_problem(const char *s, size_t len)
             }
             i++;
         } else if (c == '-' || json_digit((char)c)) {
+            start = i;
             if (s[i] == '-') i++;
             if (i >= len || !json_digit(s[i])) return "malformed number";
-            if (s[i] == '0' && i + 1 < len && json_digit(s[i + 1])) return "number with a leading zero";
+            if (s[i] == '0' && i + 1 < len && json_digit(s[i + 1])) return "not a JSON integer: a leading zero";
+            if (s[i] == '0' && s[start] == '-' && !(i + 1 < len && (s[i + 1] == '.' || s[i + 1] == 'e' || s[i + 1] == 'E')))
+                return "not a JSON integer: minus zero";
             while (i < len && json_digit(s[i])) i++;
-            if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-'))
-                return "number that is not a plain integer";
+            if (i < len && s[i] == '.') return "not a JSON integer: a fraction";
+            if (i < len && (s[i] == 'e' || s[i] == 'E')) return "not a JSON integer: an exponent";
+            if (i < len && (s[i] == '+' || s[i] == '-')) return "malformed number";
         } else {
             i++;
         }
     }
     return NULL;
+}
+
+const char *wn_json_lexical_problem(const char *s, size_t len)
+{
+    return wn_json_lexical_problem_at(s, len, NULL);
+}
+
+cJSON *wn_json_parse_strict(const char *text, size_t len, char *detail, size_t cap)
+{
+    size_t at = 0;
+    const char *why = wn_json_lexical_problem_at(text, len, &at);
+    if (why) {
+        /* quote the offending token (up to 16 printable bytes) so the reader can find it */
+        char tok[20];
+        size_t k = 0;
+        while (k < 16 && at + k < len) {
+            char c = text[at + k];
+            if (k && (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) break;
+            tok[k++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+        }
+        tok[k] = '\0';
+        wn_fail(detail, cap, 0, "JSON text: %s at byte %zu (%s)", why, at, tok);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        size_t near = end && end >= text ? (size_t)(end - text) : 0;
+        wn_fail(detail, cap, 0, "JSON text: not valid JSON (near byte %zu)", near);
+        return NULL;
+    }
+    size_t used = (size_t)(end - text);
+    while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' || text[used] == '\r'))
+        used++;
+    if (used != len) {
+        wn_fail(detail, cap, 0, "JSON text: bytes after the JSON value (byte %zu)", used);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int wn_json_uint(const cJSON *item, uint64_t max, uint64_t *out)
+{
+    if (max > WN_JSON_INT_MAX) max = WN_JSON_INT_MAX;
+    if (!cJSON_IsNumber(item)) return 0;
+    double d = item->valuedouble;
+    if (!(d >= 0) || d > (double)max) return 0;
+    uint64_t x = (uint64_t)d;
+    if ((double)x != d) return 0;
+    *out = x;
+    return 1;
 }

@@ -3,6 +3,8 @@
  * The library's self test runs once before the first use, as its manual asks. */
 #include "crypto/verifier.h"
 
+#include "crypto/evp_ec.h"
+
 #include <pthread.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
@@ -39,8 +41,18 @@ int wn_verifier_ecdsa(wn_verifier *v, const uint8_t pub33[WN_PUB33_LEN])
     return 1;
 }
 
+int wn_verifier_evp(wn_verifier *v, uint8_t alg, const uint8_t pub33[WN_PUB33_LEN])
+{
+    memset(v, 0, sizeof *v);
+    if (alg == WN_ALG_P256 && wn_p256_pub65(v->pub65, pub33)) v->alg = alg;
+    else if (alg == WN_ALG_SM2 && wn_sm2_pub65(v->pub65, pub33) && wn_sm2_z(v->z, pub33, NULL)) v->alg = alg;
+    return v->alg != 0;
+}
+
 int wn_verifier_verify(const wn_verifier *v, const uint8_t sig[WN_SIG_LEN], const uint8_t digest[32])
 {
+    if (v->alg == WN_ALG_P256) return wn_p256_verify_pub65(sig, digest, v->pub65);
+    if (v->alg == WN_ALG_SM2) return wn_sm2_verify_pub65(sig, v->z, v->pub65, digest, 32);
     if (v->alg == WN_ALG_BIP340)
         return secp256k1_schnorrsig_verify(ctx(), sig, digest, 32, (const secp256k1_xonly_pubkey *)v->point);
     if (v->alg == WN_ALG_ECDSA) {

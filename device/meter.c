@@ -5,6 +5,7 @@
 #include "device/record.h"
 
 #include "crypto/encoding.h"
+#include "crypto/evp_ec.h"
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 
@@ -19,6 +20,22 @@
 
 static const char *const conf_bip340 = "waternotary-meter 1\nalg bip340\n";
 static const char *const conf_ecdsa = "waternotary-meter 1\nalg ecdsa\n";
+static const char *const conf_p256 = "waternotary-meter 1\nalg p256\n";
+static const char *const conf_sm2 = "waternotary-meter 1\nalg sm2\n";
+
+/* The key material of a secret key under alg: the compressed public key and the meter id
+ * (wn_meter_id_of: x for secp256k1, derived for P-256 and SM2). Returns: 1 if valid. */
+static int key_of(uint8_t alg, const uint8_t sk[WN_SECKEY_LEN], uint8_t pub33[WN_PUB33_LEN], uint8_t id[WN_XONLY_LEN])
+{
+    int ok = alg == WN_ALG_P256 ? wn_p256_pub33(pub33, sk)
+             : alg == WN_ALG_SM2 ? wn_sm2_pub33(pub33, sk)
+                                 : wn_seckey_pub33(pub33, sk);
+    if (ok && alg == WN_ALG_BIP340) { /* BIP-340: the x-only key, i.e. the even-y point */
+        ok = wn_seckey_xonly(pub33 + 1, sk);
+        pub33[0] = 0x02;
+    }
+    return ok && wn_meter_id_of(alg, pub33, id);
+}
 
 const char *wn_meter_strerror(int err)
 {
@@ -100,8 +117,9 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
     uint8_t sk[WN_SECKEY_LEN], x[WN_XONLY_LEN];
     int dirfd, err;
 
-    if (alg != WN_ALG_BIP340 && alg != WN_ALG_ECDSA) return WN_METER_EARG;
-    if (seckey && !wn_seckey_valid(seckey)) return WN_METER_EARG;
+    uint8_t pub33[WN_PUB33_LEN];
+    if (alg < WN_ALG_BIP340 || alg > WN_ALG_MAX) return WN_METER_EARG;
+    if (seckey && !key_of(alg, seckey, pub33, x)) return WN_METER_EARG;
     if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
     if (mkdir(dir, 0700) == 0) {
         if (!sync_parent(dir)) return WN_METER_EIO;
@@ -118,11 +136,14 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
         close(dirfd);
         return WN_METER_EEXIST;
     }
-    const char *conf = alg == WN_ALG_ECDSA ? conf_ecdsa : conf_bip340;
+    const char *conf = alg == WN_ALG_ECDSA ? conf_ecdsa : alg == WN_ALG_P256 ? conf_p256 : alg == WN_ALG_SM2 ? conf_sm2 : conf_bip340;
     err = WN_METER_EIO;
     if (seckey) memcpy(sk, seckey, sizeof sk);
-    else if (!wn_seckey_generate(sk)) goto out;
-    if (!wn_seckey_xonly(x, sk)) goto out;
+    else if (!(alg == WN_ALG_P256 ? wn_p256_seckey_generate(sk)
+               : alg == WN_ALG_SM2 ? wn_sm2_seckey_generate(sk)
+                                   : wn_seckey_generate(sk)))
+        goto out;
+    if (!key_of(alg, sk, pub33, x)) goto out;
     if (!wn_mfile_replace(dirfd, WN_MCONF_NAME, conf, strlen(conf)) ||
         !wn_mfile_replace(dirfd, WN_MLOG_NAME, WN_MLOG_MAGIC, WN_MFILE_HDR) ||
         !wn_mfile_replace(dirfd, WN_MRCPT_NAME, WN_MRCPT_MAGIC, WN_MFILE_HDR))
@@ -148,6 +169,8 @@ static int read_conf(wn_meter *m)
     buf[n] = '\0';
     if (strcmp(buf, conf_bip340) == 0) m->alg = WN_ALG_BIP340;
     else if (strcmp(buf, conf_ecdsa) == 0) m->alg = WN_ALG_ECDSA;
+    else if (strcmp(buf, conf_p256) == 0) m->alg = WN_ALG_P256;
+    else if (strcmp(buf, conf_sm2) == 0) m->alg = WN_ALG_SM2;
     else return WN_METER_ECORRUPT;
     return WN_METER_OK;
 }
@@ -299,8 +322,7 @@ static int load_key(wn_meter *m, const char *dir)
     if (faccessat(m->dirfd, WN_MKEY_NAME, F_OK, 0) != 0) return errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO;
     if (!wn_keyfile_read(keypath, m->seckey))
         return errno == EINVAL ? WN_METER_ECORRUPT : errno == EPERM ? WN_METER_EKEYMODE : WN_METER_EIO;
-    if (!wn_seckey_xonly(m->id, m->seckey) || !wn_seckey_pub33(m->pub33, m->seckey)) return WN_METER_ECORRUPT;
-    if (m->alg == WN_ALG_BIP340) { m->pub33[0] = 0x02; memcpy(m->pub33 + 1, m->id, WN_XONLY_LEN); }
+    if (!key_of(m->alg, m->seckey, m->pub33, m->id)) return WN_METER_ECORRUPT;
     return WN_METER_OK;
 }
 

@@ -82,10 +82,12 @@ static int build(const wn_meter *m, wn_reading *r, uint64_t time_ms, uint16_t fl
 
 static int sign_and_verify(const wn_meter *m, wn_reading *r)
 {
-    int err = m->alg == WN_ALG_ECDSA ? wn_reading_sign_ecdsa(r, m->seckey) : wn_reading_sign(r, m->seckey);
+    int err = m->alg == WN_ALG_ECDSA ? wn_reading_sign_ecdsa(r, m->seckey)
+              : m->alg == WN_ALG_BIP340 ? wn_reading_sign(r, m->seckey)
+                                        : wn_reading_sign_evp(r, m->alg, m->seckey);
     if (err != WN_READING_OK) return WN_METER_ECRYPTO;
     /* A fault during signing must not put a bad signature into the chain for good. */
-    err = m->alg == WN_ALG_ECDSA ? wn_reading_verify(r, m->pub33, WN_PUB33_LEN) : wn_reading_verify(r, NULL, 0);
+    err = m->alg == WN_ALG_BIP340 ? wn_reading_verify(r, NULL, 0) : wn_reading_verify(r, m->pub33, WN_PUB33_LEN);
     return err == WN_READING_OK ? WN_METER_OK : WN_METER_ECRYPTO;
 }
 

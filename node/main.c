@@ -61,6 +61,13 @@ static void usage(FILE *f)
             "                          the monitoring API and meters' data then need one (docs/PROTOCOL.md 18)\n"
             "  --web DIR               the monitoring page served at /ui/ (default: web/ beside the binary's\n"
             "                          bin/ directory, else ./web)\n"
+            "  --max-connections N     most connections open at once (default %u, lowered to fit the open-file\n"
+            "                          limit, whose soft value is raised to the hard one); connections opened\n"
+            "                          above 7/8 of N are answered 503 with Retry-After and closed\n"
+            "  --max-per-ip N          most connections from one client address (default %u; 0 = no cap)\n"
+            "  --timeout-ms MS         time a connection has to send a whole request (headers and body), from\n"
+            "                          opening or from its previous answer; idle or slower ones are closed\n"
+            "                          (default %u)\n"
             "  --allow-damaged-entries start although the ledger's newest entries do not re-hash (logged as\n"
             "                          an error; they are served as they are, for auditors): see docs/THREATS.md.\n"
             "                          A ledger shorter than the checkpoint signed before, or another key, still\n"
@@ -70,7 +77,8 @@ static void usage(FILE *f)
             "example:\n"
             "  wn-node --data /var/lib/waternotary --listen 127.0.0.1:8420 \\\n"
             "          --registrar 3b1f...e9 --checkpoint-every 1000 --checkpoint-ms 1000\n",
-            WN_NODE_DEFAULT_MAX_BODY, WN_NODE_DEFAULT_SKEW_MS, WN_NODE_DEFAULT_CP_EVERY, WN_NODE_DEFAULT_CP_MS);
+            WN_NODE_DEFAULT_MAX_BODY, WN_NODE_DEFAULT_SKEW_MS, WN_NODE_DEFAULT_CP_EVERY, WN_NODE_DEFAULT_CP_MS,
+            WN_NODE_DEFAULT_MAX_CONNECTIONS, WN_NODE_DEFAULT_MAX_PER_IP, WN_NODE_DEFAULT_TIMEOUT_MS);
     usage_anchor(f);
 }
 
@@ -89,7 +97,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE, O_ALLOW_DAMAGED };
+           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_ALLOW_DAMAGED };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -104,12 +112,15 @@ int main(int argc, char **argv)
         {"anchor-confirmations", required_argument, 0, O_ANCHOR_CONF},
         {"anchor-poll-ms", required_argument, 0, O_ANCHOR_POLL},
         {"anchor-replace-ms", required_argument, 0, O_ANCHOR_REPLACE},
+        {"max-connections", required_argument, 0, O_MAX_CONN}, {"max-per-ip", required_argument, 0, O_MAX_PER_IP},
+        {"timeout-ms", required_argument, 0, O_TIMEOUT},
         {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
                           .skew_ms = WN_NODE_DEFAULT_SKEW_MS, .checkpoint_every = WN_NODE_DEFAULT_CP_EVERY,
-                          .checkpoint_ms = WN_NODE_DEFAULT_CP_MS};
+                          .checkpoint_ms = WN_NODE_DEFAULT_CP_MS, .max_connections = WN_NODE_DEFAULT_MAX_CONNECTIONS,
+                          .max_per_ip = WN_NODE_DEFAULT_MAX_PER_IP, .timeout_ms = WN_NODE_DEFAULT_TIMEOUT_MS};
     uint64_t v;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -159,6 +170,18 @@ int main(int argc, char **argv)
             break;
         case O_ANCHOR_REPLACE:
             if (!number("--anchor-replace-ms", optarg, 100, 1ULL << 40, &cfg.anchor.replace_ms)) return 2;
+            break;
+        case O_MAX_CONN:
+            if (!number("--max-connections", optarg, 1, 1000000, &v)) return 2;
+            cfg.max_connections = (unsigned)v;
+            break;
+        case O_MAX_PER_IP:
+            if (!number("--max-per-ip", optarg, 0, 1000000, &v)) return 2;
+            cfg.max_per_ip = (unsigned)v;
+            break;
+        case O_TIMEOUT:
+            if (!number("--timeout-ms", optarg, 100, 3600000, &v)) return 2;
+            cfg.timeout_ms = (unsigned)v;
             break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;

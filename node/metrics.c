@@ -58,6 +58,11 @@ void wn_metrics_http(unsigned status)
     if (status < 600) atomic_fetch_add_explicit(&http_status[status], 1, memory_order_relaxed);
 }
 
+static _Atomic int64_t connections_open;
+static _Atomic uint64_t connections_cut;
+void wn_metrics_connections(int delta) { atomic_fetch_add_explicit(&connections_open, delta, memory_order_relaxed); }
+void wn_metrics_connections_cut(uint64_t n) { atomic_fetch_add_explicit(&connections_cut, n, memory_order_relaxed); }
+
 void wn_metrics_ledger_size(uint64_t size) { atomic_store(&ledger_size, size); }
 void wn_metrics_checkpoint_size(uint64_t size) { atomic_store(&checkpoint_size, size); }
 
@@ -104,6 +109,17 @@ static void render_anchor(wn_buf *b)
                   (unsigned long long)atomic_load(&anchor_pending), (unsigned long long)atomic_load(&anchor_sent),
                   (unsigned long long)atomic_load(&anchor_confirmed), (unsigned long long)atomic_load(&anchor_reanchored),
                   (unsigned long long)atomic_load(&anchor_errors));
+}
+
+static void render_connections(wn_buf *b)
+{
+    int64_t open = atomic_load(&connections_open);
+    wn_buf_printf(b,
+                  "# HELP wn_http_connections HTTP connections open.\n"
+                  "# TYPE wn_http_connections gauge\nwn_http_connections %lld\n"
+                  "# HELP wn_http_connections_cut_total Connections closed for not sending a whole request within --timeout-ms.\n"
+                  "# TYPE wn_http_connections_cut_total counter\nwn_http_connections_cut_total %llu\n",
+                  (long long)(open > 0 ? open : 0), (unsigned long long)atomic_load(&connections_cut));
 }
 
 static void render_histogram(wn_buf *b, const char *name, const char *help, const histogram *h,
@@ -166,5 +182,6 @@ char *wn_metrics_render(size_t *len)
         if (v) wn_buf_printf(&b, "wn_http_responses_total{code=\"%u\"} %llu\n", s, (unsigned long long)v);
     }
     render_anchor(&b);
+    render_connections(&b);
     return wn_buf_take(&b, len);
 }

@@ -18,6 +18,9 @@ void wn_metrics_revocation(void);
 void wn_metrics_http(unsigned status);
 void wn_metrics_ledger_size(uint64_t size);
 void wn_metrics_checkpoint_size(uint64_t size);
+/* HTTP connections (conngate.c): one opened (+1) or closed (-1); n cut by the deadline. */
+void wn_metrics_connections(int delta);
+void wn_metrics_connections_cut(uint64_t n);
 
 /* Anchoring (node/anchor/, PROTOCOL §15): the anchoring thread's state after each poll.
  * The wn_anchor_* metrics are rendered only once this has been called. */

@@ -32,6 +32,9 @@ typedef struct {
     const char *port_file;      /* --port-file */
     const char *tokens_file;    /* --tokens FILE: bearer tokens for the monitoring API and meters' data */
     const char *web_dir;        /* --web DIR: the monitoring page (default: web/ beside the binary, else ./web) */
+    unsigned max_connections;   /* --max-connections (0: default; lowered to fit the open-file limit) */
+    unsigned max_per_ip;        /* --max-per-ip (0: no per-address cap) */
+    unsigned timeout_ms;        /* --timeout-ms to deliver a whole request (0: default) */
     int allow_damaged;          /* --allow-damaged-entries: start although the newest entries do not
                                    re-hash (node/startcheck.h) */
 } wn_node_config;
@@ -41,6 +44,9 @@ typedef struct {
 #define WN_NODE_DEFAULT_SKEW_MS 300000u
 #define WN_NODE_DEFAULT_CP_EVERY 1000u
 #define WN_NODE_DEFAULT_CP_MS 1000u
+#define WN_NODE_DEFAULT_MAX_CONNECTIONS 10000u
+#define WN_NODE_DEFAULT_MAX_PER_IP 2500u
+#define WN_NODE_DEFAULT_TIMEOUT_MS 30000u
 
 struct wn_server;
 struct wn_certs;

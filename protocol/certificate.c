@@ -274,10 +274,7 @@ static int fail(char *detail, size_t cap, const char *fmt, const char *what)
 /* A plain integer 0 ..= 2^53-1 (cJSON reads numbers as doubles: exact in that range). */
 static int json_u64(const cJSON *it, uint64_t *v)
 {
-    if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > (double)WN_CERT_MAX_AMOUNT) return 0;
-    if (it->valuedouble != (double)(uint64_t)it->valuedouble) return 0;
-    *v = (uint64_t)it->valuedouble;
-    return 1;
+    return wn_json_uint(it, WN_CERT_MAX_AMOUNT, v);
 }
 
 static int json_time(const cJSON *it, uint64_t *v)

@@ -76,12 +76,19 @@ static int all_zero(const uint8_t *p, size_t n)
 static const char *enrolment_problem(const wn_enrolment *e, int with_registrar)
 {
     if (!wn_xonly_valid(e->meter)) return "meter: not a valid x-only public key";
-    if (e->alg != WN_ALG_BIP340 && e->alg != WN_ALG_ECDSA) return "alg: unknown key algorithm";
-    /* The key must be the compressed point whose x is the meter id: it then parses,
-     * since the meter id is a valid x coordinate. BIP-340 keys have even y. */
-    if (e->pubkey[0] != 0x02 && !(e->pubkey[0] == 0x03 && e->alg == WN_ALG_ECDSA))
-        return "pubkey: must start 02 (bip340) or 02/03 (ecdsa)";
-    if (memcmp(e->pubkey + 1, e->meter, 32) != 0) return "pubkey: its x coordinate is not the meter id";
+    if (e->alg < WN_ALG_BIP340 || e->alg > WN_ALG_MAX) return "alg: unknown key algorithm";
+    if (e->alg == WN_ALG_P256 || e->alg == WN_ALG_SM2) { /* the id is derived from the key (PROTOCOL §1) */
+        uint8_t id[32];
+        if (!wn_meter_id_of(e->alg, e->pubkey, id))
+            return e->alg == WN_ALG_P256 ? "pubkey: not a compressed P-256 point" : "pubkey: not a compressed SM2 point";
+        if (memcmp(id, e->meter, 32) != 0) return "meter: not the id derived from pubkey";
+    } else {
+        /* The key must be the compressed point whose x is the meter id: it then parses,
+         * since the meter id is a valid x coordinate. BIP-340 keys have even y. */
+        if (e->pubkey[0] != 0x02 && !(e->pubkey[0] == 0x03 && e->alg == WN_ALG_ECDSA))
+            return "pubkey: must start 02 (bip340) or 02/03 (ecdsa)";
+        if (memcmp(e->pubkey + 1, e->meter, 32) != 0) return "pubkey: its x coordinate is not the meter id";
+    }
     if (e->time_ms > WN_READING_MAX_TIME) return "time: above 9999-12-31T23:59:59.999Z";
     if (e->point < 1 || e->point > WN_POINT_MAX) return "point: unknown metering point";
     if (e->tier < 1 || e->tier > 3) return "tier: must be 1, 2 or 3";
@@ -295,7 +302,7 @@ int wn_enrolment_to_json(const wn_enrolment *e, char *out, size_t cap, size_t *l
     wn_time_format(t, e->time_ms);
     put(&o, "{\"version\":1,\"meter\":\"%s\",\"alg\":\"%s\",\"pubkey\":\"%s\",\"time\":\"%s\","
             "\"point\":\"%s\",\"tier\":%u,\"source\":\"%s\",\"parent\":",
-        meter, e->alg == WN_ALG_BIP340 ? "bip340" : "ecdsa", pub, t, wn_point_name(e->point),
+        meter, wn_alg_name(e->alg), pub, t, wn_point_name(e->point),
         (unsigned)e->tier, wn_source_name(e->source));
     if (all_zero(e->parent, 32)) put(&o, "null");
     else put(&o, "\"%s\"", parent);
@@ -352,7 +359,7 @@ static int name_member(const cJSON *item, const char *(*name)(unsigned), unsigne
     return -1;
 }
 
-static const char *alg_name(unsigned a) { return a == WN_ALG_BIP340 ? "bip340" : a == WN_ALG_ECDSA ? "ecdsa" : NULL; }
+static const char *alg_name(unsigned a) { return wn_alg_name(a); }
 
 /* Copies a JSON string of at most max bytes into out[max+1]. */
 static int text_member(const cJSON *item, char *out, size_t max)
@@ -384,8 +391,8 @@ int wn_enrolment_from_cjson(wn_enrolment *e, const void *cjson_obj, char *detail
     if (num != 1) return wn_fail(detail, cap, WN_ENROL_EFORMAT, "version: must be 1");
     if (!wn_json_hex(it[METER], e->meter, 32))
         return wn_fail(detail, cap, WN_ENROL_EJSON, "meter: not 64 lowercase hex characters");
-    if ((code = name_member(it[ALG], alg_name, WN_ALG_ECDSA)) < 0)
-        return wn_fail(detail, cap, WN_ENROL_EJSON, "alg: must be \"bip340\" or \"ecdsa\"");
+    if ((code = name_member(it[ALG], alg_name, WN_ALG_MAX)) < 0)
+        return wn_fail(detail, cap, WN_ENROL_EJSON, "alg: must be \"bip340\", \"ecdsa\", \"p256\" or \"sm2\"");
     e->alg = (uint8_t)code;
     if (!wn_json_hex(it[PUBKEY], e->pubkey, 33))
         return wn_fail(detail, cap, WN_ENROL_EJSON, "pubkey: not 66 lowercase hex characters");

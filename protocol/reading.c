@@ -7,6 +7,7 @@
  * exactly a byte string that decodes. Nothing here allocates. */
 #include "protocol/reading.h"
 #include "crypto/encoding.h"
+#include "crypto/evp_ec.h"
 #include "crypto/sha256.h"
 
 #include <string.h>
@@ -112,7 +113,7 @@ static int check_fields(const wn_reading *r, int check_meter)
         if (m->scale > WN_READING_MAX_SCALE) return WN_READING_ESCALE;
         if (i > 0 && m->quantity <= r->m[i - 1].quantity) return WN_READING_EORDER;
     }
-    if (r->alg != WN_ALG_BIP340 && r->alg != WN_ALG_ECDSA) return WN_READING_EALG;
+    if (r->alg < WN_ALG_BIP340 || r->alg > WN_ALG_MAX) return WN_READING_EALG;
     return WN_READING_OK;
 }
 
@@ -210,7 +211,39 @@ void wn_reading_signing_digest(const wn_reading *r, uint8_t digest[32])
 {
     uint8_t buf[WN_READING_MAX_LEN];
     put_bytes(r, buf);
-    wn_tagged_hash(digest, WN_TAG_READING, buf, wn_reading_encoded_len(r) - WN_SIG_LEN);
+    size_t n = wn_reading_encoded_len(r) - WN_SIG_LEN;
+    if (r->alg == WN_ALG_SM2) { /* national algorithms end to end: the tag hashed with SM3 */
+        if (!wn_sm3_tagged(digest, WN_TAG_READING, buf, n)) memset(digest, 0, 32); /* never a signed digest */
+        return;
+    }
+    wn_tagged_hash(digest, WN_TAG_READING, buf, n);
+}
+
+const char *wn_alg_name(unsigned alg)
+{
+    static const char *const names[] = {NULL, "bip340", "ecdsa", "p256", "sm2"};
+    return alg >= 1 && alg <= WN_ALG_MAX ? names[alg] : NULL;
+}
+
+int wn_meter_id_of(uint8_t alg, const uint8_t pub33[WN_PUB33_LEN], uint8_t id[WN_XONLY_LEN])
+{
+    if (pub33[0] != 0x02 && pub33[0] != 0x03) return 0;
+    if (alg == WN_ALG_BIP340 || alg == WN_ALG_ECDSA) {
+        if (alg == WN_ALG_BIP340 && pub33[0] != 0x02) return 0;
+        if (!wn_xonly_valid(pub33 + 1)) return 0;
+        memcpy(id, pub33 + 1, WN_XONLY_LEN);
+        return 1;
+    }
+    if (alg == WN_ALG_P256 ? !wn_p256_pub_valid(pub33) : alg == WN_ALG_SM2 ? !wn_sm2_pub_valid(pub33) : 1) return 0;
+    uint8_t in[1 + WN_PUB33_LEN + 1];
+    in[0] = alg;
+    memcpy(in + 1, pub33, WN_PUB33_LEN);
+    for (unsigned i = 0; i < 256; i++) { /* about two tries on average: half of all x are on secp256k1 */
+        in[1 + WN_PUB33_LEN] = (uint8_t)i;
+        wn_tagged_hash(id, WN_TAG_METER_ID, in, sizeof in);
+        if (wn_xonly_valid(id)) return 1;
+    }
+    return 0; /* 2^-256: never */
 }
 
 void wn_reading_digest(const wn_reading *r, uint8_t digest[32])
@@ -248,11 +281,35 @@ int wn_reading_sign_ecdsa(wn_reading *r, const uint8_t seckey[WN_SECKEY_LEN])
     return WN_READING_OK;
 }
 
+/* Signs r with P-256 or SM2 (alg 3 or 4): r->meter must be the id derived from seckey's key. */
+int wn_reading_sign_evp(wn_reading *r, uint8_t alg, const uint8_t seckey[WN_SECKEY_LEN])
+{
+    uint8_t pub[WN_PUB33_LEN], id[WN_XONLY_LEN], d[32];
+    if (alg != WN_ALG_P256 && alg != WN_ALG_SM2) return WN_READING_EALG;
+    r->alg = alg;
+    int err = wn_reading_check(r);
+    if (err) return err;
+    int ok = alg == WN_ALG_P256 ? wn_p256_pub33(pub, seckey) : wn_sm2_pub33(pub, seckey);
+    if (!ok || !wn_meter_id_of(alg, pub, id) || memcmp(id, r->meter, WN_XONLY_LEN) != 0) return WN_READING_EKEY;
+    wn_reading_signing_digest(r, d);
+    ok = alg == WN_ALG_P256 ? wn_p256_sign(r->sig, seckey, d) : wn_sm2_sign(r->sig, seckey, NULL, d, 32);
+    return ok ? WN_READING_OK : WN_READING_ESIG;
+}
+
 int wn_reading_verify(const wn_reading *r, const uint8_t *pub, size_t publen)
 {
     uint8_t d[32];
     int err = wn_reading_check(r);
     if (err) return err;
+    if (r->alg == WN_ALG_P256 || r->alg == WN_ALG_SM2) {
+        uint8_t id[WN_XONLY_LEN];
+        if (!pub || publen != WN_PUB33_LEN || !wn_meter_id_of(r->alg, pub, id) ||
+            memcmp(id, r->meter, WN_XONLY_LEN) != 0)
+            return WN_READING_EKEY;
+        wn_reading_signing_digest(r, d);
+        int ok = r->alg == WN_ALG_P256 ? wn_p256_verify(r->sig, d, pub) : wn_sm2_verify(r->sig, pub, NULL, d, 32);
+        return ok ? WN_READING_OK : WN_READING_ESIG;
+    }
     if (r->alg == WN_ALG_BIP340) {
         if (pub && (publen != WN_XONLY_LEN || memcmp(pub, r->meter, WN_XONLY_LEN) != 0))
             return WN_READING_EKEY;

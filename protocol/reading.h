@@ -152,7 +152,8 @@ int wn_reading_decode(wn_reading *r, const uint8_t *in, size_t len);
  * Returns: WN_READING_OK or the first rule broken (never WN_READING_EMETER). */
 int wn_reading_decode_known_meter(wn_reading *r, const uint8_t *in, size_t len);
 
-/* The 32-byte digest that is signed (tagged hash of the bytes before the signature). */
+/* The 32-byte digest that is signed: the tagged hash of the bytes before the signature
+ * (docs/PROTOCOL.md §1) with SHA-256, or with SM3 for alg 4 (SM2). */
 void wn_reading_signing_digest(const wn_reading *r, uint8_t digest[32]);
 
 /* The reading's digest: SHA-256 of its complete binary form. */
@@ -165,8 +166,23 @@ int wn_reading_sign(wn_reading *r, const uint8_t seckey[WN_SECKEY_LEN]);
 /* Signs r with ECDSA (sets alg and sig); r->meter must be the x of seckey's public key. */
 int wn_reading_sign_ecdsa(wn_reading *r, const uint8_t seckey[WN_SECKEY_LEN]);
 
+/* Signs r with P-256 (alg 3) or SM2 (alg 4) (sets alg and sig); r->meter must be the id
+ * derived from seckey's public key (wn_meter_id_of). */
+int wn_reading_sign_evp(wn_reading *r, uint8_t alg, const uint8_t seckey[WN_SECKEY_LEN]);
+
+/* The meter id of an enrolled key (docs/PROTOCOL.md §1): for BIP-340 (02 || x only) and
+ * ECDSA-secp256k1 the key's x; for P-256 and SM2 the first tagged hash
+ * H("WaterNotary/meter-id/v1", alg || pub33 || i), i = 0, 1, ..., that is a valid x-only
+ * secp256k1 key, so that every id of every algorithm lives in the same 32-byte space and
+ * passes the same decoder rule. Returns: 1, or 0 if pub33 is not a valid key of alg. */
+int wn_meter_id_of(uint8_t alg, const uint8_t pub33[WN_PUB33_LEN], uint8_t id[WN_XONLY_LEN]);
+
+/* The algorithm's JSON name: "bip340", "ecdsa", "p256", "sm2"; NULL if unknown. */
+const char *wn_alg_name(unsigned alg);
+
 /* Verifies r's signature. For BIP-340, pub is the 32-byte x-only key (NULL: use r->meter).
  * For ECDSA, pub is the enrolled 33-byte compressed key, whose x must equal r->meter.
+ * For P-256 and SM2, pub is the enrolled 33-byte key whose derived id must be r->meter.
  * Returns: WN_READING_OK, WN_READING_ESIG, WN_READING_EKEY or a field error. */
 int wn_reading_verify(const wn_reading *r, const uint8_t *pub, size_t publen);
 

@@ -223,7 +223,7 @@ int wn_reading_to_json(const wn_reading *r, char *out, size_t cap, size_t *len)
         put(&o, "%s{\"quantity\":\"%s\",\"unit\":\"%s\",\"value\":\"%s\"}", i ? "," : "",
             wn_quantity_name(m->quantity), wn_unit_name(m->unit), val);
     }
-    put(&o, "],\"alg\":\"%s\",\"sig\":\"%s\"}", r->alg == WN_ALG_BIP340 ? "bip340" : "ecdsa", sig);
+    put(&o, "],\"alg\":\"%s\",\"sig\":\"%s\"}", wn_alg_name(r->alg), sig);
     if (o.full) { out[0] = '\0'; return WN_READING_ESPACE; }
     if (len) *len = o.len;
     return WN_READING_OK;
@@ -254,7 +254,7 @@ static int lookup(const char *s, const char *(*name)(unsigned), unsigned max)
     return -1;
 }
 
-static const char *alg_name(unsigned a) { return a == WN_ALG_BIP340 ? "bip340" : a == WN_ALG_ECDSA ? "ecdsa" : NULL; }
+static const char *alg_name(unsigned a) { return wn_alg_name(a); }
 
 static int measurement_from_cjson(wn_measurement *m, const cJSON *o, unsigned i, char *detail, size_t cap)
 {
@@ -346,8 +346,8 @@ int wn_reading_from_cjson(wn_reading *r, const void *cjson_obj, char *detail, si
     r->count = (uint8_t)count;
 
     if (!cJSON_IsString(it[ALG])) return wn_fail(detail, cap, WN_READING_EJSON, "alg: not a string");
-    int alg = lookup(it[ALG]->valuestring, alg_name, WN_ALG_ECDSA);
-    if (alg < 0) return wn_fail(detail, cap, WN_READING_EALG, "alg: must be \"bip340\" or \"ecdsa\"");
+    int alg = lookup(it[ALG]->valuestring, alg_name, WN_ALG_MAX);
+    if (alg < 0) return wn_fail(detail, cap, WN_READING_EALG, "alg: must be \"bip340\", \"ecdsa\", \"p256\" or \"sm2\"");
     r->alg = (uint8_t)alg;
 
     if (!wn_json_hex(it[SIG], r->sig, WN_SIG_LEN))
@@ -368,17 +368,9 @@ int wn_reading_from_json(wn_reading *r, const char *text, size_t len, char *deta
 {
     memset(r, 0, sizeof *r);
     if (detail && cap) detail[0] = '\0';
-    const char *why = wn_json_lexical_problem(text, len);
-    if (why) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: %s", why);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) return wn_fail(detail, cap, WN_READING_EJSON, "JSON text: not valid JSON");
-    size_t used = (size_t)(end - text);
-    while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' || text[used] == '\r'))
-        used++;
-    int err;
-    if (used != len) err = wn_fail(detail, cap, WN_READING_EJSON, "JSON text: bytes after the object");
-    else err = wn_reading_from_cjson(r, root, detail, cap);
+    cJSON *root = wn_json_parse_strict(text, len, detail, cap); /* the JSON integer rule, once */
+    if (!root) return WN_READING_EJSON;
+    int err = wn_reading_from_cjson(r, root, detail, cap);
     cJSON_Delete(root);
     return err;
 }

@@ -3,6 +3,7 @@
 #include "crypto/encoding.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
+#include "crypto/strict_json.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -81,11 +82,8 @@ int wn_receipt_from_cjson(wn_receipt *r, const void *obj)
     if (!cJSON_IsObject(o) || cJSON_GetArraySize(o) != 4) return 0;
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(o, "index");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
-    if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 || idx->valuedouble > 9007199254740991.0 ||
-        idx->valuedouble != (double)(uint64_t)idx->valuedouble)
-        return 0;
+    if (!wn_json_uint(idx, WN_JSON_INT_MAX, &r->index)) return 0; /* a JSON integer (PROTOCOL conventions) */
     if (!cJSON_IsString(t) || !wn_time_parse(t->valuestring, strlen(t->valuestring), &r->time_ms)) return 0;
-    r->index = (uint64_t)idx->valuedouble;
     return hex_field(o, "leaf", r->leaf, 32) && hex_field(o, "sig", r->sig, 64);
 }
 

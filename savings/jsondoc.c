@@ -26,22 +26,9 @@ static int fail(char *detail, size_t cap, const char *fmt, ...)
 
 cJSON *wn_jd_parse(const char *text, size_t len, char *detail, size_t cap)
 {
-    const char *why = wn_json_lexical_problem(text, len);
-    if (why) {
-        fail(detail, cap, "JSON text: %s", why);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) {
-        fail(detail, cap, "JSON text: not valid JSON");
-        return NULL;
-    }
-    size_t used = (size_t)(end - text);
-    while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' || text[used] == '\r'))
-        used++;
-    if (used != len || !cJSON_IsObject(root)) {
-        fail(detail, cap, used != len ? "JSON text: bytes after the object" : "JSON text: not an object");
+    cJSON *root = wn_json_parse_strict(text, len, detail, cap); /* the JSON integer rule, once */
+    if (root && !cJSON_IsObject(root)) {
+        fail(detail, cap, "JSON text: not an object");
         cJSON_Delete(root);
         return NULL;
     }
@@ -69,11 +56,9 @@ int wn_jd_text(const cJSON *item, const char *name, size_t min, size_t max, char
 
 int wn_jd_u64(const cJSON *item, const char *name, uint64_t max, uint64_t *out, char *detail, size_t cap)
 {
-    /* the lexical pass let only plain integers through, so a double this small is exact */
-    if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > (double)max ||
-        item->valuedouble != (double)(uint64_t)item->valuedouble)
+    /* the lexical pass let only JSON integers through, so a double this small is exact */
+    if (!wn_json_uint(item, max, out))
         return fail(detail, cap, "%s: must be a whole number from 0 to %llu", name, (unsigned long long)max);
-    *out = (uint64_t)item->valuedouble;
     return 1;
 }
 

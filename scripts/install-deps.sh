@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev python3
       libsecp256k1-dev liblmdb-dev lmdb-utils libssl-dev libcjson-dev libcriterion-dev
-      libcurl4-openssl-dev libmicrohttpd-dev nettle-dev curl
+      libcurl4-openssl-dev libmicrohttpd-dev nettle-dev libmodbus-dev curl
       chromium fonts-wqy-microhei)   # headless browser test of the monitoring page (tests/test_ui.c)
 missing=()
 for p in "${pkgs[@]}"; do

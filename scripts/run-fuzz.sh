@@ -13,7 +13,7 @@ for f in tests/fuzz/fuzz_*.c; do
   # extra sources: a line "// fuzz-sources: a.c b.c" (or " * fuzz-sources: ..." in a block comment)
   extra=$(sed -n -E 's#^(//| \*) fuzz-sources: ##p' "$f" | sed 's#\*/##')
   clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-    -o "$out/$name" "$f" $libsrc $extra -lsecp256k1 -lcrypto -llmdb -lcjson -lmicrohttpd -lcurl -lnettle -lm -pthread
+    -o "$out/$name" "$f" $libsrc $extra -lsecp256k1 -lcrypto -llmdb -lcjson -lmicrohttpd -lcurl -lnettle -lmodbus -lm -pthread
   corpus="tests/fuzz/corpus/${name#fuzz_}"
   scratch=$(mktemp -d)
   mkdir -p "$corpus"

@@ -348,7 +348,8 @@ Test(enrolment_decode, each_rule)
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.version = 2);
     EXPECT_RAW(WN_ENROL_EFORMAT, memset(r_.meter, 0xff, 32); memset(r_.pubkey + 1, 0xff, 32));
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.alg = 0);
-    EXPECT_RAW(WN_ENROL_EFORMAT, r_.alg = 3);
+    EXPECT_RAW(WN_ENROL_EFORMAT, r_.alg = 3);                          /* P-256 with a secp256k1 key */
+    EXPECT_RAW(WN_ENROL_EFORMAT, r_.alg = 5);
     EXPECT_RAW(WN_ENROL_EFORMAT, r_.alg = WN_ALG_BIP340);             /* BIP-340 with an 03 key */
     EXPECT_RAW(WN_ENROL_OK, r_.alg = WN_ALG_BIP340; r_.pubkey[0] = 2);
     EXPECT_RAW(WN_ENROL_OK, r_.pubkey[0] = 2);                          /* ECDSA, the other parity */

@@ -351,7 +351,9 @@ Test(reading_decode, each_rule_has_its_code)
     EXPECT_PATCHED(WN_READING_EORDER, b_[OFF_M0] = WN_Q_PH; b_[OFF_M0 + 1] = WN_U_PH;
                    b_[OFF_M1] = WN_Q_VOLUME; b_[OFF_M1 + 1] = WN_U_M3); /* descending */
     EXPECT_PATCHED(WN_READING_EALG, b_[OFF_ALG] = 0);
-    EXPECT_PATCHED(WN_READING_EALG, b_[OFF_ALG] = 3);
+    EXPECT_PATCHED(WN_READING_EALG, b_[OFF_ALG] = 5);
+    EXPECT_PATCHED(WN_READING_OK, b_[OFF_ALG] = 3); /* P-256 */
+    EXPECT_PATCHED(WN_READING_OK, b_[OFF_ALG] = 4); /* SM2 */
     EXPECT_PATCHED(WN_READING_OK, b_[OFF_ALG] = 2);
 }
 
@@ -946,7 +948,7 @@ Test(reading_json, numbers)
     EXPECT_JSON(WN_READING_EJSON, "\"seq\":42", "\"seq\":9007199254740990.5");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":0");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":-1");
-    EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":-0");
+    EXPECT_JSON(WN_READING_EJSON, "\"seq\":42", "\"seq\":-0"); /* not a JSON integer (PROTOCOL conventions) */
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":9007199254740992");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":9007199254740993");
     EXPECT_JSON(WN_READING_ESEQ, "\"seq\":42", "\"seq\":123456789012345678901234567890");

@@ -14,6 +14,7 @@
 #include "cli/net.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/tile.h"
@@ -258,18 +259,19 @@ static int checkpoints(source *s, const char *latest_note, size_t latest_len)
             free(r.body);
             break;
         }
-        cJSON *j = cJSON_ParseWithLength(r.body, r.len);
+        cJSON *j = wn_json_parse_strict(r.body, r.len, NULL, 0); /* sizes are JSON integers */
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "checkpoints");
         const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "next");
-        int ok = cJSON_IsArray(list) && (cJSON_IsNull(next) || cJSON_IsNumber(next)), done = 0;
+        uint64_t nx = 0;
+        int ok = cJSON_IsArray(list) && (cJSON_IsNull(next) || wn_json_uint(next, WN_JSON_INT_MAX, &nx)), done = 0;
         for (const cJSON *c = ok ? list->child : NULL; c && !done; c = c->next) {
             const cJSON *sz = cJSON_GetObjectItemCaseSensitive(c, "size");
             const cJSON *note = cJSON_GetObjectItemCaseSensitive(c, "checkpoint");
-            if (!cJSON_IsNumber(sz) || sz->valuedouble < (double)from || !cJSON_IsString(note)) {
+            uint64_t size = 0;
+            if (!wn_json_uint(sz, WN_JSON_INT_MAX, &size) || size < from || !cJSON_IsString(note)) {
                 ok = 0;
                 break;
             }
-            uint64_t size = (uint64_t)sz->valuedouble;
             if (size > s->size) { /* signed after the latest was fetched: not in this audit */
                 done = 1;
                 break;
@@ -281,7 +283,6 @@ static int checkpoints(source *s, const char *latest_note, size_t latest_len)
             }
         }
         if (ok && !done && cJSON_IsNumber(next)) {
-            uint64_t nx = (uint64_t)next->valuedouble;
             if (nx <= from) ok = 0;
             from = nx;
         } else {

@@ -10,6 +10,7 @@
  * reading is reported once and not again at every later reading of the meter. */
 #include "cli/audit/audit_impl.h"
 #include "crypto/encoding.h"
+#include "crypto/evp_ec.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
@@ -136,7 +137,9 @@ static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            (unsigned long long)m->enrol_index, m->revoked ? " (and revoked)" : "");
         return;
     }
-    int ok = e.alg == WN_ALG_ECDSA ? wn_verifier_ecdsa(&m->key, e.pubkey) : wn_verifier_bip340(&m->key, e.meter);
+    int ok = e.alg == WN_ALG_ECDSA                          ? wn_verifier_ecdsa(&m->key, e.pubkey)
+             : e.alg == WN_ALG_P256 || e.alg == WN_ALG_SM2 ? wn_verifier_evp(&m->key, e.alg, e.pubkey)
+                                                           : wn_verifier_bip340(&m->key, e.meter);
     if (!ok) { /* the decoder checked the key; this cannot happen with a valid record */
         wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 1, "meter %s: the enrolled key is not a curve point", id);
         return;
@@ -200,7 +203,11 @@ static void queue_reading_sig(wn_auditor *a, uint64_t index, int what, int code,
     j->code = (uint8_t)code;
     j->what = (uint8_t)what;
     j->key = m->key;
-    wn_tagged_hash(j->digest, WN_TAG_READING, rd, n - 64);
+    if (m->key.alg == WN_ALG_SM2) { /* SM2 meters sign the SM3 tagged hash (PROTOCOL §1) */
+        if (!wn_sm3_tagged(j->digest, WN_TAG_READING, rd, n - 64)) memset(j->digest, 0, 32);
+    } else {
+        wn_tagged_hash(j->digest, WN_TAG_READING, rd, n - 64);
+    }
     memcpy(j->sig, rd + n - 64, 64);
     memcpy(j->meter, m->id, 32);
     j->seq = seq;
@@ -223,8 +230,7 @@ static void reading(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
     if (key_valid(a, index, m, "a reading", id)) {
         if (r.alg != m->alg)
             wn_audit_i_problem(a, AT, index, WN_AC_ALG_MISMATCH, 0, "signed with %s, but meter %s is enrolled for %s",
-                               r.alg == WN_ALG_ECDSA ? "ECDSA" : "BIP-340", id,
-                               m->alg == WN_ALG_ECDSA ? "ECDSA" : "BIP-340");
+                               wn_alg_name(r.alg), id, wn_alg_name(m->alg) ? wn_alg_name(m->alg) : "?");
         else
             queue_reading_sig(a, index, 0, WN_AC_BAD_SIGNATURE, m, p, n, r.seq);
     }

@@ -1,7 +1,8 @@
 /* cmd_anchors.c — `wn anchors`: every anchor a notary's anchoring address ever sent, and
  * whether they form one history. Scans the chain's blocks (eth_getBlockByNumber with
  * transactions) for transactions whose data carries the anchor magic, keeps those whose
- * signature recovers to the anchoring address and that succeeded (chain/anchor_check.h),
+ * signature recovers to the anchoring address, that are sent to that address itself with
+ * value 0 (any other is reported as a problem) and that succeeded (chain/anchor_check.h),
  * and checks them: two anchors of one tree size with different roots are a FORK, reported
  * with both transactions — the notary showed two different trees of the same size, and
  * the chain holds the proof. With --node, every pair of consecutive anchored sizes is
@@ -32,7 +33,8 @@ static void help(FILE *f)
             "\n"
             "Lists every anchor the notary's anchoring address sent (docs/PROTOCOL.md section 15) by scanning\n"
             "the chain's blocks from --from-block to the latest, and checks that they form one history:\n"
-            "each transaction's sender is recovered from its signature, and one tree size must always have\n"
+            "each transaction's sender is recovered from its signature, it must be sent to the anchoring\n"
+            "address itself with value 0 (else it is a problem), and one tree size must always have\n"
             "one root. Two roots for one size are a FORK, printed with both transactions: the notary signed\n"
             "two different trees of the same size. With --node, consecutive anchored sizes are linked by the\n"
             "node's consistency proofs (checkpoints verified with the notary key, roots compared with the\n"
@@ -120,6 +122,13 @@ static int visit(void *arg, const wn_eth_block *b, const wn_eth_txinfo *t)
             problem(c, "transaction %s in block %llu is reported as sent by the anchoring address, but its signature "
                        "does not recover to it", h, (unsigned long long)b->number);
         return 0; /* someone else's: anyone can write the magic */
+    }
+    char why[400];
+    if (wn_cli_anchor_shape_problem(&a, why, sizeof why)) {
+        /* signed by the anchoring key, but not an anchor: reported, kept out of the history */
+        problem(c, "transaction %s in block %llu from the anchoring address has the anchor magic but is not an anchor: "
+                   "%s", h, (unsigned long long)b->number, why);
+        return 0;
     }
     if (!a.data_ok) {
         problem(c, "transaction %s in block %llu from the anchoring address has the anchor magic but malformed data", h,

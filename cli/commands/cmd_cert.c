@@ -21,6 +21,7 @@
 #include "cli/util.h"
 #include "protocol/certificate.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "crypto/keyfile.h"
 #include "protocol/reading.h"
 
@@ -321,17 +322,16 @@ static int next_op(const char *cmd, const char *node, uint64_t index, uint64_t *
         return WN_EXIT_NETWORK;
     }
     int rc = WN_EXIT_OK;
-    cJSON *j = r.status == 200 ? cJSON_ParseWithLength(r.body, r.len) : NULL;
+    char why[200] = "";
+    cJSON *j = r.status == 200 ? wn_json_parse_strict(r.body, r.len, why, sizeof why) : NULL;
     const cJSON *n = j ? cJSON_GetObjectItemCaseSensitive(j, "next_op") : NULL;
     if (r.status != 200) {
         char msg[512];
         wn_cli_error(cmd, "%s", wn_cli_node_error(&r, msg, sizeof msg));
         rc = r.status == 404 ? WN_EXIT_INVALID : WN_EXIT_NETWORK;
-    } else if (!cJSON_IsNumber(n)) {
-        wn_cli_error(cmd, "the node's answer has no next_op");
+    } else if (!wn_json_uint(n, WN_JSON_INT_MAX, op)) { /* signed into the operation: a JSON integer */
+        wn_cli_error(cmd, "the node's answer has no next_op that is a JSON integer%s%s", *why ? ": " : "", why);
         rc = WN_EXIT_NETWORK;
-    } else {
-        *op = (uint64_t)n->valuedouble;
     }
     cJSON_Delete(j);
     free(r.body);

@@ -6,6 +6,7 @@
 #include "cli/util.h"
 #include "crypto/encoding.h"
 #include "protocol/enrolment.h"
+#include "protocol/reading.h"
 #include "crypto/keyfile.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@ static void enrol_help(FILE *f)
 {
     fprintf(f,
             "usage: wn enrol --node URL --registrar-key FILE --meter HEX --enterprise ID --point POINT\n"
-            "                --tier 1|2|3 --source SOURCE [--alg bip340|ecdsa] [--pubkey HEX66]\n"
+            "                --tier 1|2|3 --source SOURCE [--alg bip340|ecdsa|p256|sm2] [--pubkey HEX66]\n"
             "                [--parent HEX] [--calibration REF] [--json]\n"
             "\n"
             "Enrols a meter at a notary node: builds the enrolment record, signs it with the registrar\n"
@@ -31,7 +32,8 @@ static void enrol_help(FILE *f)
             "  --node URL            the node, e.g. http://127.0.0.1:8420\n"
             "  --registrar-key FILE  the registrar's secret key file (the node's --registrar key)\n"
             "  --meter HEX           the meter id: its x-only public key (64 hex)\n"
-            "  --alg bip340|ecdsa    the meter's signature algorithm (default bip340)\n"
+            "  --alg ALG             bip340 (default), ecdsa (secp256k1), p256 or sm2; all but\n"
+            "                        bip340 need --pubkey, and p256 and sm2 ids are derived from it\n"
             "  --pubkey HEX66        ecdsa: the meter's compressed key (02/03 || meter id); bip340: optional\n"
             "  --enterprise ID       the enterprise, e.g. its unified social credit code (1..64 bytes)\n"
             "  --point POINT         intake, treatment, supply, use, discharge or recycling\n"
@@ -164,10 +166,10 @@ int wn_cmd_enrol(int argc, char **argv)
     wn_enrolment e;
     memset(&e, 0, sizeof e);
     if (!wn_cli_hex32(cmd, "meter", meter, e.meter)) return WN_EXIT_USAGE;
-    if (strcmp(alg, "bip340") == 0) e.alg = WN_ALG_BIP340;
-    else if (strcmp(alg, "ecdsa") == 0) e.alg = WN_ALG_ECDSA;
-    else {
-        wn_cli_error(cmd, "--alg is bip340 or ecdsa, not '%s'", alg);
+    for (unsigned a = 1; a <= WN_ALG_MAX; a++)
+        if (strcmp(alg, wn_alg_name(a)) == 0) e.alg = (uint8_t)a;
+    if (!e.alg) {
+        wn_cli_error(cmd, "--alg is bip340, ecdsa, p256 or sm2, not '%s'", alg);
         return WN_EXIT_USAGE;
     }
     if (pubkey) {
@@ -176,14 +178,20 @@ int wn_cmd_enrol(int argc, char **argv)
                          strlen(pubkey));
             return WN_EXIT_USAGE;
         }
-    } else if (e.alg == WN_ALG_ECDSA) {
-        wn_cli_error(cmd, "--alg ecdsa needs --pubkey HEX66, the meter's compressed public key");
+    } else if (e.alg != WN_ALG_BIP340) {
+        wn_cli_error(cmd, "--alg %s needs --pubkey HEX66, the meter's compressed public key", alg);
         return WN_EXIT_USAGE;
     } else {
         e.pubkey[0] = 0x02;
         memcpy(e.pubkey + 1, e.meter, 32);
     }
-    if (memcmp(e.pubkey + 1, e.meter, 32) != 0) {
+    uint8_t derived[32];
+    if ((e.alg == WN_ALG_P256 || e.alg == WN_ALG_SM2) &&
+        (!wn_meter_id_of(e.alg, e.pubkey, derived) || memcmp(derived, e.meter, 32) != 0)) {
+        wn_cli_error(cmd, "--meter must be the id derived from --pubkey (PROTOCOL.md section 1)");
+        return WN_EXIT_USAGE;
+    }
+    if ((e.alg == WN_ALG_BIP340 || e.alg == WN_ALG_ECDSA) && memcmp(e.pubkey + 1, e.meter, 32) != 0) {
         wn_cli_error(cmd, "--pubkey's x coordinate (after its first byte) must be the meter id");
         return WN_EXIT_USAGE;
     }

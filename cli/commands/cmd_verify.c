@@ -10,6 +10,7 @@
 #include "cli/proofs/report.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "protocol/reading.h"
 #include "protocol/receipt.h"
 #include "ledger/checkpoint.h"
@@ -131,7 +132,9 @@ static int verify_bundle(const verify_opts *o, const char *path, const char *tex
 /* The receipt object: the file itself, or its "receipt" member (a result of POST /v1/readings). */
 static int verify_receipt(const verify_opts *o, const char *path, const char *text, size_t len)
 {
-    cJSON *j = cJSON_ParseWithLength(text, len);
+    char detail[200];
+    cJSON *j = wn_json_parse_strict(text, len, detail, sizeof detail);
+    if (!j) return unusable(o, "receipt", path, detail);
     const cJSON *obj = j;
     if (j && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "receipt")))
         obj = cJSON_GetObjectItemCaseSensitive(j, "receipt");

@@ -3,7 +3,8 @@
  * the transaction (given, or looked up at the node's GET /v1/checkpoint/anchor), asks the
  * chain's JSON-RPC endpoint for the transaction, its receipt and its block, and checks
  * (chain/anchor_check.h): the fields hash to the transaction hash, the sender recovered from
- * the signature is the anchoring address, the data commits to exactly this checkpoint's
+ * the signature is the anchoring address, it is sent to that address itself with value 0,
+ * the data commits to exactly this checkpoint's
  * origin, size and root (docs/PROTOCOL.md §15), the transaction succeeded, is in the
  * canonical chain, and has the confirmations asked for. The block's time is then the
  * latest time the checkpoint can have been made. */
@@ -32,9 +33,10 @@ static void help(FILE *f)
             "on (docs/PROTOCOL.md section 15). Fetches the anchoring transaction (--tx, or the one the node\n"
             "reports for the checkpoint's size at GET /v1/checkpoint/anchor) from the chain's JSON-RPC\n"
             "endpoint and checks: its fields hash to its hash; the sender recovered from its signature is\n"
-            "the anchoring address; its data commits to this checkpoint's origin, size and root; it\n"
-            "succeeded; its block is in the canonical chain with at least N confirmations. Then prints the\n"
-            "block's time: the latest time the checkpoint can have been made.\n"
+            "the anchoring address; it is sent to that address itself with value 0; its data commits\n"
+            "to this checkpoint's origin, size and root; it succeeded; its block is in the canonical\n"
+            "chain with at least N confirmations. Then prints the block's time: the latest time the\n"
+            "checkpoint can have been made.\n"
             "\n"
             "options:\n"
             "  --checkpoint FILE       the signed checkpoint (e.g. saved with wn checkpoint --out)\n"
@@ -52,9 +54,9 @@ static void help(FILE *f)
             "  wn verify-anchor --checkpoint cp.txt --rpc http://127.0.0.1:8545 \\\n"
             "      --anchor-address 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 --node http://127.0.0.1:8420\n"
             "\n"
-            "exit codes: 0 anchored as claimed, 1 not (wrong data, sender, status, too few confirmations,\n"
-            "            not mined, not anchored), 2 usage error or unreadable file, 3 the chain or the node\n"
-            "            could not be reached or answered something malformed\n",
+            "exit codes: 0 anchored as claimed, 1 not (wrong data, sender, recipient, value, status, too few\n"
+            "            confirmations, not mined, not anchored), 2 usage error or unreadable file, 3 the\n"
+            "            chain or the node could not be reached or answered something malformed\n",
             DEFAULT_CONFIRMATIONS);
 }
 
@@ -188,6 +190,8 @@ static int judge(ctx *c, const uint8_t addr[WN_ETH_ADDR_LEN], uint64_t rpc_chain
     if (want_chain && a->chain_id != want_chain)
         return invalid(c, "the transaction is signed for chain %llu, not %llu (--chain-id)",
                        (unsigned long long)a->chain_id, (unsigned long long)want_chain);
+    char why[400];
+    if (wn_cli_anchor_shape_problem(a, why, sizeof why)) return invalid(c, "%s", why);
     if (!a->data_ok) return invalid(c, "the transaction's data is not an anchor (PROTOCOL section 15)");
     if (!wn_anchor_data_matches(&a->data, c->cp.origin, c->cp.size, c->cp.root)) {
         wn_anchor_data mine;

@@ -34,16 +34,6 @@ static int fail(char *detail, size_t cap, const char *fmt, ...)
     return 0;
 }
 
-/* A JSON integer 0 ..= 2^53-1. */
-static int json_index(const cJSON *v, uint64_t *out)
-{
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 9007199254740991.0) return 0;
-    uint64_t x = (uint64_t)v->valuedouble;
-    if ((double)x != v->valuedouble) return 0;
-    *out = x;
-    return 1;
-}
-
 /* A strict base64 string decoding to at most max bytes (malloc'd). */
 static int json_b64(const cJSON *v, uint8_t **out, size_t *len, size_t max)
 {
@@ -70,7 +60,8 @@ static int parse_entry(const cJSON *o, wn_bundle_entry *e, int is_reading, const
     if (wn_json_members(o, names, it, is_reading ? 4 : 3, &bad, &why) &&
         !(is_reading && strcmp(bad, "boundary") == 0 && strcmp(why, "missing field") == 0))
         return fail(detail, cap, "%s: %s %s", what, why, bad);
-    if (!json_index(it[0], &e->index)) return fail(detail, cap, "%s: index is not an integer 0 ..= 2^53-1", what);
+    if (!wn_json_uint(it[0], WN_JSON_INT_MAX, &e->index))
+        return fail(detail, cap, "%s: index is not a JSON integer 0 ..= 2^53-1", what);
     if (!json_b64(it[1], &e->entry, &e->len, WN_LEDGER_MAX_ENTRY) || e->len == 0)
         return fail(detail, cap, "%s: entry is not strict base64 of 1 ..= %u bytes", what, WN_LEDGER_MAX_ENTRY);
     if (!cJSON_IsArray(it[2])) return fail(detail, cap, "%s: proof is not an array", what);
@@ -126,15 +117,9 @@ int wn_bundle_parse(wn_bundle *b, const char *text, size_t len, char *detail, si
     static const char *const names[F_N] = {"format", "notary_key_id", "meter", "from", "to", "checkpoint",
                                            "enrolment", "revocation", "readings", "equivocations"};
     memset(b, 0, sizeof *b);
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!j) return fail(detail, cap, "not valid JSON (near byte %zu)", end && end >= text ? (size_t)(end - text) : 0);
+    cJSON *j = wn_json_parse_strict(text, len, detail, cap); /* the JSON integer rule, once */
+    if (!j) return 0;
     int ok = 0;
-    for (const char *p = end; p < text + len; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            fail(detail, cap, "data after the JSON object (byte %zu)", (size_t)(p - text));
-            goto done;
-        }
     const cJSON *it[F_N];
     const char *bad, *why;
     if (!cJSON_IsObject(j)) {

@@ -101,8 +101,12 @@ static void check_enrolment(ctx *c)
         wn_hex_encode(hex2, c->registrar, 32);
         wn_report_fail(c->rep, "enrolment", "%s is signed by registrar %s, not by the registrar key given (%s)", what,
                        hex, hex2);
+        ok = 0;
     }
-    b->enrolment_ok = ok;
+    /* accepted (PROTOCOL §13): only an enrolment that passed every check, its inclusion
+     * proof included, gives the enrolled key and period; an enrolment outside the log or
+     * by another registrar enrols nothing, so no reading of the bundle counts as valid */
+    b->enrolment_ok = ok && e->proved;
     wn_report_info_hex(c->rep, "registrar", b->enrol.registrar, 32);
 }
 
@@ -155,11 +159,10 @@ static int reading_signed(const wn_bundle *b, const wn_reading *r, const char **
     *why = "the signature does not verify with the enrolled key";
     if (b->enrolment_ok) {
         if (r->alg != b->enrol.alg) {
-            *why = r->alg == WN_ALG_ECDSA ? "signed with ECDSA, but the meter is enrolled for BIP-340"
-                                          : "signed with BIP-340, but the meter is enrolled for ECDSA";
+            *why = "signed with another algorithm than the meter's enrolled key";
             return 0;
         }
-        if (r->alg == WN_ALG_ECDSA) return wn_reading_verify(r, b->enrol.pubkey, 33) == WN_READING_OK;
+        if (r->alg != WN_ALG_BIP340) return wn_reading_verify(r, b->enrol.pubkey, 33) == WN_READING_OK;
         return wn_reading_verify(r, NULL, 0) == WN_READING_OK;
     }
     *why = "the signature does not verify with the meter's key";
@@ -175,24 +178,20 @@ static void check_reading(ctx *c, wn_bundle_entry *e, size_t i)
 {
     wn_bundle *b = c->b;
     char what[96], hex[65];
-    e->decoded = 0;
-    if (e->entry[0] != WN_ENTRY_READING) {
-        reading_label(what, sizeof what, e, i);
-        wn_report_fail(c->rep, "reading", "%s is not a reading entry (type 0x%02x)", what, e->entry[0]);
-        check_proof(c, e, what);
-        return;
-    }
-    int err = wn_reading_decode(&e->reading, e->entry + 1, e->len - 1);
-    if (err) {
-        reading_label(what, sizeof what, e, i);
-        wn_report_fail(c->rep, "reading", "%s does not decode: %s (%s)", what, wn_reading_strerror(err),
-                       wn_reading_errcode(err));
-        check_proof(c, e, what);
-        return;
-    }
-    e->decoded = 1;
+    /* as for every proved entry: the inclusion proof first, then what the entry says */
+    int err = e->entry[0] != WN_ENTRY_READING ? -1 : wn_reading_decode(&e->reading, e->entry + 1, e->len - 1);
+    e->decoded = err == 0;
     reading_label(what, sizeof what, e, i);
     check_proof(c, e, what);
+    if (err < 0) {
+        wn_report_fail(c->rep, "reading", "%s is not a reading entry (type 0x%02x)", what, e->entry[0]);
+        return;
+    }
+    if (err) {
+        wn_report_fail(c->rep, "reading", "%s does not decode: %s (%s)", what, wn_reading_strerror(err),
+                       wn_reading_errcode(err));
+        return;
+    }
     int ok = e->proved && b->checkpoint_ok && b->enrolment_ok;
     if (memcmp(e->reading.meter, b->meter, 32) != 0) {
         wn_hex_encode(hex, e->reading.meter, 32);

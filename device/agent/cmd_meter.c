@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *alg_name(uint8_t alg) { return alg == WN_ALG_ECDSA ? "ecdsa" : "bip340"; }
+static const char *alg_name(uint8_t alg) { return wn_alg_name(alg) ? wn_alg_name(alg) : "?"; }
 
 static int open_meter(wn_meter *m, const char *dir)
 {
@@ -24,10 +24,12 @@ static int open_meter(wn_meter *m, const char *dir)
 
 static void init_usage(FILE *f)
 {
-    fprintf(f, "usage: wn-meter init --state DIR [--alg bip340|ecdsa]\n\n"
+    fprintf(f, "usage: wn-meter init --state DIR [--alg bip340|ecdsa|p256|sm2]\n\n"
                "Creates a meter in DIR (a new secret key, empty logs) and prints its id, the\n"
-               "x-only public key that readings carry. --alg ecdsa makes a meter that signs with\n"
-               "ECDSA (its id is then the x of its compressed key; enrol it with that key).\n\n"
+               "32 bytes that readings carry. --alg ecdsa makes a meter that signs with ECDSA on\n"
+               "secp256k1 (its id is the x of its compressed key), p256 with ECDSA on NIST P-256\n"
+               "and sm2 with SM2/SM3, as secure elements do (their id is derived from the key,\n"
+               "PROTOCOL.md section 1). wn-meter enrol sends the algorithm and the full key.\n\n"
                "example:\n  wn-meter init --state /var/lib/wn-meter/m1\n");
 }
 
@@ -41,6 +43,8 @@ int wn_agent_cmd_init(int argc, char **argv)
         if (c == 's') state = optarg;
         else if (c == 'a' && strcmp(optarg, "bip340") == 0) alg = WN_ALG_BIP340;
         else if (c == 'a' && strcmp(optarg, "ecdsa") == 0) alg = WN_ALG_ECDSA;
+        else if (c == 'a' && strcmp(optarg, "p256") == 0) alg = WN_ALG_P256;
+        else if (c == 'a' && strcmp(optarg, "sm2") == 0) alg = WN_ALG_SM2;
         else if (c == 'h') { init_usage(stdout); return 0; }
         else { init_usage(stderr); return WN_PUSH_LOCAL; }
     }

@@ -26,6 +26,7 @@ typedef struct {
     const char *node, *registrar_key, *state, *notary_hex;
     uint64_t meters, readings, interval_ms, start, seed, batch, retries;
     int have_start, have_seed, quiet;
+    int alg;                 /* --alg: 0 the layout's (one ECDSA meter in six), -1 mixed, else every meter's */
 } sim_opts;
 
 typedef struct {
@@ -43,7 +44,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: wn-meter simulate --node URL --registrar-key FILE --meters N --readings M --state DIR\n"
             "                         [--notary-pub HEX] [--interval-ms 900000] [--start TIME] [--seed S]\n"
-            "                         [--batch 256] [--retries 7] [--quiet]\n\n"
+            "                         [--batch 256] [--retries 7] [--alg bip340|ecdsa|p256|sm2|mixed] [--quiet]\n\n"
             "Simulates N meters in enterprises of six: a tier-1 intake meter, three tier-2 workshop\n"
             "meters under it (the third an ECDSA meter), a recycled-water meter and a discharge\n"
             "meter, the last two with pH, conductivity and turbidity. Volumes follow a working-day\n"
@@ -54,11 +55,19 @@ static void usage(FILE *f)
             "readings are pushed in batches and every receipt is verified with the notary key\n"
             "(--notary-pub, else pinned in DIR/notary.pub, else GET /v1/pubkey). Run it again with\n"
             "the same DIR to continue: unacknowledged readings of a run that was cut short are\n"
-            "sent first. The seed of the data is fixed at the first run.\n\n"
+            "sent first. The seed of the data is fixed at the first run. --alg gives every meter\n"
+            "that signature algorithm; mixed gives the workshop meters P-256, SM2 and ECDSA.\n\n"
             "exit codes: 0 every reading has a verified receipt, 1 a reading was rejected or a\n"
             "receipt did not verify (reported), 2 usage or local error, 3 node unreachable\n\n"
             "example:\n  wn-meter simulate --node http://127.0.0.1:8420 --registrar-key registrar.key \\\n"
             "    --meters 12 --readings 96 --state /tmp/fleet\n");
+}
+
+static int alg_code(const char *name)
+{
+    for (unsigned a = 1; a <= WN_ALG_MAX; a++)
+        if (strcmp(name, wn_alg_name(a)) == 0) return (int)a;
+    return 0;
 }
 
 static int parse_opts(int argc, char **argv, sim_opts *o)
@@ -67,7 +76,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
         {"node", 1, 0, 'n'}, {"registrar-key", 1, 0, 'r'}, {"meters", 1, 0, 'N'}, {"readings", 1, 0, 'M'},
         {"state", 1, 0, 's'}, {"notary-pub", 1, 0, 'k'}, {"interval-ms", 1, 0, 'i'}, {"start", 1, 0, 't'},
         {"seed", 1, 0, 'S'}, {"batch", 1, 0, 'b'}, {"retries", 1, 0, 'R'}, {"quiet", 0, 0, 'q'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"alg", 1, 0, 'a'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c, have_n = 0, have_m = 0;
     memset(o, 0, sizeof *o);
     o->interval_ms = 900000;
@@ -87,6 +96,8 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
         else if (c == 'b' && wn_agent_parse_u64(optarg, &o->batch) && o->batch >= 1 && o->batch <= 65536) {}
         else if (c == 'R' && wn_agent_parse_u64(optarg, &o->retries) && o->retries < 100) {}
         else if (c == 'q') o->quiet = 1;
+        else if (c == 'a' && strcmp(optarg, "mixed") == 0) o->alg = -1;
+        else if (c == 'a' && (o->alg = alg_code(optarg)) > 0) {}
         else if (c == 'h') return 1;
         else return -1;
     }
@@ -139,6 +150,11 @@ static int open_unit(sim_unit *u, const sim_opts *o, uint64_t seed, unsigned i)
 {
     snprintf(u->dir, sizeof u->dir, "%s/meter-%05u", o->state, i);
     wn_water_describe(&u->d, seed, i);
+    if (o->alg > 0) u->d.alg = (uint8_t)o->alg;
+    if (o->alg < 0) { /* workshop meters 1, 2, 3 of each enterprise: P-256, SM2, ECDSA */
+        static const uint8_t mixed[6] = {WN_ALG_BIP340, WN_ALG_P256, WN_ALG_SM2, WN_ALG_ECDSA, WN_ALG_BIP340, WN_ALG_BIP340};
+        u->d.alg = mixed[i % 6];
+    }
     int err = wn_meter_open(&u->m, u->dir);
     if (err == WN_METER_ENOENT) {
         err = wn_meter_create(u->dir, u->d.alg, NULL, NULL);

@@ -42,6 +42,7 @@ static const struct {
     [WN_NE_UNAUTHORIZED] = {"unauthorized", 401},
     [WN_NE_FORBIDDEN] = {"forbidden", 403},
     [WN_NE_ALREADY_ACKED] = {"already_acknowledged", 409},
+    [WN_NE_OVERLOADED] = {"overloaded", 503},
 };
 
 const char *wn_nerr_code(int err)

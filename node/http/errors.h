@@ -44,6 +44,7 @@ enum wn_nerr {
     WN_NE_UNAUTHORIZED,        /* 401 no bearer token, or not a valid one (--tokens) */
     WN_NE_FORBIDDEN,           /* 403 the token may not see this (another enterprise's data) */
     WN_NE_ALREADY_ACKED,       /* 409 the alert was acknowledged before */
+    WN_NE_OVERLOADED,          /* 503 too many connections: retry after Retry-After seconds */
     WN_NE_COUNT
 };
 

@@ -469,9 +469,24 @@ static void *committer_main(void *arg)
         c->head = c->tail = NULL;
         pthread_mutex_unlock(&c->mu);
         run_group(c, jobs);
+        wn_job *async = NULL; /* submitted jobs: told after the lock is released */
         pthread_mutex_lock(&c->mu);
-        for (wn_job *j = jobs; j; j = j->next) j->done = 1;
+        for (wn_job *j = jobs, *next; j; j = next) {
+            next = j->next;
+            if (j->on_done) {
+                j->next = async;
+                async = j;
+            } else {
+                j->done = 1;
+            }
+        }
         pthread_cond_broadcast(&c->done);
+        pthread_mutex_unlock(&c->mu);
+        for (wn_job *j = async, *next; j; j = next) {
+            next = j->next; /* j may be freed by on_done */
+            j->on_done(j->on_done_ctx, j);
+        }
+        pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -496,24 +511,39 @@ int wn_committer_start(wn_committer **out, const wn_committer_config *cfg)
     return 1;
 }
 
-void wn_committer_run(wn_committer *c, wn_job *job)
+/* Queues job (c->mu held). Returns: 0 if the committer is stopping (job answered). */
+static int enqueue(wn_committer *c, wn_job *job)
 {
     job->next = NULL;
     job->done = 0;
-    pthread_mutex_lock(&c->mu);
     if (c->stopping) {
-        pthread_mutex_unlock(&c->mu);
         if (job->kind != WN_JOB_READINGS) set(&job->err, job->detail, WN_NE_INTERNAL, "the node is shutting down");
         for (size_t i = 0; job->kind == WN_JOB_READINGS && i < job->n; i++)
             set(&job->readings[i].err, job->readings[i].detail, WN_NE_INTERNAL, "the node is shutting down");
-        return;
+        return 0;
     }
     if (c->tail) c->tail->next = job;
     else c->head = job;
     c->tail = job;
     pthread_cond_signal(&c->work);
-    while (!job->done) pthread_cond_wait(&c->done, &c->mu);
+    return 1;
+}
+
+void wn_committer_run(wn_committer *c, wn_job *job)
+{
+    job->on_done = NULL;
+    pthread_mutex_lock(&c->mu);
+    if (enqueue(c, job))
+        while (!job->done) pthread_cond_wait(&c->done, &c->mu);
     pthread_mutex_unlock(&c->mu);
+}
+
+int wn_committer_submit(wn_committer *c, wn_job *job)
+{
+    pthread_mutex_lock(&c->mu);
+    int queued = enqueue(c, job);
+    pthread_mutex_unlock(&c->mu);
+    return queued;
 }
 
 void wn_committer_stop(wn_committer *c)

@@ -54,6 +54,9 @@ typedef struct wn_job {
     char detail[WN_DETAIL_MAX];
     uint64_t index;
     uint8_t leaf[32];
+    /* wn_committer_submit: called on the committer thread once the job is decided */
+    void (*on_done)(void *ctx, struct wn_job *job);
+    void *on_done_ctx;
     /* private */
     int done;
     struct wn_job *next;
@@ -74,6 +77,12 @@ int wn_committer_start(wn_committer **out, const wn_committer_config *cfg);
 /* Queues job and waits until it is decided (and, if accepted, durable). Jobs queued after
  * wn_committer_stop began are answered WN_NE_INTERNAL. */
 void wn_committer_run(wn_committer *c, wn_job *job);
+/* The same without waiting, for a caller that must not block (the HTTP server's threads):
+ * queues job and returns 1; job->on_done(job->on_done_ctx, job) is then called on the
+ * committer thread once the job is decided (and durable), after which the committer no
+ * longer touches job. Returns: 0 if the committer is stopping: job is answered
+ * WN_NE_INTERNAL at once and on_done is not called. */
+int wn_committer_submit(wn_committer *c, wn_job *job);
 /* Decides every queued job, stops the thread and frees c. */
 void wn_committer_stop(wn_committer *c);
 

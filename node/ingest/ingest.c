@@ -47,7 +47,7 @@ typedef struct {
 
 static const char *alg_name(unsigned alg)
 {
-    return alg == WN_ALG_BIP340 ? "bip340" : alg == WN_ALG_ECDSA ? "ecdsa" : "unknown";
+    return wn_alg_name(alg) ? wn_alg_name(alg) : "unknown";
 }
 
 /* The checks before the committer: enrolled, not revoked, signature (PROTOCOL §9 order). */
@@ -86,7 +86,7 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
         wn_reading_signing_digest(&it->r, d);
         v = wn_verifier_verify(&m.key, it->r.sig, d) ? WN_READING_OK : WN_READING_ESIG;
     } else { /* a key that did not parse (meter.h): the full check from the key bytes */
-        v = m.alg == WN_ALG_ECDSA ? wn_reading_verify(&it->r, m.pubkey, 33) : wn_reading_verify(&it->r, m.meter, 32);
+        v = m.alg == WN_ALG_BIP340 ? wn_reading_verify(&it->r, m.meter, 32) : wn_reading_verify(&it->r, m.pubkey, 33);
     }
     if (v != WN_READING_OK) {
         res->err = WN_NE_BAD_SIGNATURE;
@@ -174,46 +174,32 @@ static void write_result(wn_buf *out, const wn_parsed_reading *it, result *res)
     wn_buf_str(out, "}");
 }
 
-void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, size_t len, wn_response *out)
-{
-    int kind;
-    char detail[WN_DETAIL_MAX] = "";
-    if (wn_parse_media_type(content_type, 1, &kind) != WN_NE_OK) {
-        snprintf(detail, sizeof detail, "send application/json or %s", WN_BINARY_TYPE);
-        wn_reply_error(out, WN_NE_UNSUPPORTED_MEDIA, detail);
-        return;
-    }
+/* A request between its checks and its answer: waiting for the committer. */
+struct wn_ingest_pending {
+    wn_node *n;
     wn_parsed_batch b;
-    int rc = wn_parse_readings_known(&b, body, len, kind, meter_known, n, detail, sizeof detail);
-    if (rc != WN_NE_OK) {
-        wn_parsed_batch_free(&b);
-        wn_reply_error(out, rc, detail);
-        return;
-    }
-    wn_metrics_request_readings(b.n);
-    result *res = calloc(b.n ? b.n : 1, sizeof *res);
-    wn_job_reading *jrs = calloc(b.n ? b.n : 1, sizeof *jrs);
-    if (!res || !jrs) {
-        free(res);
-        free(jrs);
-        wn_parsed_batch_free(&b);
-        wn_reply_error(out, WN_NE_INTERNAL, "out of memory");
-        return;
-    }
-    for_all(n, &b, res, precheck);
+    result *res;
+    wn_job_reading *jrs;
+    wn_job job;
+    void (*done)(void *ctx);
+    void *ctx;
+};
 
-    wn_job job = {.kind = WN_JOB_READINGS, .readings = jrs};
-    for (size_t i = 0; i < b.n; i++) {
-        if (res[i].err != WN_NE_OK) continue;
-        wn_job_reading *jr = &jrs[job.n++];
-        jr->r = &b.items[i].r;
-        jr->bytes = b.items[i].bytes;
-        jr->len = b.items[i].len;
-        wn_sha256(jr->digest, jr->bytes, jr->len);
-        res[i].jr = jr;
-    }
-    if (job.n) wn_committer_run(n->committer, &job);
+static void job_done(void *ctx, wn_job *job)
+{
+    (void)job;
+    wn_ingest_pending *p = ctx;
+    p->done(p->ctx);
+}
 
+/* Signs the receipts, writes the answer and frees p. */
+static void answer(wn_ingest_pending *p, wn_response *out)
+{
+    wn_node *n = p->n;
+    wn_parsed_batch b = p->b;
+    result *res = p->res;
+    wn_job_reading *jrs = p->jrs;
+    free(p);
     wn_buf o;
     wn_buf_init(&o);
     wn_buf_str(&o, "{");
@@ -247,4 +233,73 @@ void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, 
     free(res);
     free(jrs);
     wn_parsed_batch_free(&b);
+}
+
+int wn_ingest_readings_start(wn_node *n, const char *content_type, const char *body, size_t len,
+                             void (*done)(void *ctx), void *ctx, wn_ingest_pending **pending, wn_response *out)
+{
+    *pending = NULL;
+    int kind;
+    char detail[WN_DETAIL_MAX] = "";
+    if (wn_parse_media_type(content_type, 1, &kind) != WN_NE_OK) {
+        snprintf(detail, sizeof detail, "send application/json or %s", WN_BINARY_TYPE);
+        wn_reply_error(out, WN_NE_UNSUPPORTED_MEDIA, detail);
+        return 0;
+    }
+    wn_parsed_batch b;
+    int rc = wn_parse_readings_known(&b, body, len, kind, meter_known, n, detail, sizeof detail);
+    if (rc != WN_NE_OK) {
+        wn_parsed_batch_free(&b);
+        wn_reply_error(out, rc, detail);
+        return 0;
+    }
+    wn_metrics_request_readings(b.n);
+    wn_ingest_pending *p = calloc(1, sizeof *p);
+    result *res = calloc(b.n ? b.n : 1, sizeof *res);
+    wn_job_reading *jrs = calloc(b.n ? b.n : 1, sizeof *jrs);
+    if (!p || !res || !jrs) {
+        free(p);
+        free(res);
+        free(jrs);
+        wn_parsed_batch_free(&b);
+        wn_reply_error(out, WN_NE_INTERNAL, "out of memory");
+        return 0;
+    }
+    *p = (wn_ingest_pending){.n = n, .b = b, .res = res, .jrs = jrs, .done = done, .ctx = ctx};
+    for_all(n, &p->b, res, precheck);
+
+    wn_job *job = &p->job;
+    job->kind = WN_JOB_READINGS;
+    job->readings = jrs;
+    for (size_t i = 0; i < b.n; i++) {
+        if (res[i].err != WN_NE_OK) continue;
+        wn_job_reading *jr = &jrs[job->n++];
+        jr->r = &p->b.items[i].r;
+        jr->bytes = p->b.items[i].bytes;
+        jr->len = p->b.items[i].len;
+        wn_sha256(jr->digest, jr->bytes, jr->len);
+        res[i].jr = jr;
+    }
+    if (job->n && done) {
+        job->on_done = job_done;
+        job->on_done_ctx = p;
+        *pending = p; /* before the committer can call done */
+        if (wn_committer_submit(n->committer, job)) return 1;
+        *pending = NULL;
+    } else if (job->n) {
+        wn_committer_run(n->committer, job);
+    }
+    answer(p, out);
+    return 0;
+}
+
+void wn_ingest_readings_finish(wn_ingest_pending *pending, wn_response *out)
+{
+    answer(pending, out);
+}
+
+void wn_ingest_readings(wn_node *n, const char *content_type, const char *body, size_t len, wn_response *out)
+{
+    wn_ingest_pending *p;
+    wn_ingest_readings_start(n, content_type, body, len, NULL, NULL, &p, out);
 }

@@ -22,6 +22,7 @@ int wn_meter_set_key(wn_meter *m, uint8_t alg, const uint8_t pubkey[33])
     memcpy(m->pubkey, pubkey, 33);
     if (alg == WN_ALG_BIP340) return wn_verifier_bip340(&m->key, m->meter);
     if (alg == WN_ALG_ECDSA) return wn_verifier_ecdsa(&m->key, pubkey);
+    if (alg == WN_ALG_P256 || alg == WN_ALG_SM2) return wn_verifier_evp(&m->key, alg, pubkey);
     memset(&m->key, 0, sizeof m->key);
     return 0;
 }

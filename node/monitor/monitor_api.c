@@ -123,7 +123,7 @@ static void j_meter_fields(const req *q, wn_buf *b, const mview *v)
     wn_buf_str(b, ",\"enterprise\":");
     wn_buf_json_str(b, q->m->et[v->ent]->name);
     wn_buf_printf(b, ",\"point\":\"%s\",\"tier\":%u,\"source\":\"%s\",\"alg\":\"%s\",\"parent\":", wn_point_name(v->point),
-                  v->tier, wn_source_name(v->source), v->alg == WN_ALG_ECDSA ? "ecdsa" : "bip340");
+                  v->tier, wn_source_name(v->source), wn_alg_name(v->alg) ? wn_alg_name(v->alg) : "unknown");
     if (v->has_parent && v->parent != MON_NONE) wn_buf_json_hex(b, q->m->mt[v->parent]->id, 32);
     else wn_buf_str(b, "null");
     wn_buf_printf(b, ",\"revoked\":%s,\"online\":%s,\"readings\":%llu,\"last_seq\":%llu,\"last_time\":",

@@ -117,6 +117,12 @@ static int quantity(const char *json, uint64_t *v)
 int wn_test_anvil_send(const wn_test_anvil *a, const uint8_t seckey[32], const uint8_t to[20], const uint8_t *data,
                        size_t len, uint8_t hash[32])
 {
+    return wn_test_anvil_send_value(a, seckey, to, 0, data, len, hash);
+}
+
+int wn_test_anvil_send_value(const wn_test_anvil *a, const uint8_t seckey[32], const uint8_t to[20], uint64_t wei,
+                             const uint8_t *data, size_t len, uint8_t hash[32])
+{
     uint8_t from[20], raw[WN_ETHTX_MAX], mine[32];
     char fromhex[43], *res = NULL, params[128];
     uint64_t nonce, chain;
@@ -132,6 +138,7 @@ int wn_test_anvil_send(const wn_test_anvil *a, const uint8_t seckey[32], const u
     wn_ethtx tx = {.type = WN_ETHTX_EIP1559, .chain_id = chain, .nonce = nonce, .max_priority_fee = 1000000000,
                    .max_fee = 100000000000ULL, .gas_limit = 100000, .has_to = 1, .data = data, .data_len = len};
     memcpy(tx.to, to, 20);
+    for (int i = 0; i < 8; i++) tx.value[31 - i] = (uint8_t)(wei >> (8 * i));
     wn_ethsig sig;
     size_t rl;
     if (!wn_ethtx_sign(&tx, seckey, &sig) || !wn_ethtx_encode_signed(&tx, &sig, raw, sizeof raw, &rl, mine)) return 0;

@@ -48,4 +48,8 @@ int wn_test_anvil_fund(const wn_test_anvil *a, const char *address);
 int wn_test_anvil_send(const wn_test_anvil *a, const uint8_t seckey[32], const uint8_t to[20], const uint8_t *data,
                        size_t len, uint8_t hash[32]);
 
+/* The same, moving `wei` to `to` (for transactions an anchor must not be). */
+int wn_test_anvil_send_value(const wn_test_anvil *a, const uint8_t seckey[32], const uint8_t to[20], uint64_t wei,
+                             const uint8_t *data, size_t len, uint8_t hash[32]);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,10 @@ int wn_test_node_start(wn_test_node *n, const char *const *args)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) dup2(fd, 2);
+        if (n->nofile) {
+            struct rlimit rl = {n->nofile, n->nofile};
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(126);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }

@@ -13,6 +13,7 @@ typedef struct {
     char portfile[4200];
     char log[4200];       /* the node's stderr */
     char url[64];         /* http://127.0.0.1:PORT */
+    unsigned long nofile; /* if set before start: the child's RLIMIT_NOFILE (soft and hard) */
 } wn_test_node;
 
 /* Prepares paths under dir (data dir dir/data, port file, log). */
