@@ -5,9 +5,12 @@
 #   make test-san   the same suite built with -fsanitize=address,undefined (build-san/)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
-#   make check      deps + layers + test + test-san + fuzz: what CI runs
+#   make clone-check  a fresh clone of HEAD alone builds and passes the vector tests
+#   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
+#   make deb        the Debian package build/deb/waternotary_<version>_<arch>.deb (debian/)
+#   make deb-check  build it and test it unpacked: lintian, the service's unit, a running node
 #
 # Each module is a directory of .c files compiled into a static library (node/ and cli/
 # with their subsystem folders; see docs/ARCHITECTURE.md); new files are picked up by
@@ -60,7 +63,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps layers test test-san fuzz check bench demo clean
+.PHONY: all deps layers clone-check test test-san fuzz check bench demo deb deb-check clean
 .SECONDARY:
 
 all: $(PROGRAMS)
@@ -109,7 +112,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(WN_LIBS)
 
 # Tests find the programs through WN_BIN (bin/ for the normal build, build-san/bin for
 # the sanitizer build) and the public vectors through WN_VECTORS.
-WN_VECTORS ?= $(abspath ../shared/vectors)
+WN_VECTORS ?= $(abspath tests/vectors)
 test: $(PROGRAMS) $(TEST_BINS)
 	@WN_BIN=$(abspath $(BINDIR)) WN_VECTORS=$(WN_VECTORS) WN_SUMMARY_FILE=$(BUILD)/test-summary \
 	  bash scripts/run-tests.sh $(TEST_BINS)
@@ -126,8 +129,13 @@ fuzz:
 layers:
 	@python3 scripts/check-layers.py
 
+clone-check:
+	@bash scripts/check-clone.sh
+
 check: deps
 	$(MAKE) layers
+	$(MAKE) clone-check
+	$(MAKE) deb-check
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
@@ -139,6 +147,14 @@ bench: $(BENCH_BINS)
 
 demo: deps all
 	@bash scripts/demo.sh
+
+# The package is built by dpkg-buildpackage in a copy of the sources under build/deb/ (its
+# results land beside that copy, inside the repository), with ECharts from web/vendor.
+deb:
+	@bash scripts/build-deb.sh $(BUILD)/deb
+
+deb-check:
+	@bash scripts/check-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-san bin

@@ -29,8 +29,10 @@ WN_CMD(wn_cmd_consistency);        /* cmd_consistency.c: saved checkpoint vs the
 WN_CMD(wn_cmd_verify_anchor);      /* cmd_verify_anchor.c: a checkpoint's anchor on an Ethereum chain */
 WN_CMD(wn_cmd_anchors);            /* cmd_anchors.c: every anchor of an address, one history or a fork */
 WN_CMD(wn_cmd_audit);              /* cmd_audit.c: whole-ledger audit of a copy of the node's LMDB files */
+WN_CMD(wn_cmd_backup);             /* cmd_backup.c: backup file of a running node; verify; restore */
 WN_CMD(wn_cmd_export);             /* cmd_export.c: a meter's or enterprise's readings as CSV */
 WN_CMD(wn_cmd_claim);              /* cmd_claim.c: sign, certify and evaluate savings claims */
 WN_CMD(wn_cmd_cert);               /* cmd_cert.c: savings certificates: issue, show, transfer, retire */
+WN_CMD(wn_cmd_project);            /* cmd_project.c: retrofit project records: sign, show */
 
 #endif

@@ -24,9 +24,11 @@ static const struct {
     {"verify-anchor", wn_cmd_verify_anchor, "prove a checkpoint existed by a block: check its anchoring transaction on the chain"},
     {"anchors", wn_cmd_anchors, "list a notary's anchors on the chain and check they form one history (forks)"},
     {"audit", wn_cmd_audit, "audit a whole ledger (a copy of the node's LMDB files): re-hash and re-verify everything"},
+    {"backup", wn_cmd_backup, "back up a running node's data directory to one file; verify or restore a backup"},
     {"export", wn_cmd_export, "write a meter's or an enterprise's readings from a local ledger as CSV"},
     {"claim", wn_cmd_claim, "sign, certify or evaluate a water-savings claim against a policy (subsidy, water rights)"},
     {"cert", wn_cmd_cert, "savings certificates at a node: issue for an evaluated claim, show, transfer, retire"},
+    {"project", wn_cmd_project, "sign (registrar) or show a retrofit project record that claims carry"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -123,4 +123,15 @@ int wn_ledger_reader_begin(wn_ledger *l, wn_ledger_reader **out);
 int wn_ledger_reader_hash(void *reader, unsigned level, uint64_t index, uint8_t out[32]);
 void wn_ledger_reader_end(wn_ledger_reader *r);
 
+/* The ledger format this program reads and writes (stored in every ledger; a ledger of
+ * another format is refused with WN_LEDGER_EVERSION: ledger_format.c). */
+uint32_t wn_ledger_format_current(void);
+/* Reads the format of the ledger in dir without opening it as a ledger. Out: *format.
+ * Returns: WN_LEDGER_OK; WN_LEDGER_ENOTFOUND if dir holds no format record (another LMDB
+ * database); WN_LEDGER_ECORRUPT if the record is malformed; WN_LEDGER_EIO. */
+int wn_ledger_format_of(const char *dir, uint32_t *format);
+/* After WN_LEDGER_EVERSION: one sentence saying exactly why (newer format: upgrade; older:
+ * no conversion; not a ledger) into out. */
+void wn_ledger_version_problem(const char *dir, char *out, size_t cap);
+
 #endif

@@ -252,7 +252,9 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
         goto fail;
     }
     if (err) {
-        wn_log("cannot open the ledger in %s: %s", path, wn_ledger_strerror(err));
+        char why[600] = "";
+        if (err == WN_LEDGER_EVERSION) wn_ledger_version_problem(path, why, sizeof why);
+        wn_log("cannot open the ledger in %s: %s%s%s", path, wn_ledger_strerror(err), *why ? ": " : "", why);
         goto fail;
     }
     if (!setup_keys(n)) goto fail;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/config_file.h"
 #include "node/log.h"
 #include "node/lifecycle.h"
 
@@ -43,6 +44,10 @@ static void usage(FILE *f)
             "SIGTERM or SIGINT stops it cleanly.\n"
             "\n"
             "options:\n"
+            "  --config FILE           read options from FILE: one \"key = value\" per line, the keys being\n"
+            "                          these long options without \"--\" (\"data = /var/lib/waternotary\"),\n"
+            "                          '#' starts a comment line, \"key = true\" for a flag; unknown keys\n"
+            "                          are errors; options on the command line override the file's\n"
             "  --data DIR              data directory (created if absent): ledger, state, keys\n"
             "  --listen HOST:PORT      address to listen on (default " WN_NODE_DEFAULT_LISTEN "; port 0 = any free)\n"
             "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent\n"
@@ -60,7 +65,8 @@ static void usage(FILE *f)
             "  --tokens FILE           bearer tokens, one per line \"TOKEN bureau\" or \"TOKEN enterprise ID\":\n"
             "                          the monitoring API and meters' data then need one (docs/PROTOCOL.md 18)\n"
             "  --web DIR               the monitoring page served at /ui/ (default: web/ beside the binary's\n"
-            "                          bin/ directory, else ./web)\n"
+            "                          bin/ directory, else share/waternotary/web/ there (the package's\n"
+            "                          /usr/share/waternotary/web), else ./web)\n"
             "  --max-connections N     most connections open at once (default %u, lowered to fit the open-file\n"
             "                          limit, whose soft value is raised to the hard one); connections opened\n"
             "                          above 7/8 of N are answered 503 with Retry-After and closed\n"
@@ -92,12 +98,18 @@ static int number(const char *opt, const char *s, uint64_t min, uint64_t max, ui
     return 1;
 }
 
+/* The argument vector built from --config and the command line: cfg points into it, so it
+ * lives until exit (freed then, so that every early return is leak-free too). */
+static char **g_argv;
+static int g_argc;
+static void free_argv(void) { wn_config_free_argv(g_argc, g_argv); }
+
 int main(int argc, char **argv)
 {
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_ALLOW_DAMAGED };
+           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -114,6 +126,7 @@ int main(int argc, char **argv)
         {"anchor-replace-ms", required_argument, 0, O_ANCHOR_REPLACE},
         {"max-connections", required_argument, 0, O_MAX_CONN}, {"max-per-ip", required_argument, 0, O_MAX_PER_IP},
         {"timeout-ms", required_argument, 0, O_TIMEOUT},
+        {"config", required_argument, 0, O_CONFIG}, /* consumed by wn_config_merge_argv */
         {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {0, 0, 0, 0},
     };
@@ -123,6 +136,15 @@ int main(int argc, char **argv)
                           .max_per_ip = WN_NODE_DEFAULT_MAX_PER_IP, .timeout_ms = WN_NODE_DEFAULT_TIMEOUT_MS};
     uint64_t v;
     int c;
+    char cerr[512];
+    /* the --config file's options, then the command line's (node/config_file.h) */
+    if (!wn_config_merge_argv(argc, argv, opts, &g_argc, &g_argv, cerr, sizeof cerr)) {
+        fprintf(stderr, "wn-node: %s\n", cerr);
+        return 2;
+    }
+    atexit(free_argv);
+    argc = g_argc;
+    argv = g_argv;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_DATA: cfg.data_dir = optarg; break;
@@ -183,6 +205,7 @@ int main(int argc, char **argv)
             if (!number("--timeout-ms", optarg, 100, 3600000, &v)) return 2;
             cfg.timeout_ms = (unsigned)v;
             break;
+        case O_CONFIG: fprintf(stderr, "wn-node: write --config in full\n"); return 2;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

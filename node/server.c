@@ -276,6 +276,7 @@ static void run_handler(wn_server *s, struct MHD_Connection *conn, request *rq, 
     case WN_ROUTE_TRANSFERS: wn_certs_post(s->node, WN_CERTS_TRANSFER, ct, body, rq->len, &r); break;
     case WN_ROUTE_RETIREMENTS: wn_certs_post(s->node, WN_CERTS_RETIRE, ct, body, rq->len, &r); break;
     case WN_ROUTE_CERTIFICATE: wn_certs_get(s->node, rq->m.index, &r); break;
+    case WN_ROUTE_PROJECT_CERTS: wn_certs_project(s->node, get_arg(conn, "id"), &r); break;
     case WN_ROUTE_MONITOR: wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r); break;
     case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
     default: wn_query(s->node, &rq->m, get_arg, conn, &r); break;

@@ -43,6 +43,11 @@ static int text_valid(const char *s)
 /* Returns: NULL if every field rule holds, else which and why. */
 static const char *cert_problem(const wn_certificate *c, int with_authority)
 {
+    if (c->version != 1 && c->version != 2) return "version: must be 1 or 2";
+    if (c->version == 1 && (c->project[0] || c->project_subsidies)) return "project: version 1 has none";
+    size_t pn = strnlen(c->project, WN_CERT_PROJECT_MAX + 1);
+    if (pn > WN_CERT_PROJECT_MAX || !wn_text_ok(c->project, pn)) return "project: 0..200 bytes of UTF-8 without control characters";
+    if (c->project_subsidies && !pn) return "project_subsidies: a limit per project needs the project";
     if (!wn_cert_purpose_name(c->purpose)) return "purpose: must be subsidy or sale";
     if (c->flags & ~WN_CERT_FLAG_SUBSIDY_AND_SALE) return "flags: undefined bits";
     if (c->time_ms > WN_READING_MAX_TIME || c->valid_until_ms > WN_READING_MAX_TIME) return "time: out of range";
@@ -94,14 +99,15 @@ static size_t put_text(uint8_t *p, const char *s)
 
 static size_t cert_signed_len(const wn_certificate *c)
 {
-    return CERT_FIXED + 32 * c->n_meters + 3 + strlen(c->enterprise) + strlen(c->policy_id) + strlen(c->claim_id) + 32;
+    return CERT_FIXED + 32 * c->n_meters + 3 + strlen(c->enterprise) + strlen(c->policy_id) + strlen(c->claim_id) +
+           (c->version >= 2 ? 2 + strlen(c->project) : 0) + 32;
 }
 
 /* Writes everything before the signature (the caller checked the fields). */
 static size_t cert_signed_bytes(const wn_certificate *c, uint8_t *out)
 {
     uint8_t *p = out;
-    *p++ = 1;
+    *p++ = c->version;
     *p++ = c->purpose;
     *p++ = c->flags;
     wn_put_u64(p, c->time_ms), p += 8;
@@ -122,6 +128,10 @@ static size_t cert_signed_bytes(const wn_certificate *c, uint8_t *out)
     p += put_text(p, c->enterprise);
     p += put_text(p, c->policy_id);
     p += put_text(p, c->claim_id);
+    if (c->version >= 2) {
+        p += put_text(p, c->project);
+        *p++ = c->project_subsidies;
+    }
     memcpy(p, c->authority, 32), p += 32;
     return (size_t)(p - out);
 }
@@ -129,6 +139,7 @@ static size_t cert_signed_bytes(const wn_certificate *c, uint8_t *out)
 int wn_certificate_sign(wn_certificate *c, const uint8_t authority_seckey[32])
 {
     uint8_t buf[WN_CERTIFICATE_MAX_LEN];
+    if (!c->version) c->version = WN_CERT_VERSION;
     if (!wn_seckey_xonly(c->authority, authority_seckey)) return WN_CERT_EFORMAT;
     if (cert_problem(c, 1)) return WN_CERT_EFORMAT;
     size_t n = cert_signed_bytes(c, buf);
@@ -167,7 +178,8 @@ static size_t get_text(const uint8_t *p, size_t avail, char *out)
 int wn_certificate_decode(wn_certificate *c, const uint8_t *in, size_t len)
 {
     memset(c, 0, sizeof *c);
-    if (len < CERT_FIXED || in[0] != 1) return WN_CERT_EFORMAT;
+    if (len < CERT_FIXED || (in[0] != 1 && in[0] != 2)) return WN_CERT_EFORMAT;
+    c->version = in[0];
     const uint8_t *p = in + 1;
     c->purpose = *p++;
     c->flags = *p++;
@@ -197,6 +209,14 @@ int wn_certificate_decode(wn_certificate *c, const uint8_t *in, size_t len)
     at += k;
     if (!(k = get_text(in + at, len - at, c->claim_id))) return WN_CERT_EFORMAT;
     at += k;
+    if (c->version >= 2) {
+        if (len - at < 2 || in[at] > WN_CERT_PROJECT_MAX || len - at < 2u + in[at]) return WN_CERT_EFORMAT;
+        memcpy(c->project, in + at + 1, in[at]);
+        c->project[in[at]] = '\0';
+        if (strlen(c->project) != in[at]) return WN_CERT_EFORMAT; /* a NUL inside */
+        at += 1u + in[at];
+        c->project_subsidies = in[at++];
+    }
     if (len != at + 96) return WN_CERT_EFORMAT;
     memcpy(c->authority, in + at, 32);
     memcpy(c->sig, in + at + 32, 64);
@@ -307,6 +327,7 @@ int wn_certificate_to_json(const wn_certificate *c, char *out, size_t cap, size_
     if (cert_problem(c, 1)) return WN_CERT_EFORMAT;
     char t1[25], t2[25], bf[25], bt[25], rf[25], rt[25], cd[65], pd[65], h[65], root[65], a[65], sig[129];
     char ent[2 * WN_CERT_TEXT_MAX + 1], pol[2 * WN_CERT_TEXT_MAX + 1], clm[2 * WN_CERT_TEXT_MAX + 1];
+    char prj[2 * WN_CERT_PROJECT_MAX + 64];
     char meters[WN_CERT_MAX_METERS * 67 + 1];
     wn_time_format(t1, c->time_ms);
     wn_time_format(t2, c->valid_until_ms);
@@ -323,6 +344,12 @@ int wn_certificate_to_json(const wn_certificate *c, char *out, size_t cap, size_
     json_escaped(ent, c->enterprise);
     json_escaped(pol, c->policy_id);
     json_escaped(clm, c->claim_id);
+    prj[0] = '\0';
+    if (c->version >= 2) {
+        size_t q = (size_t)snprintf(prj, sizeof prj, ",\"project\":\"");
+        q += json_escaped(prj + q, c->project);
+        snprintf(prj + q, sizeof prj - q, "\",\"project_subsidies\":%u", (unsigned)c->project_subsidies);
+    }
     size_t k = 0;
     for (size_t i = 0; i < c->n_meters; i++) {
         meters[k++] = i ? ',' : '"';
@@ -333,14 +360,14 @@ int wn_certificate_to_json(const wn_certificate *c, char *out, size_t cap, size_
     }
     meters[k] = '\0';
     int n = snprintf(out, cap,
-                     "{\"version\":1,\"purpose\":\"%s\",\"subsidy_and_sale\":%s,\"time\":\"%s\",\"valid_until\":\"%s\","
+                     "{\"version\":%u,\"purpose\":\"%s\",\"subsidy_and_sale\":%s,\"time\":\"%s\",\"valid_until\":\"%s\","
                      "\"volume_l\":%llu,\"subsidy_fen\":%llu,\"claim_digest\":\"%s\",\"policy_digest\":\"%s\","
                      "\"holder\":\"%s\",\"checkpoint_size\":%llu,\"checkpoint_root\":\"%s\",\"baseline_from\":\"%s\","
                      "\"baseline_to\":\"%s\",\"reporting_from\":\"%s\",\"reporting_to\":\"%s\",\"meters\":[%s],"
-                     "\"enterprise\":\"%s\",\"policy\":\"%s\",\"claim\":\"%s\",\"authority\":\"%s\",\"sig\":\"%s\"}",
-                     wn_cert_purpose_name(c->purpose), (c->flags & WN_CERT_FLAG_SUBSIDY_AND_SALE) ? "true" : "false", t1,
+                     "\"enterprise\":\"%s\",\"policy\":\"%s\",\"claim\":\"%s\"%s,\"authority\":\"%s\",\"sig\":\"%s\"}",
+                     (unsigned)c->version, wn_cert_purpose_name(c->purpose), (c->flags & WN_CERT_FLAG_SUBSIDY_AND_SALE) ? "true" : "false", t1,
                      t2, (unsigned long long)c->volume_l, (unsigned long long)c->subsidy_fen, cd, pd, h,
-                     (unsigned long long)c->cp_size, root, bf, bt, rf, rt, meters, ent, pol, clm, a, sig);
+                     (unsigned long long)c->cp_size, root, bf, bt, rf, rt, meters, ent, pol, clm, prj, a, sig);
     if (n < 0 || (size_t)n >= cap) return WN_CERT_ESPACE;
     if (len) *len = (size_t)n;
     return WN_CERT_OK;
@@ -349,18 +376,31 @@ int wn_certificate_to_json(const wn_certificate *c, char *out, size_t cap, size_
 int wn_certificate_from_cjson(wn_certificate *c, const void *obj, char *detail, size_t cap)
 {
     enum { VERSION, PURPOSE, BOTH, TIME, UNTIL, VOLUME, SUBSIDY, CLAIMD, POLICYD, HOLDER, CPSIZE, CPROOT, BF, BT, RF,
-           RT, METERS, ENT, POL, CLAIM, AUTH, SIG, N };
+           RT, METERS, ENT, POL, CLAIM, AUTH, SIG, PROJECT, PSUBS, N };
     static const char *const names[N] = {"version", "purpose", "subsidy_and_sale", "time", "valid_until", "volume_l",
                                          "subsidy_fen", "claim_digest", "policy_digest", "holder", "checkpoint_size",
                                          "checkpoint_root", "baseline_from", "baseline_to", "reporting_from",
-                                         "reporting_to", "meters", "enterprise", "policy", "claim", "authority", "sig"};
+                                         "reporting_to", "meters", "enterprise", "policy", "claim", "authority", "sig",
+                                         "project", "project_subsidies"};
     const cJSON *it[N];
     const char *bad, *why;
     memset(c, 0, sizeof *c);
     if (!cJSON_IsObject((const cJSON *)obj)) return wn_fail(detail, cap, WN_CERT_EJSON, "not a JSON object");
-    if (wn_json_members(obj, names, it, N, &bad, &why)) return wn_fail(detail, cap, WN_CERT_EJSON, "%s: %s", bad, why);
     uint64_t v;
-    if (!json_u64(it[VERSION], &v) || v != 1) return fail(detail, cap, "%s: must be 1", "version");
+    if (!json_u64(cJSON_GetObjectItemCaseSensitive((const cJSON *)obj, "version"), &v) || (v != 1 && v != 2))
+        return fail(detail, cap, "%s: must be 1 or 2", "version");
+    c->version = (uint8_t)v;
+    if (wn_json_members(obj, names, it, v == 1 ? N - 2 : N, &bad, &why))
+        return wn_fail(detail, cap, WN_CERT_EJSON, "%s: %s", bad, why);
+    if (v == 2) {
+        if (!cJSON_IsString(it[PROJECT]) || strlen(it[PROJECT]->valuestring) > WN_CERT_PROJECT_MAX ||
+            !wn_text_ok(it[PROJECT]->valuestring, strlen(it[PROJECT]->valuestring)))
+            return fail(detail, cap, "%s: 0..200 bytes of text", "project");
+        memcpy(c->project, it[PROJECT]->valuestring, strlen(it[PROJECT]->valuestring) + 1);
+        uint64_t ps;
+        if (!json_u64(it[PSUBS], &ps) || ps > 255) return fail(detail, cap, "%s: an integer 0..255", "project_subsidies");
+        c->project_subsidies = (uint8_t)ps;
+    }
     if (!cJSON_IsString(it[PURPOSE])) return fail(detail, cap, "%s: must be \"subsidy\" or \"sale\"", "purpose");
     if (strcmp(it[PURPOSE]->valuestring, "subsidy") == 0) c->purpose = WN_PURPOSE_SUBSIDY;
     else if (strcmp(it[PURPOSE]->valuestring, "sale") == 0) c->purpose = WN_PURPOSE_SALE;

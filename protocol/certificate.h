@@ -5,18 +5,20 @@
  * claim, policy and checkpoint it rests on, the meters and periods, and its purpose — a
  * subsidy or a water-rights sale. The evaluating authority signs it; the node refuses a
  * second certificate on an overlapping (meter, reporting period) unless the policy lets
- * one subsidy and one sale share it. The holder (first the enterprise) transfers part or
+ * one subsidy and one sale share it, and a subsidy certificate for a project that already
+ * holds as many as the policy allows (project_already_subsidised). The holder (first the enterprise) transfers part or
  * all of a sale certificate's balance to a buyer (0x06) and retires volume (0x07); each
  * operation carries the certificate's next operation number, so a signed operation
  * cannot be replayed.
  *
- * Certificate:
- *   0   1   version 0x01
+ * Certificate (version 2; version 1, still read, has neither project member):
+ *   0   1   version 0x02
  *   1   1   purpose: 1 subsidy, 2 water-rights sale
  *   2   1   flags: bit 0 = the policy lets the same saving be both subsidised and sold
  *   3   8   time issued (ms)
  *   11  8   valid until (ms): transfers and retirements only before it
- *   19  8   volume (litres: the annualised normalised saving)
+ *   19  8   volume (litres: the normalised saving measured over the reporting period;
+ *           version 1 carried the annualised saving)
  *   27  8   subsidy (fen; 0 for a sale)
  *   35  32  claim digest          67 32 policy digest
  *   99  32  holder (x-only key of the enterprise)
@@ -24,6 +26,8 @@
  *   171 8   baseline from   179 8 baseline to   187 8 reporting from   195 8 reporting to
  *   203 1   n meters, 1 ..= 32    204 32n meter ids (the reporting period's meters)
  *   then    u8 length || enterprise id (1..64), u8 || policy id (1..64), u8 || claim id (1..64)
+ *   then    u8 length || project id (0..200; 0: none), u8 project subsidies (the policy's
+ *           limit on subsidy certificates per project, 0: none; needs a project id)
  *   then    32 authority x-only key, 64 BIP-340 signature over
  *           tagged_hash(WN_TAG_CERTIFICATE, everything before the signature)
  *
@@ -48,15 +52,18 @@ enum wn_cert_purpose { WN_PURPOSE_SUBSIDY = 1, WN_PURPOSE_SALE = 2 };
 
 #define WN_CERT_MAX_METERS 32
 #define WN_CERT_TEXT_MAX 64
+#define WN_CERT_PROJECT_MAX 200
+#define WN_CERT_VERSION 2            /* what wn_certificate_sign writes when version is 0 */
 #define WN_CERT_MAX_AMOUNT ((1ULL << 53) - 1)
-#define WN_CERTIFICATE_MAX_LEN (204 + 32 * WN_CERT_MAX_METERS + 3 * (1 + WN_CERT_TEXT_MAX) + 96)
+#define WN_CERTIFICATE_MAX_LEN (204 + 32 * WN_CERT_MAX_METERS + 3 * (1 + WN_CERT_TEXT_MAX) + 2 + WN_CERT_PROJECT_MAX + 96)
 #define WN_TRANSFER_LEN 161
 #define WN_RETIREMENT_LEN 129
 /* Bytes (with the NUL) of the longest JSON forms. */
-#define WN_CERTIFICATE_JSON_MAX 4096
+#define WN_CERTIFICATE_JSON_MAX 4608
 #define WN_TRANSFER_JSON_MAX 512
 
 typedef struct {
+    uint8_t version;                 /* 1 or 2; 0 before signing: becomes WN_CERT_VERSION */
     uint8_t purpose;                 /* enum wn_cert_purpose */
     uint8_t flags;                   /* WN_CERT_FLAG_* */
     uint64_t time_ms, valid_until_ms;
@@ -71,6 +78,8 @@ typedef struct {
     char enterprise[WN_CERT_TEXT_MAX + 1];
     char policy_id[WN_CERT_TEXT_MAX + 1];
     char claim_id[WN_CERT_TEXT_MAX + 1];
+    char project[WN_CERT_PROJECT_MAX + 1];  /* version 2: the project record's id, "" if none */
+    uint8_t project_subsidies;              /* version 2: the policy's limit per project, 0: none */
     uint8_t authority[32];
     uint8_t sig[64];
 } wn_certificate;

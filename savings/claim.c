@@ -113,18 +113,26 @@ static int parse_certification(wn_claim *c, const cJSON *o, char *detail, size_t
     return 1;
 }
 
-enum { C_FORMAT, C_ID, C_ENT, C_KEY, C_PROJECT, C_UNIT, C_INVEST, C_BASE, C_REP, C_ESIG, C_CERT, NCLAIM };
+enum { C_FORMAT, C_ID, C_ENT, C_KEY, C_PROJECT, C_UNIT, C_INVEST, C_BASE, C_REP, C_ESIG, C_CERT, C_PREC, NCLAIM };
 
 int wn_claim_parse(wn_claim *c, const char *text, size_t len, char *detail, size_t cap)
 {
     static const char *const names[NCLAIM] = {"format", "id", "enterprise", "enterprise_key", "project",
                                               "output_unit", "investment", "baseline", "reporting",
-                                              "enterprise_sig", "certification"};
+                                              "enterprise_sig", "certification", "project_record"};
     memset(c, 0, sizeof *c);
     cJSON *root = wn_jd_parse(text, len, detail, cap);
     if (!root) return 0;
     const cJSON *it[NCLAIM];
-    int ok = wn_jd_members(root, names, it, NCLAIM, detail, cap);
+    int with_record = cJSON_GetObjectItemCaseSensitive(root, "project_record") != NULL;
+    it[C_PREC] = NULL;
+    int ok = wn_jd_members(root, names, it, with_record ? NCLAIM : NCLAIM - 1, detail, cap);
+    if (ok && with_record) {
+        char sub[256];
+        ok = wn_project_from_cjson(&c->project_record, it[C_PREC], sub, sizeof sub);
+        if (!ok) snprintf(detail, cap, "project_record: %s", sub);
+        c->has_project_record = ok;
+    }
     if (ok && (!cJSON_IsString(it[C_FORMAT]) || strcmp(it[C_FORMAT]->valuestring, WN_CLAIM_FORMAT_V1) != 0)) {
         snprintf(detail, cap, "format: must be \"%s\"", WN_CLAIM_FORMAT_V1);
         ok = 0;
@@ -231,6 +239,7 @@ char *wn_claim_to_json(const wn_claim *c)
     } else {
         cJSON_AddNullToObject(o, "certification");
     }
+    if (c->has_project_record) cJSON_AddItemToObject(o, "project_record", wn_project_to_cjson(&c->project_record));
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;

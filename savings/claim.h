@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "savings/project.h"
+
 #define WN_CLAIM_FORMAT_V1 "waternotary/claim@v1"
 #define WN_TAG_CLAIM "WaterNotary/claim/v1"
 #define WN_TAG_CERTIFICATION "WaterNotary/certification/v1"
@@ -55,7 +57,7 @@ typedef struct {
     char id[WN_CLAIM_ID_MAX + 1];
     char enterprise[WN_CLAIM_ENTERPRISE_MAX + 1]; /* as in the meters' enrolments */
     uint8_t enterprise_key[32];
-    char project[WN_CLAIM_PROJECT_MAX + 1];
+    char project[WN_CLAIM_PROJECT_MAX + 1];       /* the project record's id (project.h) */
     char output_unit[WN_CLAIM_UNIT_MAX + 1];      /* e.g. "t crude steel" */
     uint64_t investment_fen;
     wn_claim_period baseline, reporting;
@@ -66,10 +68,15 @@ typedef struct {
     uint64_t certified_ms;
     char reference[WN_CLAIM_REF_MAX + 1];         /* the certifier's report number */
     uint8_t certifier_sig[64];
+    int has_project_record;                       /* the optional member "project_record" present */
+    wn_project project_record;                    /* registrar-signed; not covered by the claim's signatures */
 } wn_claim;
 
 /* Parses the JSON form strictly. "enterprise_sig" and "certification" may be null (an
- * unsigned or uncertified claim parses; the evaluation refuses it). Checks the shape only:
+ * unsigned or uncertified claim parses; the evaluation refuses it). "project_record" may be
+ * absent (older claims) or a project record (project.h), which signatures need not cover:
+ * the registrar signed it, and the evaluator checks that it names the claim's project,
+ * enterprise and investment. Checks the shape only:
  * signatures are checked by wn_claim_verify_*. Returns: 1, or 0 with detail. */
 int wn_claim_parse(wn_claim *c, const char *text, size_t len, char *detail, size_t cap);
 

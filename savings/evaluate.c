@@ -375,6 +375,16 @@ static void check_signatures(const wn_eval_input *in, wn_eval_result *res)
                    (unsigned long long)cs->revoke_index);
             ok = 0;
         }
+        if (strcmp(cs->enrol.enterprise, c->enterprise) == 0) {
+            reason(res, 0, "certifier_not_independent", "the certifier is enrolled for the claimant \"%s\" itself",
+                   c->enterprise);
+            ok = 0;
+        }
+    }
+    if (c->signed_by_enterprise && memcmp(c->certifier, c->enterprise_key, 32) == 0) {
+        reason(res, 0, "certifier_not_independent", "the enterprise certified its own claim: the certifier's key is "
+                                                    "the enterprise's");
+        ok = 0;
     }
     if (c->certified_ms < c->reporting.to_ms) {
         fmt_time(t1, c->certified_ms);
@@ -403,6 +413,105 @@ static void check_periods(const wn_eval_input *in, wn_eval_result *res)
         reason(res, 0, "baseline_output_zero", "the baseline output is zero: water per unit product is undefined");
 }
 
+/* The project (policy.subsidies_per_project > 0): its registrar-signed record must match the
+ * claim, and the project must not already hold as many subsidy certificates as the policy
+ * allows. Every reason here refuses the subsidy only: a measured saving may still be sold. */
+static void check_project(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_policy *pol = in->policy;
+    const wn_project *p = &c->project_record;
+    char a[48], b[48], t1[25], t2[25], t3[25], h1[17], h2[17];
+    if (!pol->subsidies_per_project) return;
+    res->project_checked = 1;
+    int ok = 1;
+    if (!c->has_project_record) {
+        reason(res, 1, "no_project_record",
+               "the policy subsidises a project at most %llu time%s, so the claim must carry the registrar-signed "
+               "record of project \"%s\" (project_record)",
+               (unsigned long long)pol->subsidies_per_project, pol->subsidies_per_project == 1 ? "" : "s", c->project);
+        ok = 0;
+    } else {
+        const uint8_t *reg = NULL; /* the registrar that enrolled the claim's meters */
+        for (size_t i = 0; !reg && i < c->baseline.n_meters; i++)
+            if (in->baseline[i].found) reg = in->baseline[i].enrol.registrar;
+        for (size_t i = 0; !reg && i < c->reporting.n_meters; i++)
+            if (in->reporting[i].found) reg = in->reporting[i].enrol.registrar;
+        if (!wn_project_verify(p)) {
+            reason(res, 1, "project_record", "the project record's registrar signature does not verify");
+            ok = 0;
+        } else if (!reg || memcmp(reg, p->registrar, 32) != 0) {
+            wn_hex_encode(h1, p->registrar, 8);
+            if (reg) wn_hex_encode(h2, reg, 8);
+            reason(res, 1, "project_record", "the project record is signed by %s, not by the registrar %s that enrolled "
+                                             "the claim's meters", h1, reg ? h2 : "(none found)");
+            ok = 0;
+        }
+        if (strcmp(p->id, c->project) != 0) {
+            reason(res, 1, "project_record", "the record is of project \"%s\", the claim names \"%s\"", p->id, c->project);
+            ok = 0;
+        }
+        if (strcmp(p->enterprise, c->enterprise) != 0) {
+            reason(res, 1, "project_record", "the project belongs to enterprise \"%s\", not the claimant \"%s\"",
+                   p->enterprise, c->enterprise);
+            ok = 0;
+        }
+        if (p->investment_fen != c->investment_fen) {
+            reason(res, 1, "project_record", "the claim states an equipment investment of %s CNY, the project record %s CNY",
+                   wn_fixed_format(a, c->investment_fen, 2), wn_fixed_format(b, p->investment_fen, 2));
+            ok = 0;
+        }
+        if (p->commissioned_ms < c->baseline.to_ms || p->commissioned_ms > c->reporting.from_ms) {
+            fmt_time(t1, p->commissioned_ms);
+            fmt_time(t2, c->baseline.to_ms);
+            fmt_time(t3, c->reporting.from_ms);
+            reason(res, 1, "project_commissioning", "the project was commissioned at %s, not between the baseline's end "
+                                                    "(%s) and the reporting period's start (%s)", t1, t2, t3);
+            ok = 0;
+        }
+    }
+    res->project_ok = ok;
+    if (!in->history_given) {
+        reason(res, 1, "project_history_unknown", "the ledger's certificates for project \"%s\" were not given, so an "
+                                                  "earlier subsidy of it cannot be excluded", c->project);
+        return;
+    }
+    for (size_t i = 0; i < in->n_prior; i++) {
+        const wn_certificate *e = &in->prior[i].c;
+        if (e->purpose != WN_PURPOSE_SUBSIDY || strcmp(e->project, c->project) != 0) continue;
+        if (res->n_prior_subsidies < 8) res->prior_index[res->n_prior_subsidies] = in->prior[i].index;
+        res->n_prior_subsidies++;
+    }
+    if (res->n_prior_subsidies >= pol->subsidies_per_project) {
+        char list[8 * 21 + 16] = "";
+        for (size_t i = 0; i < res->n_prior_subsidies && i < 8; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%llu", i ? ", " : "",
+                     (unsigned long long)res->prior_index[i]);
+        reason(res, 1, "project_already_subsidised",
+               "project \"%s\" already holds %zu subsidy certificate%s (ledger index %s%s); the policy subsidises a "
+               "project at most %llu time%s", c->project, res->n_prior_subsidies,
+               res->n_prior_subsidies == 1 ? "" : "s", list, res->n_prior_subsidies > 8 ? ", ..." : "",
+               (unsigned long long)pol->subsidies_per_project, pol->subsidies_per_project == 1 ? "" : "s");
+    }
+}
+
+/* The policy's effective dates, when it states them, must contain the reporting period. */
+static void check_policy_dates(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_policy *p = in->policy;
+    const wn_claim *c = in->claim;
+    char t1[25], t2[25];
+    if ((p->effective_from_ms && c->reporting.from_ms < p->effective_from_ms) ||
+        (p->effective_to_ms && c->reporting.to_ms > p->effective_to_ms)) {
+        if (p->effective_from_ms) fmt_time(t1, p->effective_from_ms);
+        else snprintf(t1, sizeof t1, "-");
+        if (p->effective_to_ms) fmt_time(t2, p->effective_to_ms);
+        else snprintf(t2, sizeof t2, "-");
+        reason(res, 0, "policy_not_in_force", "the reporting period is not inside the policy's effective dates [%s, %s)",
+               t1, t2);
+    }
+}
+
 static void keep_largest_cp(wn_eval_result *res, const wn_eval_checkpoint *cp)
 {
     if (cp->size > res->cp.size) res->cp = *cp;
@@ -418,6 +527,7 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
 
     check_signatures(in, res);
     check_periods(in, res);
+    check_policy_dates(in, res);
     int ub = eval_period(in, res, "baseline", &c->baseline, in->baseline, &res->baseline);
     int ur = eval_period(in, res, "reporting", &c->reporting, in->reporting, &res->reporting);
     for (size_t i = 0; i < c->baseline.n_meters; i++)
@@ -425,6 +535,7 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
     for (size_t i = 0; i < c->reporting.n_meters; i++)
         if (in->reporting[i].found) keep_largest_cp(res, &in->reporting[i].cp);
     if (c->certified && in->certifier.found) keep_largest_cp(res, &in->certifier.cp);
+    check_project(in, res);
 
     char a[48], b[48];
     res->computed = ub && ur && c->baseline.output > 0;

@@ -21,6 +21,7 @@
 
 #include "savings/claim.h"
 #include "savings/policy.h"
+#include "protocol/certificate.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "ledger/checkpoint.h"
@@ -70,12 +71,23 @@ typedef struct {
     wn_eval_checkpoint cp;
 } wn_eval_signer;
 
+/* A certificate the ledger holds at `index` (the project's history). */
+typedef struct {
+    uint64_t index;
+    wn_certificate c;
+} wn_eval_prior;
+
 typedef struct {
     const wn_claim *claim;
     const wn_policy *policy;
     const wn_eval_series *baseline;  /* claim->baseline.n_meters, in the claim's order */
     const wn_eval_series *reporting; /* claim->reporting.n_meters */
     wn_eval_signer certifier;        /* used when the claim is certified */
+    /* The ledger's certificates for the claim's project (verified by the caller; others
+     * may be among them and are ignored), when the policy limits subsidies per project. */
+    int history_given;
+    const wn_eval_prior *prior;
+    size_t n_prior;
 } wn_eval_input;
 
 /* ---- result ---- */
@@ -133,6 +145,10 @@ typedef struct {
     uint64_t subsidy_computed_fen; /* min(floor(investment x rate / 10^6), cap) */
     uint64_t subsidy_fen;    /* subsidy_computed_fen if eligible, else 0 */
     int certifier_ok;        /* the certification verified and the certifier is enrolled */
+    int project_checked;     /* the policy limits subsidies per project: the project was checked */
+    int project_ok;          /* the project record holds (signature, registrar, id, enterprise, ...) */
+    size_t n_prior_subsidies;        /* subsidy certificates the project already holds */
+    uint64_t prior_index[8];         /* the first 8 of them (ledger indices) */
     int eligible;            /* no reason at all: the subsidy is due */
     int saleable;            /* no reason but subsidy-only ones: the saving may be sold */
     wn_eval_checkpoint cp;   /* the largest checkpoint the data are proved against */

@@ -108,7 +108,25 @@ char *wn_eval_text(const wn_eval_input *in, const wn_eval_result *res)
     wn_sb_printf(&b, "claim       %s, digest %s\n", c->id, hex(h, res->claim_digest, 32));
     wn_sb_printf(&b, "enterprise  %s, key %s\n", c->enterprise, hex(h, c->enterprise_key, 32));
     wn_sb_printf(&b, "project     %s\n", c->project);
+    if (c->has_project_record)
+        wn_sb_printf(&b, "            record by registrar %s: investment %s CNY, commissioned %s\n",
+                     hex(h, c->project_record.registrar, 32), wn_fixed_format(a, c->project_record.investment_fen, 2),
+                     tm(t, c->project_record.commissioned_ms));
+    if (res->project_checked && !in->history_given) {
+        wn_sb_printf(&b, "            subsidy certificates the project already holds: unknown (no history given); the "
+                         "policy allows %llu\n", (unsigned long long)pol->subsidies_per_project);
+    } else if (res->project_checked) {
+        wn_sb_printf(&b, "            subsidy certificates the project already holds: %zu", res->n_prior_subsidies);
+        for (size_t i = 0; i < res->n_prior_subsidies && i < 8; i++)
+            wn_sb_printf(&b, "%s%llu", i ? ", " : " (ledger index ", (unsigned long long)res->prior_index[i]);
+        wn_sb_printf(&b, "%s; the policy allows %llu\n", res->n_prior_subsidies ? ")" : "",
+                     (unsigned long long)pol->subsidies_per_project);
+    }
     wn_sb_printf(&b, "policy      %s, digest %s\n", pol->id, hex(h, res->policy_digest, 32));
+    wn_sb_printf(&b, "            %s (%s", pol->title, pol->in_force ? "in force" : "a DRAFT, not in force");
+    if (pol->effective_from_ms) wn_sb_printf(&b, ", from %s", tm(t, pol->effective_from_ms));
+    if (pol->effective_to_ms) wn_sb_printf(&b, ", until %s", tm(t, pol->effective_to_ms));
+    wn_sb_printf(&b, ")\n");
     if (res->cp.size)
         wn_sb_printf(&b, "checkpoint  %s size %llu root %s\n", res->cp.origin, (unsigned long long)res->cp.size,
                      hex(h, res->cp.root, 32));
@@ -263,7 +281,31 @@ char *wn_eval_json(const wn_eval_input *in, const wn_eval_result *res)
     wn_sb_json_str(&b, pol->id);
     wn_sb_printf(&b, ",\"digest\":");
     wn_sb_json_hex(&b, res->policy_digest, 32);
-    wn_sb_printf(&b, "},\"checkpoint\":");
+    wn_sb_printf(&b, ",\"title\":");
+    wn_sb_json_str(&b, pol->title);
+    wn_sb_printf(&b, ",\"status\":\"%s\",\"subsidies_per_project\":%llu},\"project_record\":",
+                 pol->in_force ? "in_force" : "draft", (unsigned long long)pol->subsidies_per_project);
+    if (c->has_project_record) {
+        wn_sb_printf(&b, "{\"id\":");
+        wn_sb_json_str(&b, c->project_record.id);
+        wn_sb_printf(&b, ",\"registrar\":");
+        wn_sb_json_hex(&b, c->project_record.registrar, 32);
+        wn_sb_printf(&b, ",\"investment_fen\":%llu,\"commissioned\":\"%s\",\"valid\":%s}",
+                     (unsigned long long)c->project_record.investment_fen, tm(t, c->project_record.commissioned_ms),
+                     res->project_checked ? (res->project_ok ? "true" : "false") : (wn_project_verify(&c->project_record) ? "true" : "false"));
+    } else {
+        wn_sb_printf(&b, "null");
+    }
+    wn_sb_printf(&b, ",\"project_subsidies\":");
+    if (res->project_checked && in->history_given) {
+        wn_sb_printf(&b, "[");
+        for (size_t i = 0; i < res->n_prior_subsidies && i < 8; i++)
+            wn_sb_printf(&b, "%s%llu", i ? "," : "", (unsigned long long)res->prior_index[i]);
+        wn_sb_printf(&b, "]");
+    } else {
+        wn_sb_printf(&b, "null");
+    }
+    wn_sb_printf(&b, ",\"checkpoint\":");
     json_cp(&b, &res->cp);
     wn_sb_printf(&b, ",\"decision\":{\"eligible\":%s,\"saleable\":%s,\"subsidy_fen\":%llu,\"subsidy\":\"%s\","
                      "\"annual_saving_l\":%lld},\"reasons\":[",

@@ -12,14 +12,14 @@
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
 
-enum { F_FORMAT, F_ID, F_TITLE, F_SOURCE, F_SAVING, F_INVEST, F_RATE, F_CAP, F_CERT, F_COMPLETE, F_INTERVAL,
-       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_TERM, F_NOTES, NFIELDS };
+enum { F_FORMAT, F_ID, F_TITLE, F_STATUS, F_EFROM, F_ETO, F_SOURCE, F_SAVING, F_INVEST, F_RATE, F_CAP, F_CERT, F_COMPLETE, F_INTERVAL,
+       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_NOTES, NFIELDS };
 
 static const char *const names[NFIELDS] = {
-    "format", "id", "title", "source", "min_annual_saving", "min_investment", "subsidy_rate", "subsidy_cap",
+    "format", "id", "title", "status", "effective_from", "effective_to", "source", "min_annual_saving", "min_investment", "subsidy_rate", "subsidy_cap",
     "require_certification", "min_completeness", "max_interval_ms", "max_gap_ms", "min_baseline_ms",
     "min_reporting_ms", "disqualifying_flags", "nonconventional_is_intake", "subsidy_and_sale",
-    "certificate_term_ms", "notes",
+    "subsidies_per_project", "certificate_term_ms", "notes",
 };
 
 static int flags_parse(const cJSON *a, uint16_t *out, char *detail, size_t cap)
@@ -55,6 +55,18 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
     }
     ok = ok && wn_jd_text(it[F_ID], "id", 1, WN_POLICY_ID_MAX, p->id, detail, cap);
     ok = ok && wn_jd_text(it[F_TITLE], "title", 1, WN_POLICY_TEXT_MAX, p->title, detail, cap);
+    if (ok && cJSON_IsString(it[F_STATUS]) && strcmp(it[F_STATUS]->valuestring, "in_force") == 0) p->in_force = 1;
+    else if (ok && !(cJSON_IsString(it[F_STATUS]) && strcmp(it[F_STATUS]->valuestring, "draft") == 0)) {
+        snprintf(detail, cap, "status: must be \"draft\" or \"in_force\"");
+        ok = 0;
+    }
+    if (ok && !cJSON_IsNull(it[F_EFROM]))
+        ok = wn_jd_time(it[F_EFROM], "effective_from", &p->effective_from_ms, detail, cap);
+    if (ok && !cJSON_IsNull(it[F_ETO])) ok = wn_jd_time(it[F_ETO], "effective_to", &p->effective_to_ms, detail, cap);
+    if (ok && p->effective_to_ms && p->effective_to_ms <= p->effective_from_ms) {
+        snprintf(detail, cap, "effective_to: must be after effective_from");
+        ok = 0;
+    }
     ok = ok && wn_jd_text(it[F_SOURCE], "source", 0, WN_POLICY_TEXT_MAX, p->source, detail, cap);
     ok = ok && wn_jd_fixed(it[F_SAVING], "min_annual_saving", 3, WN_POLICY_MAX_LITRES, &p->min_annual_saving_l,
                            detail, cap);
@@ -73,6 +85,7 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
     ok = ok && flags_parse(it[F_FLAGS], &p->disqualifying_flags, detail, cap);
     ok = ok && wn_jd_bool(it[F_NONCONV], "nonconventional_is_intake", &p->nonconventional_is_intake, detail, cap);
     ok = ok && wn_jd_bool(it[F_BOTH], "subsidy_and_sale", &p->subsidy_and_sale, detail, cap);
+    ok = ok && wn_jd_u64(it[F_PERPROJECT], "subsidies_per_project", 255, &p->subsidies_per_project, detail, cap);
     ok = ok && wn_jd_u64(it[F_TERM], "certificate_term_ms", WN_POLICY_MAX_MS, &p->certificate_term_ms, detail, cap);
     ok = ok && wn_jd_text(it[F_NOTES], "notes", 0, WN_POLICY_TEXT_MAX, p->notes, detail, cap);
     if (ok && (p->max_interval_ms == 0 || p->max_gap_ms < p->max_interval_ms)) {
@@ -108,6 +121,12 @@ char *wn_policy_to_json(const wn_policy *p)
     cJSON_AddStringToObject(o, "format", WN_POLICY_FORMAT_V1);
     cJSON_AddStringToObject(o, "id", p->id);
     cJSON_AddStringToObject(o, "title", p->title);
+    cJSON_AddStringToObject(o, "status", p->in_force ? "in_force" : "draft");
+    char t[25];
+    if (p->effective_from_ms) wn_time_format(t, p->effective_from_ms), cJSON_AddStringToObject(o, "effective_from", t);
+    else cJSON_AddNullToObject(o, "effective_from");
+    if (p->effective_to_ms) wn_time_format(t, p->effective_to_ms), cJSON_AddStringToObject(o, "effective_to", t);
+    else cJSON_AddNullToObject(o, "effective_to");
     cJSON_AddStringToObject(o, "source", p->source);
     add_fixed(o, "min_annual_saving", p->min_annual_saving_l, 3);
     add_fixed(o, "min_investment", p->min_investment_fen, 2);
@@ -125,6 +144,7 @@ char *wn_policy_to_json(const wn_policy *p)
         if (p->disqualifying_flags & (1u << b)) cJSON_AddItemToArray(flags, cJSON_CreateString(wn_flag_name(b)));
     cJSON_AddBoolToObject(o, "nonconventional_is_intake", p->nonconventional_is_intake);
     cJSON_AddBoolToObject(o, "subsidy_and_sale", p->subsidy_and_sale);
+    cJSON_AddNumberToObject(o, "subsidies_per_project", (double)p->subsidies_per_project);
     cJSON_AddNumberToObject(o, "certificate_term_ms", (double)p->certificate_term_ms);
     cJSON_AddStringToObject(o, "notes", p->notes);
     char *s = cJSON_PrintUnformatted(o);

@@ -13,7 +13,7 @@
 
 #define WN_POLICY_FORMAT_V1 "waternotary/policy@v1"
 #define WN_POLICY_ID_MAX 64
-#define WN_POLICY_TEXT_MAX 1000
+#define WN_POLICY_TEXT_MAX 2000
 #define WN_POLICY_FILE_MAX (1u << 20)
 
 /* Upper bounds that keep every product in the evaluation inside 128 bits. */
@@ -23,7 +23,10 @@
 
 typedef struct {
     char id[WN_POLICY_ID_MAX + 1];       /* e.g. "cn-zj-jiaxing-2024-water-saving-subsidy" */
-    char title[WN_POLICY_TEXT_MAX + 1];
+    char title[WN_POLICY_TEXT_MAX + 1];  /* the text's exact title */
+    int in_force;                        /* status: 1 "in_force", 0 "draft" (a consultation draft) */
+    uint64_t effective_from_ms;          /* 0: not stated */
+    uint64_t effective_to_ms;            /* 0: not stated (open-ended) */
     char source[WN_POLICY_TEXT_MAX + 1]; /* the text the rule comes from */
     char notes[WN_POLICY_TEXT_MAX + 1];  /* what the text does not say and we chose */
     uint64_t min_annual_saving_l;        /* annualised normalised saving must be >= this */
@@ -40,6 +43,7 @@ typedef struct {
     uint16_t disqualifying_flags;        /* WN_FLAG_* bits: a reading with one refuses the claim */
     int nonconventional_is_intake;       /* reclaimed/rain/mine water counts in the intake compared */
     int subsidy_and_sale;                /* the same saving may be both subsidised and sold */
+    uint64_t subsidies_per_project;      /* subsidy certificates one project may hold, 1..255; 0: no limit */
     uint64_t certificate_term_ms;        /* a certificate is valid this long after the reporting period */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
 } wn_policy;

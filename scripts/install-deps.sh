@@ -5,7 +5,9 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev python3
       libsecp256k1-dev liblmdb-dev lmdb-utils libssl-dev libcjson-dev libcriterion-dev
       libcurl4-openssl-dev libmicrohttpd-dev nettle-dev libmodbus-dev curl
-      chromium fonts-wqy-microhei)   # headless browser test of the monitoring page (tests/test_ui.c)
+      chromium fonts-wqy-microhei    # headless browser test of the monitoring page (tests/test_ui.c)
+      debhelper dpkg-dev fakeroot help2man lintian   # make deb / make deb-check (debian/)
+      prometheus)                    # promtool check rules on packaging/waternotary-alerts.yml
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1060,3 +1060,59 @@ Test(audit, certificates_transfers_and_retirements)
         cJSON_Delete(j);
     }
 }
+
+/* A second subsidy of one project (docs/THREATS.md, "Money path"): another reporting period,
+ * so no (meter, period) overlap, but its policy subsidises a project once. */
+static uint64_t add_project_subsidy(wn_tl *t, const cert_keys *k, uint64_t from_h, const char *project)
+{
+    wn_certificate c;
+    memset(&c, 0, sizeof c);
+    c.purpose = WN_PURPOSE_SUBSIDY;
+    c.time_ms = t->start_ms + 40 * 3600000ULL;
+    c.valid_until_ms = c.time_ms + 365 * 86400000ULL;
+    c.volume_l = 1000;
+    c.subsidy_fen = 50000;
+    memset(c.claim_digest, 0x11, 32);
+    memset(c.policy_digest, 0x22, 32);
+    memcpy(c.holder, k->holder, 32);
+    c.cp_size = 4;
+    cr_assert_eq(wn_ledger_root(t->l, 4, c.cp_root), 0);
+    c.baseline_from = t->start_ms - 100 * 3600000ULL;
+    c.baseline_to = t->start_ms;
+    c.reporting_from = t->start_ms + from_h * 3600000ULL;
+    c.reporting_to = c.reporting_from + 10 * 3600000ULL;
+    memcpy(c.meters[0], t->m[0].id, 32);
+    c.n_meters = 1;
+    strcpy(c.enterprise, "ACME-1");
+    strcpy(c.policy_id, "jiaxing-2024");
+    strcpy(c.claim_id, "claim-p");
+    strcpy(c.project, project);
+    c.project_subsidies = 1;
+    cr_assert_eq(wn_certificate_sign(&c, t->registrar_sk), 0);
+    uint8_t buf[1 + WN_CERTIFICATE_MAX_LEN];
+    size_t len;
+    buf[0] = WN_ENTRY_CERTIFICATE;
+    cr_assert_eq(wn_certificate_encode(&c, buf + 1, sizeof buf - 1, &len), 0);
+    return wn_tl_append_raw(t, buf, len + 1);
+}
+
+Test(audit, project_subsidised_once)
+{
+    wn_tl t;
+    cert_keys k;
+    std_ledger(&t, "project");
+    cr_assert(wn_seckey_generate(k.holder_sk) && wn_seckey_xonly(k.holder, k.holder_sk));
+    add_project_subsidy(&t, &k, 0, "JX-PRJ-1");
+    add_project_subsidy(&t, &k, 20, "JX-PRJ-2"); /* another project: fine */
+    uint64_t bad = add_project_subsidy(&t, &k, 40, "JX-PRJ-1");
+    wn_tl_close(&t);
+    int code;
+    cJSON *j = audit_json(t.dir, t.notary_hex, &code, NULL, NULL);
+    cr_assert_eq(code, 1, "the second subsidy of JX-PRJ-1 passed");
+    const char *where, *c;
+    uint64_t at;
+    first_problem(j, &where, &at, &c);
+    cr_assert_eq(at, bad, "first problem at %llu (%s)", (unsigned long long)at, c);
+    cr_assert_str_eq(c, "project_already_subsidised");
+    cJSON_Delete(j);
+}

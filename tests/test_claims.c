@@ -37,7 +37,10 @@
 #define R0 (B0 + 59 * DAY)    /* 2025-03-01T00:00:00.000Z: reporting, 30 days */
 #define PERIOD (30 * DAY)
 #define ENTERPRISE "91330400MA2B000000"
-#define POLICY "policies/jiaxing-2024.json"
+/* The Jiaxing policy with a 30-day baseline (the shipped one asks for 12 months), written
+ * into the test's folder at setup so the scenarios stay a month long. */
+#define POLICY policy_file
+static char policy_file[4300];
 
 static char *tmp;
 static wn_test_node node;
@@ -70,10 +73,29 @@ static void start_node(void)
     }
 }
 
+/* Writes the shipped Jiaxing policy with a 30-day baseline to policy_file. */
+static void write_policy(void)
+{
+    size_t len;
+    char *text = wn_test_read_file("policies/jiaxing-2024.json", &len);
+    cr_assert_not_null(text, "run the tests from the repository root");
+    char *at = strstr(text, "\"min_baseline_ms\": 31536000000,");
+    cr_assert_not_null(at, "the shipped policy asks for a 12-month baseline");
+    snprintf(policy_file, sizeof policy_file, "%s/jiaxing-30-day-baseline.json", tmp);
+    FILE *f = fopen(policy_file, "w");
+    cr_assert_not_null(f);
+    fwrite(text, 1, (size_t)(at - text), f);
+    fputs("\"min_baseline_ms\":  2592000000,", f);
+    fputs(at + strlen("\"min_baseline_ms\": 31536000000,"), f);
+    fclose(f);
+    free(text);
+}
+
 static void setup(void)
 {
     tmp = wn_test_tmpdir("claims");
     cr_assert_not_null(tmp);
+    write_policy();
     key(reg_sk, reg_key_f, "registrar.key", reg_pub);
     key(auth_sk, auth_key_f, "authority.key", auth_pub);
     key(ent_sk, ent_key_f, "enterprise.key", NULL);
@@ -209,7 +231,15 @@ static void claim_file(char *path, const plant *p, uint64_t investment_fen, int 
     memset(&c, 0, sizeof c);
     snprintf(c.id, sizeof c.id, "JX-2025-%02x%02x", p->intake.id[0], p->intake.id[1]);
     strcpy(c.enterprise, ENTERPRISE);
-    strcpy(c.project, "Closed-loop cooling for blast furnace No. 2");
+    /* one project per plant, recorded by the registrar (commissioned between the periods) */
+    snprintf(c.project, sizeof c.project, "JX-PRJ-%02x%02x closed-loop cooling for blast furnace No. 2",
+             p->intake.id[0], p->intake.id[1]);
+    c.has_project_record = 1;
+    snprintf(c.project_record.id, sizeof c.project_record.id, "%s", c.project);
+    strcpy(c.project_record.enterprise, ENTERPRISE);
+    c.project_record.investment_fen = investment_fen;
+    c.project_record.commissioned_ms = B0 + 45 * DAY;
+    cr_assert(wn_project_sign(&c.project_record, reg_sk));
     strcpy(c.output_unit, "t crude steel");
     c.investment_fen = investment_fen;
     c.baseline = (wn_claim_period){.from_ms = B0, .to_ms = B0 + PERIOD, .output = 72000000, .n_meters = 1};
@@ -290,6 +320,7 @@ Test(claims, steel_plant_online_equals_offline)
     cJSON_Delete(j);
 
     /* the same from bundle files: byte for byte */
+    size_t len0;
     char hex[65], bb[4300], rb[4300], cb[4300];
     wn_hex_encode(hex, p.intake.id, 32);
     snprintf(bb, sizeof bb, "%s/base.bundle", tmp);
@@ -304,11 +335,22 @@ Test(claims, steel_plant_online_equals_offline)
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
-    result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--bundle", cb, bb, rb, NULL);
+    /* and the project's certificates, as the node lists them */
+    char pc[4300];
+    snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
+    wn_claim parsed;
+    char *ctext = wn_test_read_file(claim, &len0), det[300];
+    cr_assert(wn_claim_parse(&parsed, ctext, len0, det, sizeof det), "%s", det);
+    free(ctext);
+    r = wn("cert", "project", parsed.project, "--node", node.url, "--out", pc, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
+                    "--bundle", cb, bb, rb, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
-    result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", rb,
-                     bb, cb, NULL);
+    result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
+                     "--certificates", pc, "--bundle", rb, bb, cb, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);
@@ -324,13 +366,15 @@ Test(claims, steel_plant_online_equals_offline)
     fwrite(bundle, 1, len, f);
     fclose(f);
     free(bundle);
-    r = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--bundle", bb, rb, cb, NULL);
+    r = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
+           bb, rb, cb, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "INVALID proof bundle"), "%s", r.err);
     cr_assert_eq(r.out[0], '\0');
     result_free(&r);
     /* and a missing one is a usage error naming what to fetch */
-    r = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--bundle", bb, cb, NULL);
+    r = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
+           bb, cb, NULL);
     cr_assert_eq(r.code, 2);
     cr_assert_not_null(strstr(r.err, "wn bundle"), "%s", r.err);
     result_free(&r);
@@ -485,11 +529,11 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     cr_assert(sub > 0, "%s %s", r.out, r.err);
     result_free(&r);
     cr_assert_eq(issue(claim, "subsidy", POLICY, auth_key_f, &r), -1);
-    expect_refused(r, "double_counting");
+    expect_refused(r, "project_already_subsidised"); /* the evaluator sees the project's subsidy first */
     cr_assert_eq(issue(claim, "sale", POLICY, auth_key_f, &r), -1);
     expect_refused(r, "double_counting");
     cJSON *st = show(sub);
-    cr_assert_eq(num(st, "certificate", "volume_l"), 525600000.0);
+    cr_assert_eq(num(st, "certificate", "volume_l"), 43200000.0, "the saving measured in the reporting period");
     cr_assert_eq(num(st, "certificate", "subsidy_fen"), 20000000.0);
     cJSON_Delete(st);
 
@@ -527,26 +571,26 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     /* transfers: a split to the buyer, above the balance, by a non-holder, onwards, retirement */
     snprintf(idx, sizeof idx, "%ld", sale);
     r = wn("cert", "transfer", idx, "--node", node.url, "--holder-key", ent_key_f, "--to", buyer_pub, "--volume",
-           "100000", NULL);
+           "10000", NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
-    cr_assert_not_null(strstr(r.out, "the holder keeps 425600.000 m3"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "the holder keeps 33200.000 m3"), "%s", r.out);
     result_free(&r);
     expect_refused(wn("cert", "transfer", idx, "--node", node.url, "--holder-key", buyer_key_f, "--to", other_pub,
-                      "--volume", "100000.001", NULL),
+                      "--volume", "10000.001", NULL),
                    "insufficient_balance");
     expect_refused(wn("cert", "transfer", idx, "--node", node.url, "--holder-key", other_key_f, "--to", buyer_pub,
                       "--volume", "1", NULL),
                    "not_holder");
     r = wn("cert", "transfer", idx, "--node", node.url, "--holder-key", buyer_key_f, "--to", other_pub, "--volume",
-           "40000.5", NULL);
+           "4000.5", NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
-    r = wn("cert", "retire", idx, "--node", node.url, "--holder-key", other_key_f, "--volume", "40000.5", NULL);
+    r = wn("cert", "retire", idx, "--node", node.url, "--holder-key", other_key_f, "--volume", "4000.5", NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
     expect_refused(wn("cert", "retire", idx, "--node", node.url, "--holder-key", other_key_f, "--volume", "1", NULL),
                    "not_holder"); /* it sold or retired all it held */
-    expect_refused(wn("cert", "retire", idx, "--node", node.url, "--holder-key", buyer_key_f, "--volume", "60000", NULL),
+    expect_refused(wn("cert", "retire", idx, "--node", node.url, "--holder-key", buyer_key_f, "--volume", "6000", NULL),
                    "insufficient_balance");
 
     /* a signed transfer posted again is refused: its operation number is used */
@@ -607,11 +651,11 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     cJSON_Delete(expired);
 
     /* the balances */
-    cr_assert_eq(holding(before, ent_pub), 425600000.0);
-    cr_assert_eq(holding(before, buyer_pub), 59999500.0);
+    cr_assert_eq(holding(before, ent_pub), 33200000.0);
+    cr_assert_eq(holding(before, buyer_pub), 5999500.0);
     cr_assert_eq(holding(before, other_pub), 0.0);
-    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(before, "retired_l")->valuedouble, 40000500.0);
-    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(before, "balance_l")->valuedouble, 485599500.0);
+    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(before, "retired_l")->valuedouble, 4000500.0);
+    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(before, "balance_l")->valuedouble, 39199500.0);
     cr_assert_eq(cJSON_GetObjectItemCaseSensitive(before, "next_op")->valuedouble, 4.0);
     char *want = cJSON_PrintUnformatted(before);
 

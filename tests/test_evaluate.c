@@ -25,8 +25,9 @@
 #define NL_PER_L 1000000000LL
 #define M3 (1000 * NL_PER_L)
 
-static wn_policy jiaxing;
-static uint8_t ent_sk[32], cert_sk[32];
+static wn_policy shipped; /* policies/jiaxing-2024.json as it is */
+static wn_policy jiaxing; /* the same with a 30-day baseline, as the synthetic scenarios have */
+static uint8_t ent_sk[32], cert_sk[32], reg_sk[32], reg_pk[32];
 
 static void load_policy(void)
 {
@@ -34,11 +35,17 @@ static void load_policy(void)
     char *text = wn_test_read_file("policies/jiaxing-2024.json", &len);
     cr_assert_not_null(text, "run the tests from the repository root (policies/jiaxing-2024.json)");
     char detail[300] = "";
+    cr_assert(wn_policy_parse(&shipped, text, len, detail, sizeof detail), "%s", detail);
+    char *at = strstr(text, "\"min_baseline_ms\": 31536000000,");
+    cr_assert_not_null(at, "the shipped policy asks for a 12-month baseline");
+    memcpy(at, "\"min_baseline_ms\":  2592000000,", strlen("\"min_baseline_ms\": 31536000000,"));
     cr_assert(wn_policy_parse(&jiaxing, text, len, detail, sizeof detail), "%s", detail);
     free(text);
     wn_test_prng_seed(7);
     do wn_test_prng_bytes(ent_sk, 32); while (!wn_seckey_valid(ent_sk));
     do wn_test_prng_bytes(cert_sk, 32); while (!wn_seckey_valid(cert_sk));
+    do wn_test_prng_bytes(reg_sk, 32); while (!wn_seckey_valid(reg_sk));
+    cr_assert(wn_seckey_xonly(reg_pk, reg_sk));
 }
 
 /* ---- synthetic data ---- */
@@ -82,6 +89,7 @@ static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsig
     s.enrol.source = (uint8_t)source;
     s.enrol.tier = 1;
     strcpy(s.enrol.enterprise, "91330400MA2B000000");
+    memcpy(s.enrol.registrar, reg_pk, 32);
     s.enrol_index = 3;
     s.from_ms = from;
     s.to_ms = to;
@@ -112,6 +120,14 @@ static void claim_base(wn_claim *c, uint64_t b0, uint64_t b1, uint64_t r0, uint6
     c->investment_fen = 250000000; /* 2,500,000.00 CNY */
     c->baseline = (wn_claim_period){.from_ms = b0, .to_ms = b1, .output = 72000000};
     c->reporting = (wn_claim_period){.from_ms = r0, .to_ms = r1, .output = 72000000};
+    /* the registrar's record of the project, commissioned between the periods */
+    c->has_project_record = 1;
+    wn_project *p = &c->project_record;
+    strcpy(p->id, c->project);
+    strcpy(p->enterprise, c->enterprise);
+    p->investment_fen = c->investment_fen;
+    p->commissioned_ms = b1 + (r0 - b1) / 2;
+    cr_assert(wn_project_sign(p, reg_sk));
 }
 
 static void sign_and_certify(wn_claim *c)
@@ -138,7 +154,8 @@ static void steel(scenario *s, __int128 base_rate, __int128 rep_rate)
     s->base[0] = series(&s->bb, m, WN_POINT_INTAKE, WN_SOURCE_TAP, b0, b1);
     s->rep[0] = series(&s->rb, m, WN_POINT_INTAKE, WN_SOURCE_TAP, r0, r1);
     sign_and_certify(&s->claim);
-    s->in = (wn_eval_input){.claim = &s->claim, .policy = &jiaxing, .baseline = s->base, .reporting = s->rep};
+    s->in = (wn_eval_input){.claim = &s->claim, .policy = &jiaxing, .baseline = s->base, .reporting = s->rep,
+                            .history_given = 1};
     s->in.certifier.found = 1;
     s->in.certifier.enrol.point = WN_POINT_CERTIFIER;
     cr_assert(wn_seckey_xonly(s->in.certifier.enrol.meter, cert_sk));
@@ -169,6 +186,23 @@ Test(evaluate, shipped_jiaxing_policy)
     cr_assert(jiaxing.require_certification);
     cr_assert_eq(jiaxing.disqualifying_flags, WN_FLAG_TAMPER | WN_FLAG_CLOCK_UNSYNC | WN_FLAG_SUBSTITUTE);
     cr_assert_not(jiaxing.subsidy_and_sale);
+    cr_assert_str_eq(jiaxing.title, "2024年嘉兴市工业节水提效行动方案（征求意见稿）");
+    cr_assert_not(jiaxing.in_force, "a consultation draft");
+    cr_assert_eq(jiaxing.effective_from_ms, 0);
+    cr_assert_eq(jiaxing.effective_to_ms, 0);
+    cr_assert_eq(jiaxing.subsidies_per_project, 1, "one subsidy per project");
+    cr_assert_eq(shipped.min_baseline_ms, 365 * DAY, "a 12-month baseline: no cherry-picked season");
+    cr_assert_eq(shipped.min_reporting_ms, 30 * DAY);
+    cr_assert_eq(jiaxing.min_baseline_ms, 30 * DAY, "the scenarios' copy");
+    /* under the shipped policy the month-long baseline of the scenarios is refused */
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.policy = &shipped;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "baseline_too_short"));
+    cr_assert_not(r.eligible);
+    wn_eval_free(&r);
     /* the digest is that of the canonical JSON, which parses back to the same policy */
     char *canon = wn_policy_to_json(&jiaxing);
     wn_policy again;
@@ -448,6 +482,8 @@ Test(evaluate, refusals_each_with_its_reason)
     /* an investment below the threshold: no subsidy, the saving may still be sold */
     steel(&s, 350 * M3, 290 * M3);
     s.claim.investment_fen = 199999999;
+    s.claim.project_record.investment_fen = 199999999; /* as the registrar recorded it */
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
     sign_and_certify(&s.claim);
     cr_assert(wn_evaluate(&s.in, &r));
     cr_assert_eq(r.n_reasons, 1);
@@ -614,5 +650,166 @@ Test(evaluate, sources_and_recycling)
     cr_assert(wn_evaluate(&s.in, &r));
     cr_assert_eq(r.reporting.intake_l, 208800000 + 36000000);
     cr_assert_eq(r.saving_l, 43200000 - 36000000);
+    wn_eval_free(&r);
+}
+
+/* One retrofit, one subsidy (docs/THREATS.md, "Money path"): the project record must be the
+ * registrar's record of the claim's project, and the project's history must hold fewer
+ * subsidies than the policy allows. Each refuses the subsidy only. */
+static void project_refused(scenario *s, const char *code)
+{
+    wn_eval_result r;
+    cr_assert(wn_evaluate(&s->in, &r));
+    show(&r);
+    cr_assert(has_reason(&r, code), "%s", code);
+    cr_assert_not(r.eligible, "%s", code);
+    cr_assert_eq(r.subsidy_fen, 0);
+    cr_assert(r.saleable, "%s refuses the subsidy only", code);
+    cr_assert_eq(r.saving_l, 43200000, "the figures stay");
+    wn_eval_free(&r);
+}
+
+Test(evaluate, project_rules)
+{
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible);
+    cr_assert(r.project_checked && r.project_ok);
+    cr_assert_eq(r.subsidy_fen, 20000000);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.has_project_record = 0;
+    project_refused(&s, "no_project_record");
+
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.history_given = 0;
+    project_refused(&s, "project_history_unknown");
+
+    /* signed by another key than the registrar of the meters */
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_project_sign(&s.claim.project_record, ent_sk));
+    project_refused(&s, "project_record");
+
+    /* a record tampered with */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.project_record.investment_fen = 900000000;
+    project_refused(&s, "project_record");
+
+    /* a claim with a bigger investment than the registrar recorded */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.investment_fen = 900000000;
+    sign_and_certify(&s.claim);
+    project_refused(&s, "project_record");
+
+    /* the record of another project, or of another enterprise */
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.claim.project_record.id, "another retrofit");
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_record");
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.claim.project_record.enterprise, "91330400MA2B999999");
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_record");
+
+    /* commissioned during the baseline: the baseline already holds the retrofit */
+    steel(&s, 350 * M3, 290 * M3);
+    s.claim.project_record.commissioned_ms = s.claim.baseline.to_ms - DAY;
+    cr_assert(wn_project_sign(&s.claim.project_record, reg_sk));
+    project_refused(&s, "project_commissioning");
+
+    /* an earlier subsidy of the project; a sale of it, or a subsidy of another, does not count */
+    wn_eval_prior prior[3];
+    memset(prior, 0, sizeof prior);
+    prior[0].index = 7;
+    prior[0].c.purpose = WN_PURPOSE_SALE;
+    strcpy(prior[0].c.project, s.claim.project);
+    prior[1].index = 8;
+    prior[1].c.purpose = WN_PURPOSE_SUBSIDY;
+    strcpy(prior[1].c.project, "another retrofit");
+    prior[2].index = 9;
+    prior[2].c.purpose = WN_PURPOSE_SUBSIDY;
+    strcpy(prior[2].c.project, s.claim.project);
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.prior = prior;
+    s.in.n_prior = 2;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible, "a sale and another project's subsidy do not count");
+    wn_eval_free(&r);
+    s.in.n_prior = 3;
+    project_refused(&s, "project_already_subsidised");
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_eq(r.n_prior_subsidies, 1);
+    cr_assert_eq(r.prior_index[0], 9);
+    char *text = wn_eval_text(&s.in, &r);
+    cr_assert_not_null(strstr(text, "subsidy certificates the project already holds: 1 (ledger index 9)"), "%s", text);
+    free(text);
+    wn_eval_free(&r);
+
+    /* a policy that sets no limit needs neither */
+    wn_policy p = jiaxing;
+    p.subsidies_per_project = 0;
+    s.in.policy = &p;
+    s.claim.has_project_record = 0;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible);
+    cr_assert_not(r.project_checked);
+    wn_eval_free(&r);
+}
+
+Test(evaluate, policy_effective_dates)
+{
+    scenario s;
+    wn_eval_result r;
+    wn_policy p = jiaxing;
+    steel(&s, 350 * M3, 290 * M3);
+    s.in.policy = &p;
+    p.in_force = 1;
+    p.effective_from_ms = s.claim.reporting.from_ms;
+    p.effective_to_ms = s.claim.reporting.to_ms;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible, "the period lies inside the dates");
+    wn_eval_free(&r);
+    p.effective_from_ms += 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "policy_not_in_force"));
+    cr_assert_not(r.eligible);
+    cr_assert_not(r.saleable);
+    wn_eval_free(&r);
+    p.effective_from_ms -= 1;
+    p.effective_to_ms -= 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "policy_not_in_force"));
+    wn_eval_free(&r);
+}
+
+/* Self-certification (docs/THREATS.md, "Money path"): the certifier must be another
+ * organisation than the claimant, and hold another key. */
+Test(evaluate, certifier_independent_of_the_claimant)
+{
+    scenario s;
+    wn_eval_result r;
+    steel(&s, 350 * M3, 290 * M3);
+    strcpy(s.in.certifier.enrol.enterprise, "91330400MA2B000000");
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "certifier_not_independent"));
+    cr_assert_not(r.eligible);
+    cr_assert_not(r.certifier_ok);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_claim_certify(&s.claim, ent_sk, s.claim.reporting.to_ms + 10 * DAY, "SELF-1"));
+    cr_assert(wn_seckey_xonly(s.in.certifier.enrol.meter, ent_sk));
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "certifier_not_independent"));
+    cr_assert_not(r.eligible);
+    wn_eval_free(&r);
+
+    steel(&s, 350 * M3, 290 * M3);
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_not(has_reason(&r, "certifier_not_independent"));
+    cr_assert(r.eligible);
     wn_eval_free(&r);
 }

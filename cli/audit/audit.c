@@ -60,6 +60,7 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_OUTSIDE_TERM] = "outside_term",
     [WN_AC_NOT_HOLDER] = "not_holder",
     [WN_AC_INSUFFICIENT_BALANCE] = "insufficient_balance",
+    [WN_AC_PROJECT_SUBSIDISED] = "project_already_subsidised",
     [WN_AC_CHECKPOINT_SIGNATURE] = "checkpoint_signature",
     [WN_AC_CHECKPOINT_SIZE] = "checkpoint_size",
     [WN_AC_CHECKPOINT_ORIGIN] = "checkpoint_origin",

@@ -114,6 +114,7 @@ enum wn_audit_code {
     WN_AC_OUTSIDE_TERM,       /* operation time not in [issued, valid until) */
     WN_AC_NOT_HOLDER,
     WN_AC_INSUFFICIENT_BALANCE,
+    WN_AC_PROJECT_SUBSIDISED, /* a subsidy for a project holding as many as its policy allows */
     /* checkpoints */
     WN_AC_CHECKPOINT_SIGNATURE,
     WN_AC_CHECKPOINT_SIZE,    /* stored under another size than it states */

@@ -5,7 +5,8 @@
  *                (checkpoint size and root) is a tree of this ledger before it; every
  *                meter it names is enrolled; no earlier certificate rests on one of its
  *                meters over an overlapping reporting period, unless one is a subsidy, the
- *                other a sale and both policies allow that;
+ *                other a sale and both policies allow that; a subsidy whose policy limits
+ *                subsidies per project comes when fewer earlier subsidies name its project;
  *   transfer,    signed by `from`; names an earlier certificate; carries its next
  *   retirement   operation number; a transfer only of a sale certificate; time in
  *                [issued, valid until); `from` holds volume, at least the volume moved.
@@ -72,6 +73,21 @@ static void double_counting(wn_auditor *a, uint64_t index, const wn_certificate 
     }
 }
 
+static void project_subsidised(wn_auditor *a, uint64_t index, const wn_certificate *c)
+{
+    if (c->purpose != WN_PURPOSE_SUBSIDY || !c->project_subsidies) return;
+    uint8_t h[32];
+    wn_sha256(h, c->project, strlen(c->project));
+    size_t held = 0;
+    for (size_t k = 0; k < a->n_certs; k++)
+        held += a->certs[k].purpose == WN_PURPOSE_SUBSIDY && a->certs[k].has_project &&
+                memcmp(a->certs[k].project, h, 32) == 0;
+    if (held >= c->project_subsidies)
+        wn_audit_i_problem(a, AT, index, WN_AC_PROJECT_SUBSIDISED, 0,
+                           "project \"%.100s\" already held %zu subsidy certificate%s; its policy allows %u", c->project,
+                           held, held == 1 ? "" : "s", (unsigned)c->project_subsidies);
+}
+
 void wn_audit_i_certificate(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     wn_certificate c;
@@ -114,6 +130,7 @@ void wn_audit_i_certificate(wn_auditor *a, uint64_t index, const uint8_t *p, siz
         wn_audit_i_problem(a, AT, index, WN_AC_UNKNOWN_METER, (unsigned)i, "names meter %s, which is not enrolled", id);
     }
     double_counting(a, index, &c);
+    project_subsidised(a, index, &c);
 
     if (a->n_certs == a->cap_certs) {
         size_t cap = a->cap_certs ? a->cap_certs * 2 : 16;
@@ -126,7 +143,9 @@ void wn_audit_i_certificate(wn_auditor *a, uint64_t index, const uint8_t *p, siz
         a->cap_certs = cap;
     }
     wn_audit_cert x = {index, c.purpose, c.flags, c.time_ms, c.valid_until_ms, c.reporting_from, c.reporting_to,
-                       NULL, c.n_meters, NULL, 1, 0};
+                       NULL, c.n_meters, NULL, 1, 0, 0, {0}};
+    x.has_project = c.project[0] != '\0';
+    if (x.has_project) wn_sha256(x.project, c.project, strlen(c.project));
     x.meters = malloc(c.n_meters * 32);
     x.holders = malloc(sizeof *x.holders);
     if (!x.meters || !x.holders) {

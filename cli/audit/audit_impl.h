@@ -132,6 +132,8 @@ typedef struct {
     wn_audit_holding *holders;
     size_t n_holders;
     uint64_t ops;            /* operations applied; the next carries ops + 1 */
+    int has_project;         /* a version-2 certificate naming a project */
+    uint8_t project[32];     /* SHA-256 of the project id */
 } wn_audit_cert;
 
 typedef struct {

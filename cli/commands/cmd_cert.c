@@ -14,6 +14,7 @@
 
 #include "savings/claim.h"
 #include "cli/claimdata.h"
+#include "cli/projecthist.h"
 #include "savings/evaluate.h"
 #include "savings/jsondoc.h"
 #include "cli/net.h"
@@ -34,6 +35,7 @@ static void help(FILE *f)
             "                     --node URL --notary-pub HEX [--bundle FILE...] [--registrar-pub HEX]\n"
             "                     [--valid-until TIME] [--json]\n"
             "       wn cert show N --node URL [--json]\n"
+            "       wn cert project ID --node URL [--out FILE]\n"
             "       wn cert transfer N --node URL --holder-key FILE --to HEX --volume M3 [--json]\n"
             "       wn cert retire N --node URL --holder-key FILE --volume M3 [--json]\n"
             "\n"
@@ -43,12 +45,17 @@ static void help(FILE *f)
             "  issue     evaluates CLAIM exactly as `wn claim evaluate` does (bundles from --node, or the\n"
             "            --bundle files), and if it is eligible for the purpose signs a certificate with\n"
             "            the evaluating authority's key (the node's --authority) and registers it at the\n"
-            "            node: the annualised saving in litres, the claim, policy, checkpoint, meters and\n"
-            "            periods it rests on; the enterprise's key holds it. A subsidy needs an eligible\n"
-            "            claim, a sale a saving with no data or certification problem. The node refuses a\n"
-            "            certificate on a (meter, reporting period) another one rests on, unless the policy\n"
-            "            lets one subsidy and one sale share it.\n"
+            "            node: the saving measured over the reporting period in litres (the annualised\n"
+            "            figure only decides eligibility), the claim, policy, project, checkpoint, meters\n"
+            "            and periods it rests on; the enterprise's key holds it. A subsidy needs an eligible\n"
+            "            claim, a sale a saving with no data or certification problem. The project's\n"
+            "            earlier certificates are fetched from the node. The node refuses a certificate on a\n"
+            "            (meter, reporting period) another one rests on, unless the policy lets one subsidy\n"
+            "            and one sale share it, and a subsidy for a project that already holds as many as\n"
+            "            its policy allows (project_already_subsidised).\n"
             "  show      prints a certificate, its holders' balances, retired volume and operations.\n"
+            "  project   prints (or writes to --out) every certificate of project ID, verified: what\n"
+            "            wn claim evaluate --certificates reads offline.\n"
             "  transfer  the holder sells VOLUME of a sale certificate to the key --to (a part: a split).\n"
             "  retire    the holder retires VOLUME (used, or the subsidy paid).\n"
             "\n"
@@ -180,8 +187,15 @@ static int cert_issue(int argc, char **argv)
     }
     wn_eval_result res;
     memset(&res, 0, sizeof res);
+    wn_eval_prior *prior = NULL;
+    size_t n_prior = 0;
+    if (rc == WN_EXIT_OK && p.subsidies_per_project)
+        rc = wn_project_history_fetch(cmd, node, c.project, &prior, &n_prior, NULL, NULL);
     if (rc == WN_EXIT_OK) {
         wn_eval_input in = wn_claim_data_input(&d, &c, &p);
+        in.history_given = p.subsidies_per_project != 0;
+        in.prior = prior;
+        in.n_prior = n_prior;
         if (!wn_evaluate(&in, &res)) rc = WN_EXIT_USAGE;
     }
     if (rc == WN_EXIT_OK && !(purpose == WN_PURPOSE_SUBSIDY ? res.eligible : res.saleable)) {
@@ -199,7 +213,7 @@ static int cert_issue(int argc, char **argv)
         cert.flags = p.subsidy_and_sale ? WN_CERT_FLAG_SUBSIDY_AND_SALE : 0;
         cert.time_ms = now_ms();
         cert.valid_until_ms = until ? until : c.reporting.to_ms + p.certificate_term_ms;
-        cert.volume_l = (uint64_t)res.annual_l;
+        cert.volume_l = (uint64_t)res.saving_l; /* measured in the reporting period, not annualised */
         cert.subsidy_fen = purpose == WN_PURPOSE_SUBSIDY ? res.subsidy_fen : 0;
         memcpy(cert.claim_digest, res.claim_digest, 32);
         memcpy(cert.policy_digest, res.policy_digest, 32);
@@ -216,6 +230,8 @@ static int cert_issue(int argc, char **argv)
         snprintf(cert.enterprise, sizeof cert.enterprise, "%s", c.enterprise);
         snprintf(cert.policy_id, sizeof cert.policy_id, "%s", p.id);
         snprintf(cert.claim_id, sizeof cert.claim_id, "%s", c.id);
+        snprintf(cert.project, sizeof cert.project, "%s", c.project);
+        cert.project_subsidies = (uint8_t)p.subsidies_per_project;
         if (cert.valid_until_ms <= cert.time_ms) {
             char t[25];
             wn_time_format(t, cert.valid_until_ms);
@@ -227,6 +243,7 @@ static int cert_issue(int argc, char **argv)
         }
     }
     memset(sk, 0, sizeof sk);
+    free(prior);
     wn_eval_free(&res);
     wn_claim_data_free(&d);
     if (rc != WN_EXIT_OK) return rc;
@@ -236,13 +253,35 @@ static int cert_issue(int argc, char **argv)
     rc = post(cmd, node, "/v1/certificates", cj, json, &answer);
     if (rc == WN_EXIT_OK && !json) {
         char v[48], s[48];
-        printf("%s certificate at ledger index %.0f: %s m3 a year", purpose_s,
+        printf("%s certificate at ledger index %.0f: %s m3 saved in the reporting period", purpose_s,
                cJSON_GetObjectItemCaseSensitive(answer, "index")->valuedouble,
                wn_fixed_format(v, (__int128)cert.volume_l, 3));
         if (purpose == WN_PURPOSE_SUBSIDY) printf(", subsidy %s CNY", wn_fixed_format(s, (__int128)cert.subsidy_fen, 2));
         printf("\n");
     }
     cJSON_Delete(answer);
+    return rc;
+}
+
+static int cert_project(int argc, char **argv)
+{
+    const char *cmd = argv[0], *node = NULL, *out = NULL, *pos[1];
+    int want_help;
+    size_t npos;
+    const wn_cli_opt opts[] = {{"node", &node, NULL}, {"out", &out, NULL}};
+    if (!wn_cli_parse(argc, argv, opts, 2, pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
+    if (want_help) return help(stdout), WN_EXIT_OK;
+    if (npos != 1 || !node) return wn_cli_error(cmd, "give ID and --node URL (see wn cert --help)"), WN_EXIT_USAGE;
+    wn_eval_prior *prior = NULL;
+    size_t n = 0, len = 0;
+    char *raw = NULL;
+    int rc = wn_project_history_fetch(cmd, node, pos[0], &prior, &n, &raw, &len);
+    if (rc == WN_EXIT_OK && !wn_cli_write_file(cmd, out, raw, len)) rc = WN_EXIT_USAGE;
+    if (rc == WN_EXIT_OK && out)
+        fprintf(stderr, "%zu certificate%s of project \"%s\", each verified; written to %s\n", n, n == 1 ? "" : "s",
+                pos[0], out);
+    free(raw);
+    free(prior);
     return rc;
 }
 
@@ -408,7 +447,7 @@ int wn_cmd_cert(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } subs[] = {{"issue", cert_issue}, {"show", cert_show}, {"transfer", cert_transfer}, {"retire", cert_retire}};
+    } subs[] = {{"issue", cert_issue}, {"show", cert_show}, {"project", cert_project}, {"transfer", cert_transfer}, {"retire", cert_retire}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         help(argc < 2 ? stderr : stdout);
         return argc < 2 ? WN_EXIT_USAGE : WN_EXIT_OK;
@@ -420,6 +459,6 @@ int wn_cmd_cert(int argc, char **argv)
         argv[1] = name;
         return subs[i].fn(argc - 1, argv + 1);
     }
-    wn_cli_error("cert", "unknown subcommand '%s': issue, show, transfer or retire (see wn cert --help)", argv[1]);
+    wn_cli_error("cert", "unknown subcommand '%s': issue, show, project, transfer or retire (see wn cert --help)", argv[1]);
     return WN_EXIT_USAGE;
 }

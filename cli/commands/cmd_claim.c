@@ -12,6 +12,7 @@
 
 #include "savings/claim.h"
 #include "cli/claimdata.h"
+#include "cli/projecthist.h"
 #include "savings/evaluate.h"
 #include "savings/policy.h"
 #include "cli/util.h"
@@ -24,10 +25,11 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn claim sign CLAIM --enterprise-key FILE [--out FILE]\n"
+            "usage: wn claim sign CLAIM --enterprise-key FILE [--project FILE] [--out FILE]\n"
             "       wn claim certify CLAIM --certifier-key FILE --reference REF [--time TIME] [--out FILE]\n"
             "       wn claim evaluate CLAIM --policy FILE --notary-pub HEX (--node URL | --bundle FILE [FILE...])\n"
-            "                         [--registrar-pub HEX] [--wait SECONDS] [--json] [--out FILE]\n"
+            "                         [--certificates FILE] [--registrar-pub HEX] [--wait SECONDS] [--json]\n"
+            "                         [--out FILE]\n"
             "\n"
             "A savings claim (JSON, docs/PROTOCOL.md section 16) names an enterprise's retrofit project, its\n"
             "tier-1 intake (and recycling) meters, a baseline and a reporting period with the production\n"
@@ -48,6 +50,11 @@ static void help(FILE *f)
             "\n"
             "options:\n"
             "  --enterprise-key FILE  the enterprise's secret key file\n"
+            "  --project FILE         attach the registrar-signed project record (wn project sign); the\n"
+            "                         claim's \"project\" becomes the record's id\n"
+            "  --certificates FILE    offline: the project's certificates as the node lists them (wn cert\n"
+            "                         project); online they are fetched. A policy that limits subsidies\n"
+            "                         per project needs them, or the claim is not eligible for a subsidy\n"
             "  --certifier-key FILE   the certifier's secret key file\n"
             "  --reference REF        the certifier's report number (1..128 bytes)\n"
             "  --time TIME            2025-04-10T00:00:00.000Z or milliseconds since 1970 (default now)\n"
@@ -117,11 +124,11 @@ static int parse_time(const char *cmd, const char *s, uint64_t *ms)
 
 static int claim_sign(int argc, char **argv)
 {
-    const char *cmd = argv[0], *key = NULL, *out = NULL, *pos[1];
+    const char *cmd = argv[0], *key = NULL, *out = NULL, *project = NULL, *pos[1];
     size_t npos;
     int want_help;
-    const wn_cli_opt opts[] = {{"enterprise-key", &key, NULL}, {"out", &out, NULL}};
-    if (!wn_cli_parse(argc, argv, opts, 2, pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
+    const wn_cli_opt opts[] = {{"enterprise-key", &key, NULL}, {"out", &out, NULL}, {"project", &project, NULL}};
+    if (!wn_cli_parse(argc, argv, opts, 3, pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
     if (want_help) return help(stdout), WN_EXIT_OK;
     if (npos != 1 || !key) {
         wn_cli_error(cmd, "give CLAIM and --enterprise-key FILE (see wn claim --help)");
@@ -130,6 +137,16 @@ static int claim_sign(int argc, char **argv)
     wn_claim c;
     uint8_t sk[32];
     if (!read_claim(cmd, pos[0], &c)) return WN_EXIT_USAGE;
+    if (project) {
+        size_t plen;
+        char *ptext = wn_cli_read_file(cmd, project, 1u << 16, &plen), detail[300];
+        if (!ptext) return WN_EXIT_USAGE;
+        int pok = wn_project_parse(&c.project_record, ptext, plen, detail, sizeof detail);
+        free(ptext);
+        if (!pok) return wn_cli_error(cmd, "%s: not a valid project record: %s", project, detail), WN_EXIT_USAGE;
+        c.has_project_record = 1;
+        snprintf(c.project, sizeof c.project, "%s", c.project_record.id);
+    }
     if (!wn_keyfile_read(key, sk)) {
         wn_cli_error(cmd, "%s: cannot use this secret key file: %s", key, wn_keyfile_strerror(errno));
         return WN_EXIT_USAGE;
@@ -194,12 +211,12 @@ static int claim_certify(int argc, char **argv)
 static int claim_evaluate(int argc, char **argv)
 {
     const char *cmd = argv[0], *policy_f = NULL, *pub = NULL, *node = NULL, *bundle = NULL, *reg = NULL,
-               *wait_s = NULL, *out = NULL, *pos[MAX_BUNDLES];
+               *wait_s = NULL, *out = NULL, *certs_f = NULL, *pos[MAX_BUNDLES];
     int json = 0, want_help;
     size_t npos;
     const wn_cli_opt opts[] = {{"policy", &policy_f, NULL}, {"notary-pub", &pub, NULL}, {"node", &node, NULL},
                                {"bundle", &bundle, NULL},   {"registrar-pub", &reg, NULL}, {"wait", &wait_s, NULL},
-                               {"out", &out, NULL},         {"json", NULL, &json}};
+                               {"out", &out, NULL},         {"json", NULL, &json}, {"certificates", &certs_f, NULL}};
     if (!wn_cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, MAX_BUNDLES, &npos, &want_help))
         return WN_EXIT_USAGE;
     if (want_help) return help(stdout), WN_EXIT_OK;
@@ -237,11 +254,22 @@ static int claim_evaluate(int argc, char **argv)
         for (size_t i = 1; i < npos; i++) files[nf++] = pos[i];
         rc = wn_claim_data_from_files(cmd, &d, &c, files, nf, notary, reg ? registrar : NULL);
     }
+    wn_eval_prior *prior = NULL;
+    size_t n_prior = 0;
+    int history = 0;
+    if (rc == WN_EXIT_OK && p.subsidies_per_project && (node || certs_f)) {
+        rc = certs_f ? wn_project_history_file(cmd, certs_f, c.project, &prior, &n_prior)
+                     : wn_project_history_fetch(cmd, node, c.project, &prior, &n_prior, NULL, NULL);
+        history = rc == WN_EXIT_OK;
+    }
     if (rc != WN_EXIT_OK) {
         wn_claim_data_free(&d);
         return rc;
     }
     wn_eval_input in = wn_claim_data_input(&d, &c, &p);
+    in.history_given = history;
+    in.prior = prior;
+    in.n_prior = n_prior;
     wn_eval_result res;
     char *text = NULL;
     if (wn_evaluate(&in, &res)) text = json ? wn_eval_json(&in, &res) : wn_eval_text(&in, &res);
@@ -254,6 +282,7 @@ static int claim_evaluate(int argc, char **argv)
         rc = res.eligible ? WN_EXIT_OK : WN_EXIT_INVALID;
     }
     free(text);
+    free(prior);
     wn_eval_free(&res);
     wn_claim_data_free(&d);
     return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
+#include "crypto/strict_json.h"
 #include "ledger/entry.h"
 #include "node/certs/certs_state.h"
 #include "node/http/errors.h"
@@ -58,6 +59,19 @@ static int decide_certificate(wn_node *n, const wn_certificate *c, char *detail)
             wn_hex_encode(h, c->meters[i], 8);
             return fail(detail, WN_NE_UNKNOWN_METER, "meter %s is not enrolled", h);
         }
+    }
+    if (c->purpose == WN_PURPOSE_SUBSIDY && c->project_subsidies) {
+        size_t held = 0;
+        uint64_t last = 0;
+        for (size_t k = 0; k < s->n; k++)
+            if (s->recs[k].c.purpose == WN_PURPOSE_SUBSIDY && strcmp(s->recs[k].c.project, c->project) == 0)
+                held++, last = s->recs[k].index;
+        if (held >= c->project_subsidies)
+            return fail(detail, WN_NE_PROJECT_SUBSIDISED,
+                        "project \"%.200s\" already holds %zu subsidy certificate%s (the last at ledger index %llu); "
+                        "its policy subsidises a project at most %u time%s",
+                        c->project, held, held == 1 ? "" : "s", (unsigned long long)last, (unsigned)c->project_subsidies,
+                        c->project_subsidies == 1 ? "" : "s");
     }
     for (size_t k = 0; k < s->n; k++) {
         const wn_certificate *e = &s->recs[k].c;
@@ -254,5 +268,41 @@ void wn_certs_get(wn_node *n, uint64_t index, wn_response *out)
                       r->ops[i].type == WN_ENTRY_TRANSFER ? "transfer" : "retirement");
     wn_buf_str(&b, "]}");
     pthread_rwlock_unlock(&s->lock);
+    wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
+}
+
+/* ---- GET /v1/project/certificates ---- */
+
+void wn_certs_project(wn_node *n, const char *id, wn_response *out)
+{
+    wn_certs *s = n->certs;
+    size_t len = id ? strlen(id) : 0;
+    if (!len || len > WN_CERT_PROJECT_MAX || !wn_text_ok(id, len)) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "give ?id=PROJECT (1..200 bytes, URL-encoded)");
+        return;
+    }
+    wn_buf b;
+    wn_buf_init(&b);
+    wn_buf_str(&b, "{\"project\":");
+    wn_buf_json_str(&b, id);
+    wn_buf_str(&b, ",\"certificates\":[");
+    size_t found = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    for (size_t k = 0; k < s->n && found <= WN_CERTS_PROJECT_MAX; k++) {
+        const wn_cert_rec *r = &s->recs[k];
+        if (strcmp(r->c.project, id) != 0) continue;
+        char json[WN_CERTIFICATE_JSON_MAX];
+        if (wn_certificate_to_json(&r->c, json, sizeof json, NULL) != WN_CERT_OK) continue;
+        if (++found > WN_CERTS_PROJECT_MAX) break;
+        wn_buf_printf(&b, "%s{\"index\":%llu,\"certificate\":%s}", found > 1 ? "," : "", (unsigned long long)r->index,
+                      json);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    if (found > WN_CERTS_PROJECT_MAX) {
+        wn_buf_free(&b);
+        wn_reply_error(out, WN_NE_INTERNAL, "the project has more certificates than one answer holds");
+        return;
+    }
+    wn_buf_str(&b, "]}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }

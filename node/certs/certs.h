@@ -38,4 +38,10 @@ void wn_certs_post(struct wn_node *n, int kind, const char *content_type, const 
  * operation number and operations. */
 void wn_certs_get(struct wn_node *n, uint64_t index, wn_response *out);
 
+/* GET /v1/project/certificates?id=ID: every certificate naming project ID, in ledger order,
+ * as {"project":ID,"certificates":[{"index":N,"certificate":{...}},...]} (at most
+ * WN_CERTS_PROJECT_MAX; more is answered 500, as no policy allows that many). */
+#define WN_CERTS_PROJECT_MAX 1000
+void wn_certs_project(struct wn_node *n, const char *id, wn_response *out);
+
 #endif

@@ -186,6 +186,7 @@ int wn_access_need(const wn_route_match *m, wn_query_get get, void *ctx)
     case WN_ROUTE_TRANSFERS:
     case WN_ROUTE_RETIREMENTS:
     case WN_ROUTE_CERTIFICATE:  /* certificates are public claims */
+    case WN_ROUTE_PROJECT_CERTS:
     case WN_ROUTE_ANCHORS:      /* anchors concern checkpoints, which are public */
     case WN_ROUTE_CHECKPOINT_ANCHOR:
         return WN_NEED_NONE;

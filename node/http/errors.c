@@ -38,6 +38,7 @@ static const struct {
     [WN_NE_NOT_TRANSFERABLE] = {"not_transferable", 409},
     [WN_NE_NOT_HOLDER] = {"not_holder", 403},
     [WN_NE_INSUFFICIENT_BALANCE] = {"insufficient_balance", 409},
+    [WN_NE_PROJECT_SUBSIDISED] = {"project_already_subsidised", 409},
     [WN_NE_OUTSIDE_TERM] = {"outside_term", 422},
     [WN_NE_UNAUTHORIZED] = {"unauthorized", 401},
     [WN_NE_FORBIDDEN] = {"forbidden", 403},

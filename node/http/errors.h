@@ -40,6 +40,7 @@ enum wn_nerr {
     WN_NE_NOT_HOLDER,          /* 403 the signer holds no volume of the certificate */
     WN_NE_INSUFFICIENT_BALANCE,/* 409 more volume than the signer holds */
     WN_NE_OUTSIDE_TERM,        /* 422 the certificate's term is over, or the time is outside it */
+    WN_NE_PROJECT_SUBSIDISED,  /* 409 the project holds as many subsidy certificates as the policy allows */
     /* monitoring (monitor_api.c, access.c, PROTOCOL §18) */
     WN_NE_UNAUTHORIZED,        /* 401 no bearer token, or not a valid one (--tokens) */
     WN_NE_FORBIDDEN,           /* 403 the token may not see this (another enterprise's data) */

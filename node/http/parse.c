@@ -115,7 +115,7 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         {"/checkpoint", WN_ROUTE_CHECKPOINT, 0},     {"/v1/checkpoints", WN_ROUTE_CHECKPOINTS, 0},
         {"/v1/anchors", WN_ROUTE_ANCHORS, 0},        {"/v1/checkpoint/anchor", WN_ROUTE_CHECKPOINT_ANCHOR, 0},
         {"/v1/certificates", WN_ROUTE_CERTIFICATES, 1}, {"/v1/transfers", WN_ROUTE_TRANSFERS, 1},
-        {"/v1/retirements", WN_ROUTE_RETIREMENTS, 1},
+        {"/v1/retirements", WN_ROUTE_RETIREMENTS, 1}, {"/v1/project/certificates", WN_ROUTE_PROJECT_CERTS, 0},
     };
     memset(m, 0, sizeof *m);
     if (!method || !path) {

@@ -39,6 +39,7 @@ enum wn_route {
     WN_ROUTE_TRANSFERS,       /* POST /v1/transfers (certs.h) */
     WN_ROUTE_RETIREMENTS,     /* POST /v1/retirements (certs.h) */
     WN_ROUTE_CERTIFICATE,     /* GET /v1/certificates/N (certs.h) */
+    WN_ROUTE_PROJECT_CERTS,   /* GET /v1/project/certificates?id=ID (certs.h) */
     WN_ROUTE_MONITOR,         /* GET/POST /v1/monitor/NAME (monitor_api.c; NAME in sub) */
     WN_ROUTE_UI               /* GET /ui/FILE, /ui, / (web.c; FILE in sub) */
 };

@@ -48,10 +48,15 @@ int wn_web_default_dir(char *out, size_t cap)
             slash = strrchr(exe, '/');
             if (slash) {
                 *slash = '\0'; /* bin/wn-node -> the repository */
-                struct stat st;
-                if (snprintf(out, cap, "%s/web/index.html", exe) < (int)cap && stat(out, &st) == 0) {
-                    snprintf(out, cap, "%s/web", exe);
-                    return 1;
+                /* a build tree (bin/wn-node -> web/), then an installation (usr/bin/wn-node ->
+                 * usr/share/waternotary/web/, as the Debian package lays it out) */
+                static const char *const rel[] = {"web", "share/waternotary/web"};
+                for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+                    struct stat st;
+                    if (snprintf(out, cap, "%s/%s/index.html", exe, rel[i]) < (int)cap && stat(out, &st) == 0) {
+                        snprintf(out, cap, "%s/%s", exe, rel[i]);
+                        return 1;
+                    }
                 }
             }
         }

@@ -7,7 +7,9 @@
 #include "node/http/reply.h"
 
 /* The default --web directory: web/ of the repository holding the running binary
- * (bin/wn-node -> ../web) if it has an index.html, else "web" (relative to the cwd).
+ * (bin/wn-node -> ../web) if it has an index.html, else the installed page beside the
+ * binary's prefix (/usr/bin/wn-node -> /usr/share/waternotary/web), else "web" (relative
+ * to the cwd).
  * Returns: 1 if found beside the binary. */
 int wn_web_default_dir(char *out, size_t cap);
 

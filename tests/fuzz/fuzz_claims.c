@@ -1,12 +1,13 @@
 /* fuzz_claims.c — libFuzzer target for what the evaluator and the node's certificate routes
  * read from strangers: savings certificates, transfers and retirements (binary and JSON,
- * protocol/certificate.c), claims and policies (savings/claim.c, savings/policy.c).
+ * protocol/certificate.c), claims, project records and policies (savings/claim.c,
+ * savings/project.c, savings/policy.c).
  *
  * Every input is tried as each of them. Whatever a strict decoder accepts must come back
  * unchanged: a certificate or operation re-encodes to the same bytes and survives its JSON
  * form; a claim's JSON form parses to the same canonical body and signatures; a policy's
  * canonical JSON parses to the same policy digest. */
-// fuzz-sources: savings/claim.c savings/policy.c savings/jsondoc.c
+// fuzz-sources: savings/claim.c savings/project.c savings/policy.c savings/jsondoc.c
 #include "savings/claim.h"
 #include "savings/policy.h"
 #include "protocol/certificate.h"
@@ -95,6 +96,19 @@ static void claim(const char *text, size_t size)
     CHECK(wn_claim_verify_certification(&c) == wn_claim_verify_certification(&back));
 }
 
+static void project(const char *text, size_t size)
+{
+    wn_project p, back;
+    char detail[300];
+    if (!wn_project_parse(&p, text, size, detail, sizeof detail)) return;
+    (void)wn_project_verify(&p);
+    cJSON *o = wn_project_to_cjson(&p);
+    CHECK(o != NULL);
+    CHECK(wn_project_from_cjson(&back, o, detail, sizeof detail));
+    cJSON_Delete(o);
+    CHECK(memcmp(&p, &back, sizeof p) == 0);
+}
+
 static void policy(const char *text, size_t size)
 {
     wn_policy p, back;
@@ -114,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     operation(data, size, 1);
     json_records((const char *)data, size);
     claim((const char *)data, size);
+    project((const char *)data, size);
     policy((const char *)data, size);
     return 0;
 }

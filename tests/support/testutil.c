@@ -36,7 +36,7 @@ static char *join_env(const char *env, const char *def, const char *rel)
     return p;
 }
 
-char *wn_test_vector_path(const char *rel) { return join_env("WN_VECTORS", "../shared/vectors", rel); }
+char *wn_test_vector_path(const char *rel) { return join_env("WN_VECTORS", "tests/vectors", rel); }
 char *wn_test_bin(const char *name) { return join_env("WN_BIN", "bin", name); }
 
 char *wn_test_read_file(const char *path, size_t *len)

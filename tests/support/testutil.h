@@ -9,7 +9,7 @@
 char *wn_test_tmpdir(const char *tag);
 void wn_test_rmtree(const char *path);
 
-/* Path of a file under the public vectors ($WN_VECTORS, default ../shared/vectors). */
+/* Path of a file under the public vectors ($WN_VECTORS, default tests/vectors: the copies in the repository). */
 char *wn_test_vector_path(const char *rel);
 
 /* Path of a program in $WN_BIN (default ./bin), e.g. wn_test_bin("wn"). */
