@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int wn_keyfile_write(const char *path, const uint8_t seckey[WN_SECKEY_LEN])
@@ -39,6 +40,16 @@ int wn_keyfile_read(const char *path, uint8_t seckey[WN_SECKEY_LEN])
     char text[2 * WN_SECKEY_LEN + 4];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return 0;
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077)) { /* a secret others may read or replace */
+        close(fd);
+        errno = EPERM;
+        return 0;
+    }
     ssize_t n = read(fd, text, sizeof text);
     close(fd);
     if (n < 2 * WN_SECKEY_LEN) { errno = EINVAL; return 0; }
@@ -48,4 +59,14 @@ int wn_keyfile_read(const char *path, uint8_t seckey[WN_SECKEY_LEN])
     memset(text, 0, sizeof text);
     if (!ok) errno = EINVAL;
     return ok;
+}
+
+const char *wn_keyfile_strerror(int err)
+{
+    switch (err) {
+    case EPERM: return "its mode gives group or others access (a secret key must be mode 0600: run chmod 600 on it)";
+    case EINVAL: return "malformed (it must hold 64 lowercase hex characters and a newline)";
+    case ENOENT: return "it does not exist";
+    default: return strerror(err);
+    }
 }

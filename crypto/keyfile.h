@@ -14,7 +14,13 @@ int wn_keyfile_create(const char *path, uint8_t seckey[WN_SECKEY_LEN], uint8_t x
 /* Writes a given key to path (0600, refusing to overwrite). */
 int wn_keyfile_write(const char *path, const uint8_t seckey[WN_SECKEY_LEN]) WN_WARN_UNUSED;
 
-/* Reads and validates a key file. Returns: 1 on success; 0 if unreadable or malformed. */
+/* Reads and validates a key file. A file whose mode gives group or others any access
+ * (0644, 0666, ...) is refused: the key may have been read or replaced.
+ * Returns: 1 on success; 0 with errno EPERM (group/other mode bits: chmod 600 FILE),
+ * EINVAL (malformed) or the error of open/read. */
 int wn_keyfile_read(const char *path, uint8_t seckey[WN_SECKEY_LEN]) WN_WARN_UNUSED;
+
+/* Why wn_keyfile_read failed, from its errno, in words that say what to do. */
+const char *wn_keyfile_strerror(int err);
 
 #endif

@@ -58,6 +58,7 @@ const char *wn_meter_strerror(int err)
     case WN_METER_ELEAF: return "the receipt is for a different entry (leaf hash mismatch)";
     case WN_METER_ESIG: return "the receipt does not verify with the notary key (signature, or Merkle path to the signed commit root)";
     case WN_METER_EFAILED: return "an earlier write failed: close and reopen the meter";
+    case WN_METER_EKEYMODE: return "meter.key's mode gives group or others access: run chmod 600 on it";
     default: return "unknown meter error";
     }
 }
@@ -367,7 +368,8 @@ static int load_key(wn_meter *m, const char *dir)
     char keypath[PATH_MAX];
     if (!path_in(keypath, dir, WN_MKEY_NAME)) return WN_METER_EIO;
     if (faccessat(m->dirfd, WN_MKEY_NAME, F_OK, 0) != 0) return errno == ENOENT ? WN_METER_ENOENT : WN_METER_EIO;
-    if (!wn_keyfile_read(keypath, m->seckey)) return errno == EINVAL ? WN_METER_ECORRUPT : WN_METER_EIO;
+    if (!wn_keyfile_read(keypath, m->seckey))
+        return errno == EINVAL ? WN_METER_ECORRUPT : errno == EPERM ? WN_METER_EKEYMODE : WN_METER_EIO;
     if (!key_of(m->alg, m->seckey, m->pub33, m->id)) return WN_METER_ECORRUPT;
     return WN_METER_OK;
 }

@@ -59,7 +59,8 @@ enum wn_meter_err {
     WN_METER_ENOTFOUND, /* no logged reading (or receipt) with that sequence number */
     WN_METER_ELEAF,     /* the receipt's leaf hash is not the leaf hash of that reading */
     WN_METER_ESIG,      /* the receipt does not verify: its signature (v2: of the head) with the notary key, or (v2) its path to the commit root */
-    WN_METER_EFAILED    /* an earlier write on this handle failed: close and reopen */
+    WN_METER_EFAILED,   /* an earlier write on this handle failed: close and reopen */
+    WN_METER_EKEYMODE   /* open: meter.key's mode gives group or others access (chmod 600 it) */
 };
 
 /* A sentence saying what the error means. */
@@ -108,7 +109,7 @@ int wn_meter_create(const char *dir, uint8_t alg, const uint8_t *seckey, uint8_t
  * of a log (a write cut short by a crash) is cut off and the cut made durable; any other
  * damage is WN_METER_ECORRUPT and nothing is changed.
  * Out: m (on success; close it with wn_meter_close).
- * Returns: WN_METER_OK, WN_METER_ENOENT, WN_METER_ELOCKED, WN_METER_ECORRUPT or WN_METER_EIO. */
+ * Returns: WN_METER_OK, WN_METER_ENOENT, WN_METER_ELOCKED, WN_METER_ECORRUPT, WN_METER_EKEYMODE or WN_METER_EIO. */
 int wn_meter_open(wn_meter *m, const char *dir);
 
 /* Closes the files, releases the lock and wipes the key from m. Safe on a closed meter. */

@@ -7,6 +7,7 @@
  * (read transactions are pooled and used from any thread) and a 1 TiB map: the map is
  * only address space, data.mdb grows as pages are written. */
 #include "ledger/ledger_impl.h"
+#include "ledger/lmdb_file.h"
 #include "ledger/merkle.h"
 
 #include <errno.h>
@@ -34,6 +35,7 @@ const char *wn_ledger_strerror(int err)
     case WN_LEDGER_EVERSION: return "unknown ledger format version";
     case WN_LEDGER_ESPACE: return "buffer too small";
     case WN_LEDGER_ERDONLY: return "ledger is open read-only";
+    case WN_LEDGER_ETRUNCATED: return "data.mdb is truncated or damaged (shorter than its LMDB meta page says)";
     default: return "unknown ledger error";
     }
 }
@@ -187,6 +189,11 @@ int wn_ledger_open(wn_ledger **out, const char *dir, unsigned flags)
     } else if (!S_ISDIR(sb.st_mode)) {
         return WN_LEDGER_EINVAL;
     }
+
+    /* A data file shorter than LMDB's meta page says would be mapped and kill the process
+     * with SIGBUS at the first read past its end. */
+    int ferr = wn_lmdb_file_check(dir, NULL, NULL);
+    if (ferr == WN_LMDB_FILE_SHORT || ferr == WN_LMDB_FILE_BADMETA) return WN_LEDGER_ETRUNCATED;
 
     wn_ledger *l = calloc(1, sizeof *l);
     if (!l) return WN_LEDGER_EIO;

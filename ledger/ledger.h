@@ -41,7 +41,9 @@ enum wn_ledger_err {
     WN_LEDGER_EFULL,     /* the LMDB map is full */
     WN_LEDGER_EVERSION,  /* the directory holds an unknown ledger format version */
     WN_LEDGER_ESPACE,    /* caller's buffer too small */
-    WN_LEDGER_ERDONLY    /* write to a ledger opened read-only */
+    WN_LEDGER_ERDONLY,   /* write to a ledger opened read-only */
+    WN_LEDGER_ETRUNCATED /* data.mdb is shorter than its LMDB meta page says, or has no valid
+                            meta page (lmdb_file.h): refused before it is mapped */
 };
 
 const char *wn_ledger_strerror(int err);

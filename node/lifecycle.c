@@ -8,7 +8,10 @@
  *             and the monitor's aggregates (monitor/monitor.h)
  * DIR/bureau  bureau settings, plans, acknowledgements (monitor/bureau.h)
  * DIR/certs   savings certificates (certs/certs.h)     DIR/admin.token  bureau token (admin_token.h)
- * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor/anchor.h; with --anchor-rpc) */
+ * DIR/anchors anchor records, DIR/anchor.key the anchoring key (anchor/anchor.h; with --anchor-rpc)
+ * DIR/node.lock  held while the node runs; DIR/checkpoint.last  the last checkpoint it signed
+ *             (datadir.h). Before anything is served, key, ledger and that checkpoint must agree
+ *             (startcheck.h); a key is created only for a directory without a history. */
 #include "node/lifecycle.h"
 
 #include <errno.h>
@@ -21,10 +24,13 @@
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "node/admin_token.h"
+#include "ledger/lmdb_file.h"
 #include "node/certs/certs.h"
+#include "node/datadir.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/server.h"
+#include "node/startcheck.h"
 #include "node/http/access.h"
 #include "node/monitor/bureau.h"
 #include "node/monitor/monitor.h"
@@ -35,18 +41,19 @@ static void path_in(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
-/* Reads the key at path, or creates it (0600) if absent and create is set. */
-static int load_key(const char *path, int create, uint8_t sk[32], const char *what)
+/* Reads the key at path, or creates it (0600) if absent and create is set. missing, if not
+ * NULL, is what to say when the key is absent and may not be created. */
+static int load_key(const char *path, int create, uint8_t sk[32], const char *what, const char *missing)
 {
     if (access(path, F_OK) == 0) {
         if (!wn_keyfile_read(path, sk)) {
-            wn_log("%s key %s is unreadable or malformed (64 hex characters and a newline, mode 0600)", what, path);
+            wn_log("cannot use the %s key %s: %s", what, path, wn_keyfile_strerror(errno));
             return 0;
         }
         return 1;
     }
     if (!create) {
-        wn_log("%s key %s does not exist", what, path);
+        wn_log("%s key %s does not exist%s", what, path, missing ? missing : "");
         return 0;
     }
     if (!wn_keyfile_create(path, sk, NULL)) {
@@ -124,19 +131,34 @@ static int check_config(wn_node *n)
     return 1;
 }
 
+/* The keys, after the ledger is open: a key is made only for a directory without a history
+ * (a new key for an existing ledger would sign it under a new identity). */
 static int setup_keys(wn_node *n)
 {
-    char path[4200];
+    char path[4200], missing[600];
     const wn_node_config *cfg = &n->cfg;
+    uint64_t size = 0;
+    int history = wn_startcheck_has_history(cfg->data_dir, n->ledger, &size);
     if (cfg->key_file) snprintf(path, sizeof path, "%s", cfg->key_file);
     else path_in(path, sizeof path, cfg->data_dir, "notary.key");
-    if (!load_key(path, cfg->key_file == NULL, n->notary_sk, "notary")) return 0;
+    snprintf(n->key_path, sizeof n->key_path, "%s", path);
+    snprintf(missing, sizeof missing,
+             ", but %s holds a ledger of %llu entries or a checkpoint signed with it (" WN_DATADIR_CHECKPOINT
+             "): restore the key "
+             "from a backup (a new key would sign this ledger under a new identity; a new key needs a new "
+             "--data directory)",
+             cfg->data_dir, (unsigned long long)size);
+    if (!load_key(path, cfg->key_file == NULL && !history, n->notary_sk, "notary", history ? missing : NULL)) return 0;
     if (!wn_seckey_xonly(n->notary_pk, n->notary_sk) || !wn_signer_init(&n->notary_signer, n->notary_sk)) return 0;
 
     if (!cfg->registrar_hex) {
         uint8_t rsk[32];
         path_in(path, sizeof path, cfg->data_dir, "registrar.key");
-        if (!load_key(path, 1, rsk, "registrar")) return 0;
+        snprintf(missing, sizeof missing,
+                 ", but the ledger in %s holds %llu entries, whose enrolments it may have signed: restore it from "
+                 "a backup, or start with --registrar PUBHEX naming the registrar that signed them",
+                 cfg->data_dir, (unsigned long long)size);
+        if (!load_key(path, size == 0, rsk, "registrar", size ? missing : NULL)) return 0;
         int ok = wn_seckey_xonly(n->registrar, rsk);
         memset(rsk, 0, sizeof rsk);
         if (!ok) return 0;
@@ -176,6 +198,30 @@ static int setup_access(wn_node *n)
     return 1;
 }
 
+/* An LMDB store that cannot be rebuilt from the ledger: refuse one whose data.mdb is shorter
+ * than LMDB says (mapping it would end the node with SIGBUS). */
+static int store_file_ok(const char *dir, const char *what)
+{
+    uint64_t need, have;
+    int e = wn_lmdb_file_check(dir, &need, &have);
+    if (e == WN_LMDB_FILE_SHORT || e == WN_LMDB_FILE_BADMETA) {
+        wn_log("%s/data.mdb (%s) is %s: %llu bytes where %llu are needed. Restore %s from a backup",
+               dir, what, wn_lmdb_file_strerror(e), (unsigned long long)have, (unsigned long long)need, dir);
+        return 0;
+    }
+    return 1;
+}
+
+/* checkpointer on_signed: DIR/checkpoint.last follows every signed checkpoint. */
+static int keep_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
+{
+    wn_node *n = ctx;
+    if (wn_datadir_save_checkpoint(n->cfg.data_dir, note, len)) return 1;
+    wn_log("checkpoint: cannot write %s/%s for size %llu: %s", n->cfg.data_dir, WN_DATADIR_CHECKPOINT,
+           (unsigned long long)size, strerror(errno));
+    return 0;
+}
+
 /* After each durable append (committer thread): the monitor's aggregates catch up before
  * any request of the group is answered, then the checkpointer is told. */
 static void on_commit(void *ctx, uint64_t size)
@@ -191,10 +237,27 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     wn_node *n = calloc(1, sizeof *n);
     if (!n) return 0;
     n->cfg = *cfg;
+    n->lock_fd = -1;
     if (!check_config(n)) goto fail;
     if (!setup_access(n)) goto fail;
     if (!mkdirs(cfg->data_dir)) {
         wn_log("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
+        goto fail;
+    }
+    if ((n->lock_fd = wn_datadir_lock(cfg->data_dir)) < 0) goto fail;
+
+    path_in(path, sizeof path, cfg->data_dir, "ledger");
+    int err = wn_ledger_open(&n->ledger, path, 0);
+    if (err == WN_LEDGER_ETRUNCATED) {
+        wn_log("the ledger %s/data.mdb is truncated or damaged (shorter than its LMDB meta page says, or no valid "
+               "meta page): it cannot be used. Do not start this node on it: restore %s from a backup",
+               path, path);
+        goto fail;
+    }
+    if (err) {
+        char why[600] = "";
+        if (err == WN_LEDGER_EVERSION) wn_ledger_version_problem(path, why, sizeof why);
+        wn_log("cannot open the ledger in %s: %s%s%s", path, wn_ledger_strerror(err), *why ? ": " : "", why);
         goto fail;
     }
     if (!setup_keys(n)) goto fail;
@@ -203,29 +266,35 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
         wn_log("%s", terr);
         goto fail;
     }
-
-    path_in(path, sizeof path, cfg->data_dir, "ledger");
-    int err = wn_ledger_open(&n->ledger, path, 0);
-    if (err) {
-        char why[600] = "";
-        if (err == WN_LEDGER_EVERSION) wn_ledger_version_problem(path, why, sizeof why);
-        wn_log("cannot open the ledger in %s: %s%s%s", path, wn_ledger_strerror(err), *why ? ": " : "", why);
-        goto fail;
-    }
+    uint64_t t0 = wn_mono_ms();
+    wn_startcheck_result sc;
+    if (!wn_startcheck_run(cfg->data_dir, n->ledger, n->notary_pk, n->key_path, cfg->allow_damaged, &sc)) goto fail;
+    wn_log("start check: ledger of %llu entries agrees with the notary key and the signed checkpoint of size %llu; "
+           "entries %llu..%llu re-hashed%s in %llu ms%s",
+           (unsigned long long)sc.ledger_size, (unsigned long long)sc.signed_size, (unsigned long long)sc.from,
+           (unsigned long long)(sc.to ? sc.to - 1 : 0), sc.damaged ? " (DAMAGED: see the error above)" : "",
+           (unsigned long long)(wn_mono_ms() - t0),
+           sc.wrote_last ? "; " WN_DATADIR_CHECKPOINT " written from the ledger's newest checkpoint" : "");
     path_in(path, sizeof path, cfg->data_dir, "state");
     if (!wn_state_open(&n->state, path, n->ledger)) goto fail;
     wn_metrics_ledger_size(wn_state_applied(n->state));
     path_in(path, sizeof path, cfg->data_dir, "certs");
     if (!wn_certs_open(&n->certs, path, n->ledger)) goto fail;
     path_in(path, sizeof path, cfg->data_dir, "bureau");
+    if (!store_file_ok(path, "the bureau's settings, plans and acknowledgements")) goto fail;
     if (!wn_bureau_open(&n->bureau, path)) goto fail;
     if (!wn_monitor_open(&n->monitor, wn_state_env(n->state), n->ledger, n->bureau)) goto fail;
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
-                                 .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms};
+                                 .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms,
+                                 .on_signed = keep_checkpoint, .on_signed_ctx = n};
     if (!wn_checkpointer_start(&n->checkpointer, &cc)) {
         wn_log("cannot start the checkpointer");
         goto fail;
+    }
+    if (cfg->anchor.rpc_url) {
+        path_in(path, sizeof path, cfg->data_dir, "anchors");
+        if (!store_file_ok(path, "the anchor records")) goto fail;
     }
     if (cfg->anchor.rpc_url && !wn_anchorer_start(&n->anchorer, &cfg->anchor, cfg->data_dir, n->ledger, n->origin))
         goto fail;
@@ -267,6 +336,7 @@ void wn_node_close(wn_node *n)
     wn_bureau_close(n->bureau);
     wn_access_free(n->access);
     if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);
+    wn_datadir_unlock(n->lock_fd);         /* last: nothing of DIR is open any more */
     memset(n->notary_sk, 0, sizeof n->notary_sk);
     wn_signer_clear(&n->notary_signer);
     free(n);

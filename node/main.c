@@ -50,7 +50,8 @@ static void usage(FILE *f)
             "                          are errors; options on the command line override the file's\n"
             "  --data DIR              data directory (created if absent): ledger, state, keys\n"
             "  --listen HOST:PORT      address to listen on (default " WN_NODE_DEFAULT_LISTEN "; port 0 = any free)\n"
-            "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent)\n"
+            "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent\n"
+            "                          while DIR holds no ledger yet; never made anew for an existing one)\n"
             "  --registrar PUBHEX      the registrar's x-only public key (64 hex); without it DIR/registrar.key\n"
             "                          is created on first start and its public key used (for demos)\n"
             "  --authority PUBHEX      the evaluating authority's x-only key, which signs savings certificates\n"
@@ -73,6 +74,10 @@ static void usage(FILE *f)
             "  --timeout-ms MS         time a connection has to send a whole request (headers and body), from\n"
             "                          opening or from its previous answer; idle or slower ones are closed\n"
             "                          (default %u)\n"
+            "  --allow-damaged-entries start although the ledger's newest entries do not re-hash (logged as\n"
+            "                          an error; they are served as they are, for auditors): see docs/THREATS.md.\n"
+            "                          A ledger shorter than the checkpoint signed before, or another key, still\n"
+            "                          refuses the start\n"
             "  --help                  this text\n"
             "\n"
             "example:\n"
@@ -104,7 +109,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG };
+           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -122,6 +127,7 @@ int main(int argc, char **argv)
         {"max-connections", required_argument, 0, O_MAX_CONN}, {"max-per-ip", required_argument, 0, O_MAX_PER_IP},
         {"timeout-ms", required_argument, 0, O_TIMEOUT},
         {"config", required_argument, 0, O_CONFIG}, /* consumed by wn_config_merge_argv */
+        {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -166,6 +172,7 @@ int main(int argc, char **argv)
         case O_PORT_FILE: cfg.port_file = optarg; break;
         case O_TOKENS: cfg.tokens_file = optarg; break;
         case O_WEB: cfg.web_dir = optarg; break;
+        case O_ALLOW_DAMAGED: cfg.allow_damaged = 1; break;
         case O_ANCHOR_RPC: cfg.anchor.rpc_url = optarg; break;
         case O_ANCHOR_KEY: cfg.anchor.key_file = optarg; break;
         case O_ANCHOR_CHAIN:

@@ -35,6 +35,8 @@ typedef struct {
     unsigned max_connections;   /* --max-connections (0: default; lowered to fit the open-file limit) */
     unsigned max_per_ip;        /* --max-per-ip (0: no per-address cap) */
     unsigned timeout_ms;        /* --timeout-ms to deliver a whole request (0: default) */
+    int allow_damaged;          /* --allow-damaged-entries: start although the newest entries do not
+                                   re-hash (node/startcheck.h) */
 } wn_node_config;
 
 #define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"
@@ -72,6 +74,8 @@ typedef struct wn_node {
     struct wn_monitor *monitor; /* aggregates and alerts for the bureau (monitor.h) */
     struct wn_access *access;   /* bearer tokens; NULL: no access control (access.h) */
     char web_dir[4096];         /* the monitoring page's files (web.h) */
+    int lock_fd;                /* holds DIR/node.lock (datadir.h); -1 when not held */
+    char key_path[4200];        /* the notary key file (--key or DIR/notary.key), for messages */
 } wn_node;
 
 #endif

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "crypto/encoding.h"
+#include "ledger/lmdb_file.h"
+#include "node/envgate.h"
 #include "node/log.h"
 
 int wn_rebuild_chain(wn_ledger *ledger, uint64_t index, uint8_t chain[32])
@@ -42,23 +44,26 @@ static int env_open(const wn_rebuild_spec *spec, MDB_env **env, MDB_dbi *meta, M
     int rc;
     unsigned ndbs = 0;
     while (ndbs < WN_REBUILD_MAX_DBS && spec->dbs[ndbs]) ndbs++;
-    MDB_txn *txn = NULL;
     if ((rc = mdb_env_create(env))) return rc;
     if ((rc = mdb_env_set_maxdbs(*env, spec->max_dbs ? spec->max_dbs : ndbs + 1)) || (rc = mdb_env_set_mapsize(*env, spec->map_size)) ||
         (rc = mdb_env_open(*env, spec->dir, MDB_NOSYNC | MDB_NOTLS, 0640)))
         goto fail;
-    if ((rc = mdb_txn_begin(*env, NULL, 0, &txn))) goto fail;
-    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, meta))) goto fail;
-    for (unsigned i = 0; i < ndbs; i++)
-        if ((rc = mdb_dbi_open(txn, spec->dbs[i], MDB_CREATE, &dbi[i]))) goto fail;
-    if ((rc = mdb_txn_commit(txn))) {
-        txn = NULL;
+    if (spec->map_max > spec->map_size && !wn_envgate_attach(*env, spec->map_max, spec->name)) {
+        rc = ENOMEM;
         goto fail;
     }
+    for (int attempt = 0;; attempt++) { /* MDB_MAP_FULL in a small growing map: it grew, again */
+        MDB_txn *txn;
+        if ((rc = wn_envgate_begin(*env, 0, &txn))) goto fail;
+        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, meta);
+        for (unsigned i = 0; i < ndbs && !rc; i++) rc = mdb_dbi_open(txn, spec->dbs[i], MDB_CREATE, &dbi[i]);
+        rc = wn_envgate_end(*env, txn, rc); /* commits if rc is 0 (keeps the DBI handles) */
+        if (rc != MDB_MAP_FULL || attempt == 8) break;
+    }
+    if (rc) goto fail;
     return 0;
 fail:
-    if (txn) mdb_txn_abort(txn);
-    mdb_env_close(*env);
+    wn_envgate_close(*env);
     *env = NULL;
     return rc;
 }
@@ -128,6 +133,15 @@ int wn_rebuild_open(const wn_rebuild_spec *spec, wn_ledger *ledger, MDB_env **en
         return 0;
     }
     *env = NULL;
+    /* A data file shorter than its meta page says would be mapped and kill the node with
+     * SIGBUS on the first read past its end: wipe it before LMDB sees it. */
+    uint64_t need, have;
+    int ferr = wn_lmdb_file_check(spec->dir, &need, &have);
+    if (ferr == WN_LMDB_FILE_SHORT || ferr == WN_LMDB_FILE_BADMETA) {
+        wn_log("%s: %s/data.mdb is %s (%llu bytes, %llu needed); rebuilding it from the ledger", spec->name,
+               spec->dir, wn_lmdb_file_strerror(ferr), (unsigned long long)have, (unsigned long long)need);
+        wipe(spec->dir);
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
         const char *why = "unreadable";
         *applied = 0;
@@ -136,12 +150,12 @@ int wn_rebuild_open(const wn_rebuild_spec *spec, wn_ledger *ledger, MDB_env **en
             return 1;
         if (attempt == 1) break;
         wn_log("%s: %s is %s; rebuilding it from the ledger", spec->name, spec->dir, rc ? mdb_strerror(rc) : why);
-        if (*env) mdb_env_close(*env);
+        if (*env) wn_envgate_close(*env);
         *env = NULL;
         spec->reset(spec->ctx);
         wipe(spec->dir);
     }
-    if (*env) mdb_env_close(*env);
+    if (*env) wn_envgate_close(*env);
     *env = NULL;
     wn_log("%s: cannot build it from the ledger", spec->name);
     return 0;

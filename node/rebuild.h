@@ -3,8 +3,10 @@
  * reflects: "format" -> u32, "applied" -> u64 W, "chain" -> the chain hash of entry W-1.
  * Opening checks that watermark against the ledger; a store that is unreadable, of an
  * unknown format, ahead of the ledger or another ledger's (chain hash differs) is wiped and
- * rebuilt from the ledger, once. The per-meter state (node/ingest/state.c) and the
- * certificates' balances (node/certs/certs_state.c) are such stores. */
+ * rebuilt from the ledger, once; so is one whose data.mdb is shorter than its LMDB meta page
+ * says (checked before it is mapped: ledger/lmdb_file.h). The per-meter state
+ * (node/ingest/state.c) and the certificates' balances (node/certs/certs_state.c) are such
+ * stores. */
 #ifndef WN_NODE_REBUILD_H
 #define WN_NODE_REBUILD_H
 
@@ -20,6 +22,8 @@ typedef struct {
     const char *name;       /* "state", "certs": starts each log line */
     const char *dir;        /* the env's directory (made 0750 if absent) */
     size_t map_size;
+    size_t map_max;         /* > map_size: the map grows on demand up to this (node/envgate.h);
+                               the store's transactions then go through wn_envgate_* */
     unsigned max_dbs;       /* named databases the env may hold (0: meta and dbs only) */
     uint32_t format;        /* what "format" must hold */
     const char *dbs[WN_REBUILD_MAX_DBS]; /* the store's own databases besides "meta", NULL-ended */

@@ -53,7 +53,10 @@ static void teardown(void)
 
 static void start(void)
 {
-    const char *args[] = {"--registrar", F.feed.reg_hex, "--checkpoint-every", "1", "--checkpoint-ms", "3600000", NULL};
+    /* --allow-damaged-entries: the tests below damage entries the node re-hashes at start,
+     * and must see the audit over HTTP find what such a node serves */
+    const char *args[] = {"--registrar", F.feed.reg_hex, "--checkpoint-every", "1", "--checkpoint-ms", "3600000",
+                          "--allow-damaged-entries", NULL};
     if (!wn_test_node_start(&F.proc, args)) {
         char *log = wn_test_read_file(F.proc.log, NULL);
         cr_assert_fail("wn-node did not start: %s", log ? log : "(no log)");

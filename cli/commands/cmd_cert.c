@@ -5,6 +5,7 @@
  * transfers above a balance, by a non-holder, outside the term or replayed. */
 #include "cli/commands.h"
 
+#include <errno.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static uint64_t now_ms(void)
 static int read_key(const char *cmd, const char *path, uint8_t sk[32])
 {
     if (wn_keyfile_read(path, sk)) return 1;
-    wn_cli_error(cmd, "%s: not a readable secret key file (64 hex characters and a newline)", path);
+    wn_cli_error(cmd, "%s: cannot use this secret key file: %s", path, wn_keyfile_strerror(errno));
     return 0;
 }
 

@@ -4,6 +4,7 @@
  * from proof bundle files, with the same result byte for byte (docs/PROTOCOL.md §16). */
 #include "cli/commands.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static int claim_sign(int argc, char **argv)
         snprintf(c.project, sizeof c.project, "%s", c.project_record.id);
     }
     if (!wn_keyfile_read(key, sk)) {
-        wn_cli_error(cmd, "%s: not a readable secret key file (64 hex characters and a newline)", key);
+        wn_cli_error(cmd, "%s: cannot use this secret key file: %s", key, wn_keyfile_strerror(errno));
         return WN_EXIT_USAGE;
     }
     int ok = wn_claim_sign(&c, sk);
@@ -188,7 +189,7 @@ static int claim_certify(int argc, char **argv)
         return WN_EXIT_USAGE;
     }
     if (!wn_keyfile_read(key, sk)) {
-        wn_cli_error(cmd, "%s: not a readable secret key file", key);
+        wn_cli_error(cmd, "%s: cannot use this secret key file: %s", key, wn_keyfile_strerror(errno));
         return WN_EXIT_USAGE;
     }
     int ok = wn_claim_certify(&c, sk, t, ref);

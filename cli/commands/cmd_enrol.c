@@ -9,6 +9,7 @@
 #include "protocol/reading.h"
 #include "crypto/keyfile.h"
 
+#include <errno.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -227,7 +228,7 @@ int wn_cmd_enrol(int argc, char **argv)
 
     uint8_t sk[32];
     if (!wn_keyfile_read(keyfile, sk)) {
-        wn_cli_error(cmd, "cannot read the registrar key %s (64 hex characters and a newline)", keyfile);
+        wn_cli_error(cmd, "cannot use the registrar key %s: %s", keyfile, wn_keyfile_strerror(errno));
         return WN_EXIT_USAGE;
     }
     int rc = wn_enrolment_sign(&e, sk);
@@ -276,7 +277,7 @@ int wn_cmd_revoke(int argc, char **argv)
     r.time_ms = now_ms();
     uint8_t sk[32];
     if (!wn_keyfile_read(keyfile, sk)) {
-        wn_cli_error(cmd, "cannot read the registrar key %s (64 hex characters and a newline)", keyfile);
+        wn_cli_error(cmd, "cannot use the registrar key %s: %s", keyfile, wn_keyfile_strerror(errno));
         return WN_EXIT_USAGE;
     }
     int rc = wn_revocation_sign(&r, sk);

@@ -7,6 +7,7 @@
 #include "crypto/keyfile.h"
 #include "device/meter.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,7 @@ int wn_agent_cmd_enrol(int argc, char **argv)
 
     uint8_t registrar_sk[32];
     if (!wn_keyfile_read(keyfile, registrar_sk)) {
-        fprintf(stderr, "wn-meter: cannot read the registrar key %s\n", keyfile);
+        fprintf(stderr, "wn-meter: cannot use the registrar key %s: %s\n", keyfile, wn_keyfile_strerror(errno));
         return WN_PUSH_LOCAL;
     }
     wn_meter m;

@@ -243,7 +243,7 @@ static int run(const sim_opts *o, sim_unit *units, wn_push_meter *pms, size_t n,
     uint64_t now = wn_agent_now_ms(), made = 0;
 
     if (!wn_keyfile_read(o->registrar_key, registrar_sk) || !wn_seckey_xonly(registrar, registrar_sk)) {
-        fprintf(stderr, "wn-meter: cannot read the registrar key %s\n", o->registrar_key);
+        fprintf(stderr, "wn-meter: cannot use the registrar key %s: %s\n", o->registrar_key, wn_keyfile_strerror(errno));
         return WN_PUSH_LOCAL;
     }
     if ((rc = wn_agent_notary_key(h, o->notary_hex, o->state, notary, node_registrar, &have_node_registrar))) goto out;

@@ -546,7 +546,7 @@ static int load_key(wn_anchorer *a, const char *data_dir)
     else snprintf(path, sizeof path, "%s/anchor.key", data_dir);
     if (access(path, F_OK) == 0) {
         if (!wn_keyfile_read(path, a->sk)) {
-            wn_log("anchor: key %s is unreadable or malformed (64 hex characters and a newline, mode 0600)", path);
+            wn_log("anchor: cannot use the key %s: %s", path, wn_keyfile_strerror(errno));
             return 0;
         }
     } else if (!create) {

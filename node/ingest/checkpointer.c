@@ -43,6 +43,9 @@ static int make_checkpoint(wn_checkpointer *cp, uint64_t size)
         wn_log("checkpoint: cannot sign: %s", wn_checkpoint_strerror(cerr));
         return 0;
     }
+    /* Kept outside the ledger first: if the store below fails, the kept note is still one
+     * of entries the ledger holds. */
+    if (cp->cfg.on_signed && !cp->cfg.on_signed(cp->cfg.on_signed_ctx, size, note, len)) return 0;
     if ((err = wn_ledger_put_checkpoint(cp->cfg.ledger, size, note, len))) {
         wn_log("checkpoint: cannot store size %llu: %s", (unsigned long long)size, wn_ledger_strerror(err));
         return 0;

@@ -6,6 +6,7 @@
 #ifndef WN_NODE_CHECKPOINTER_H
 #define WN_NODE_CHECKPOINTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ledger/ledger.h"
@@ -16,6 +17,11 @@ typedef struct {
     const char *origin;    /* key name and origin line */
     uint64_t every;        /* --checkpoint-every (entries, >= 1) */
     uint64_t ms;           /* --checkpoint-ms */
+    /* Called with each new signed note before it is stored in the ledger (NULL: none);
+     * the node keeps it outside the ledger (node/datadir.h). Returns 1; 0 makes this
+     * checkpoint fail (nothing stored; retried after another interval). */
+    int (*on_signed)(void *ctx, uint64_t size, const char *note, size_t len);
+    void *on_signed_ctx;
 } wn_checkpointer_config;
 
 typedef struct wn_checkpointer wn_checkpointer;

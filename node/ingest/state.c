@@ -23,11 +23,14 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "ledger/entry.h"
+#include "node/envgate.h"
 #include "node/log.h"
 #include "node/rebuild.h"
 
 #define STATE_FORMAT 1
-#define STATE_MAP_SIZE (8ULL << 30)
+#define STATE_MAP_SIZE (64ULL << 20)  /* the map starts here and grows on demand (node/envgate.h) */
+#define STATE_MAP_MAX (1ULL << 40)    /* ... up to 1 TiB of address space */
+#define STATE_MAP_ENV "WN_STATE_MAP_BYTES" /* tests: a smaller starting map (at least 16 KiB) */
 #define REC_FIXED 128 /* record bytes before the alerts */
 #define ALERT_LEN 56
 #define REPLAY_DIRTY_MAX 4096
@@ -289,25 +292,25 @@ int wn_state_commit(wn_state *s, wn_meter *recs, size_t n, uint64_t from, uint64
     }
     if (s->env_failed) return 0;
 
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc) {
-        env_failure(s, "begin", rc);
-        return 0;
+    int rc;
+    for (int attempt = 0;; attempt++) { /* MDB_MAP_FULL: the map was grown, write again */
+        MDB_txn *txn;
+        rc = wn_envgate_begin(s->env, 0, &txn);
+        if (rc) {
+            env_failure(s, "begin", rc);
+            return 0;
+        }
+        for (size_t i = 0; i < n && !rc; i++) {
+            const wn_meter *m = wn_state_find(s, recs[i].meter); /* the table's copy owns the alerts now */
+            rc = put_record(s, txn, m);
+        }
+        if (!rc && to > from) rc = put_times(s, txn, from, to, time_ms);
+        if (!rc) rc = put_meta(s, txn, to, chain);
+        rc = wn_envgate_end(s->env, txn, rc);
+        if (rc != MDB_MAP_FULL || attempt == 8) break;
     }
-    for (size_t i = 0; i < n && !rc; i++) {
-        const wn_meter *m = wn_state_find(s, recs[i].meter); /* the table's copy owns the alerts now */
-        rc = put_record(s, txn, m);
-    }
-    if (!rc && to > from) rc = put_times(s, txn, from, to, time_ms);
-    if (!rc) rc = put_meta(s, txn, to, chain);
     if (rc) {
-        mdb_txn_abort(txn);
         env_failure(s, "write", rc);
-        return 0;
-    }
-    if ((rc = mdb_txn_commit(txn))) {
-        env_failure(s, "commit", rc);
         return 0;
     }
     return 1;
@@ -316,12 +319,12 @@ int wn_state_commit(wn_state *s, wn_meter *recs, size_t n, uint64_t from, uint64
 void wn_state_put_time(wn_state *s, uint64_t index, uint64_t time_ms)
 {
     if (s->env_failed) return;
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (!rc) {
-        rc = put_times(s, txn, index, index + 1, time_ms);
-        if (rc) mdb_txn_abort(txn);
-        else rc = mdb_txn_commit(txn);
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        MDB_txn *txn;
+        rc = wn_envgate_begin(s->env, 0, &txn);
+        if (!rc) rc = wn_envgate_end(s->env, txn, put_times(s, txn, index, index + 1, time_ms));
+        if (rc != MDB_MAP_FULL || attempt == 8) break;
     }
     if (rc) env_failure(s, "writing a receipt time", rc);
 }
@@ -331,7 +334,7 @@ int wn_state_commit_of(wn_state *s, uint64_t index, uint64_t *first, uint64_t *e
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) return 0;
+    if (wn_envgate_begin(s->env, MDB_RDONLY, &txn)) return 0;
     int found = 0;
     if (mdb_cursor_open(txn, s->db[DB_TIMES], &cur) == 0) {
         uint8_t kb[8];
@@ -351,7 +354,7 @@ int wn_state_commit_of(wn_state *s, uint64_t index, uint64_t *first, uint64_t *e
         }
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    wn_envgate_abort(s->env, txn);
     return found;
 }
 
@@ -518,24 +521,28 @@ static int replay(void *ctx, uint64_t size)
         free(c.dirty);
         return 0;
     }
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (c.all) {
-        for (size_t i = 0; i < s->cap && !rc; i++)
-            if (s->slots[i]) rc = put_record(s, txn, s->slots[i]);
-    } else {
-        for (size_t i = 0; i < c.ndirty && !rc; i++) rc = put_record(s, txn, wn_state_find(s, c.dirty[i]));
-    }
-    if (!rc) {
-        if (size > from) {
-            rc = put_meta(s, txn, size, c.chain);
-        } else if (size == 0) {
-            uint8_t zero[32] = {0};
-            rc = put_meta(s, txn, 0, zero);
+    int rc;
+    for (int attempt = 0;; attempt++) { /* MDB_MAP_FULL: the map was grown, write again */
+        MDB_txn *txn;
+        rc = wn_envgate_begin(s->env, 0, &txn);
+        if (rc) break;
+        if (c.all) {
+            for (size_t i = 0; i < s->cap && !rc; i++)
+                if (s->slots[i]) rc = put_record(s, txn, s->slots[i]);
+        } else {
+            for (size_t i = 0; i < c.ndirty && !rc; i++) rc = put_record(s, txn, wn_state_find(s, c.dirty[i]));
         }
+        if (!rc) {
+            if (size > from) {
+                rc = put_meta(s, txn, size, c.chain);
+            } else if (size == 0) {
+                uint8_t zero[32] = {0};
+                rc = put_meta(s, txn, 0, zero);
+            }
+        }
+        rc = wn_envgate_end(s->env, txn, rc);
+        if (rc != MDB_MAP_FULL || attempt == 16) break;
     }
-    if (!rc) rc = mdb_txn_commit(txn);
-    else mdb_txn_abort(txn);
     free(c.dirty);
     if (rc) {
         wn_log("state: writing the replayed state failed: %s", mdb_strerror(rc));
@@ -562,7 +569,14 @@ int wn_state_open(wn_state **out, const char *dir, wn_ledger *ledger)
     pthread_rwlock_init(&s->lock, NULL);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->ledger = ledger;
-    wn_rebuild_spec spec = {.name = "state", .dir = s->dir, .map_size = STATE_MAP_SIZE, .max_dbs = WN_STATE_MAX_DBS,
+    size_t map = STATE_MAP_SIZE;
+    const char *test_map = getenv(STATE_MAP_ENV);
+    if (test_map && *test_map) {
+        unsigned long long v = strtoull(test_map, NULL, 10);
+        if (v >= (16u << 10) && v <= STATE_MAP_MAX) map = (size_t)v;
+    }
+    wn_rebuild_spec spec = {.name = "state", .dir = s->dir, .map_size = map, .map_max = STATE_MAP_MAX,
+                            .max_dbs = WN_STATE_MAX_DBS,
                             .format = STATE_FORMAT,
                             .dbs = {"meters", "times", NULL}, .load = load, .replay = replay, .reset = reset,
                             .ctx = s};
@@ -583,7 +597,7 @@ void wn_state_close(wn_state *s)
     if (!s) return;
     if (s->env) {
         mdb_env_sync(s->env, 1);
-        mdb_env_close(s->env);
+        wn_envgate_close(s->env);
     }
     free_table(s);
     pthread_rwlock_destroy(&s->lock);

@@ -14,6 +14,7 @@
 #include "ledger/entry.h"
 #include "node/query/bundle.h"
 #include "node/http/errors.h"
+#include "node/envgate.h"
 #include "node/log.h"
 #include "node/monitor/monitor_conf.h"
 
@@ -641,7 +642,7 @@ static void enterprise(const req *q, wn_response *out)
     __int128(*days)[C_N] = calloc(ndays, sizeof *days);
     uint8_t *has = calloc(ndays, 1);
     MDB_txn *txn = NULL;
-    if (!days || !has || mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn)) {
+    if (!days || !has || wn_envgate_begin(m->env, MDB_RDONLY, &txn)) {
         free(days), free(has), free(mv);
         wn_reply_error(out, WN_NE_INTERNAL, "cannot read the aggregates");
         return;
@@ -738,7 +739,7 @@ static void enterprise(const req *q, wn_response *out)
     prod_ctx pc = {name, strlen(name), &b, 1, m, txn, mv, nmv};
     wn_bureau_each(m->bureau, WN_BT_PRODUCTION, name, strlen(name) + 1, production_row, &pc);
     wn_buf_str(&b, "]}");
-    mdb_txn_abort(txn);
+    wn_envgate_abort(m->env, txn);
     free(days);
     free(has);
     free(mv);
@@ -784,7 +785,7 @@ static void balance(const req *q, wn_response *out)
     }
     pthread_rwlock_unlock(&m->lock);
     MDB_txn *txn = NULL;
-    if (!pv || !kv || !kfrom || mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn)) {
+    if (!pv || !kv || !kfrom || wn_envgate_begin(m->env, MDB_RDONLY, &txn)) {
         free(pv), free(kv), free(kfrom);
         wn_reply_error(out, WN_NE_INTERNAL, "cannot read the aggregates");
         return;
@@ -830,7 +831,7 @@ static void balance(const req *q, wn_response *out)
         wn_buf_printf(&b, ",\"flagged\":%s}", flag ? "true" : "false");
     }
     wn_buf_printf(&b, "],\"flagged\":%zu}", flagged);
-    mdb_txn_abort(txn);
+    wn_envgate_abort(m->env, txn);
     free(pv), free(kv), free(kfrom);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
@@ -914,7 +915,7 @@ static void meter_view(const req *q, wn_response *out)
         return;
     }
     MDB_txn *txn;
-    if (mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn)) {
+    if (wn_envgate_begin(m->env, MDB_RDONLY, &txn)) {
         wn_reply_error(out, WN_NE_INTERNAL, "cannot read the aggregates");
         return;
     }
@@ -964,7 +965,7 @@ static void meter_view(const req *q, wn_response *out)
         }
         mdb_cursor_close(cur);
     }
-    mdb_txn_abort(txn);
+    wn_envgate_abort(m->env, txn);
     wn_buf_str(&b, "],\"flag_counts\":{");
     for (unsigned f = 0; f < 6; f++) wn_buf_printf(&b, "%s\"%s\":%u", f ? "," : "", wn_flag_name(f), flagsum[f]);
     wn_buf_str(&b, "},\"sequence_gaps\":[");

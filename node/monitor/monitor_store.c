@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "crypto/encoding.h"
+#include "node/envgate.h"
 #include "node/log.h"
 
 #define MON_FORMAT 1
@@ -389,11 +390,7 @@ static int write_out(wn_monitor *m, MDB_txn *txn)
 {
     int rc = mon_flush(m, txn);
     if (!rc) rc = put_meta(m, txn);
-    if (rc) {
-        mdb_txn_abort(txn);
-    } else {
-        rc = mdb_txn_commit(txn);
-    }
+    rc = wn_envgate_end(m->env, txn, rc); /* commits if rc is 0; the map may grow (envgate.h) */
     if (rc) {
         if (!m->failed) wn_log("monitor: writing the aggregates failed (%s); they are rebuilt at next start", mdb_strerror(rc));
         m->failed = 1;
@@ -404,7 +401,7 @@ static int write_out(wn_monitor *m, MDB_txn *txn)
 int mon_write(wn_monitor *m)
 {
     MDB_txn *txn;
-    if (m->failed || mdb_txn_begin(m->env, NULL, 0, &txn)) return 0;
+    if (m->failed || wn_envgate_begin(m->env, 0, &txn)) return 0;
     return write_out(m, txn);
 }
 
@@ -431,7 +428,7 @@ static int catch_up_locked(wn_monitor *m)
     while (m->applied < size && !m->failed) {
         uint64_t to = size - m->applied > CATCHUP_CHUNK ? m->applied + CATCHUP_CHUNK : size;
         apply_ctx c = {m, NULL};
-        int rc = mdb_txn_begin(m->env, NULL, 0, &c.txn);
+        int rc = wn_envgate_begin(m->env, 0, &c.txn);
         if (rc) {
             wn_log("monitor: cannot begin a transaction: %s", mdb_strerror(rc));
             m->failed = 1;
@@ -439,7 +436,7 @@ static int catch_up_locked(wn_monitor *m)
         }
         int err = wn_ledger_iterate(m->ledger, m->applied, to, visit, &c);
         if (err != WN_LEDGER_OK) {
-            mdb_txn_abort(c.txn);
+            wn_envgate_abort(m->env, c.txn);
             wn_log("monitor: reading the ledger failed: %s", wn_ledger_strerror(err));
             m->failed = 1;
             return 0;
@@ -760,8 +757,8 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
     wn_bureau_each(bureau, WN_BT_GAPS, NULL, 0, load_gap, &gl);
     if (gl.bad) wn_log("monitor: %d sequence-gap records in the bureau store are unreadable", gl.bad);
 
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(env, NULL, 0, &txn);
+    MDB_txn *txn = NULL;
+    int rc = wn_envgate_begin(env, 0, &txn);
     if (!rc) rc = open_dbs(m, txn);
     const char *why = "unreadable";
     if (!rc && !load(m, txn, &why)) {
@@ -769,8 +766,7 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
         free_memory(m);
         rc = drop_all(m, txn);
     }
-    if (!rc) rc = mdb_txn_commit(txn);
-    else if (txn) mdb_txn_abort(txn);
+    if (txn) rc = wn_envgate_end(env, txn, rc); /* commits if rc is 0 */
     if (rc) {
         wn_log("monitor: cannot open the aggregates: %s", mdb_strerror(rc));
         wn_monitor_close(m);
