@@ -1,6 +1,6 @@
 /* monitor_store.c — the monitor's databases in the node's state env (see monitor.h):
  *
- *   mon_meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
+ *   mon_meta    "format" -> u32 MON_FORMAT; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   mon_meters  u32 meter number -> meter record (enrolment facts, last reading, open episodes)
  *   mon_ents    u32 enterprise number -> name and intake per year
  *   mon_hours   u32 meter number || u32 CST hour key -> bucket
@@ -21,7 +21,9 @@
 #include "crypto/encoding.h"
 #include "node/log.h"
 
-#define MON_FORMAT 1
+/* 2: buckets written before this format may hold another meter's totals (a meter's current
+ * hour and day were loaded under meter #0's number at start): rebuilt from the ledger. */
+#define MON_FORMAT 2
 #define CATCHUP_CHUNK 50000
 #define TICK_MS 2000
 
@@ -660,6 +662,7 @@ static int load(wn_monitor *m, MDB_txn *txn, const char **why)
         mon_meter *mm = malloc(sizeof *mm);
         ok = mm && k.mv_size == 4 && wn_get_u32(k.mv_data) == m->nmt && meter_decode(mm, v.mv_data, v.mv_size) &&
              mm->ent < m->net;
+        if (ok) mm->num = (uint32_t)m->nmt; /* the number mon_meter_insert gives it: its buckets' key */
         if (ok && mm->nread) {
             mon_get_bucket(m, txn, 0, mm, mm->hour_key, 0, &mm->hour);
             mon_get_bucket(m, txn, 1, mm, mm->day_key, 0, &mm->day);
