@@ -80,7 +80,9 @@ function alertRow(a, withAck) {
   const meter = a.meter ? `<a href="#/meter/${a.meter}" class="mono">${short(a.meter)}</a>` : "—";
   return `<tr class="alert" data-kind="${a.kind}" data-id="${a.id}"><td>${Fmt.time(a.time)}</td>` +
     `<td><span class="kind k-${a.kind}">${esc(kindName(a))}</span></td><td>${esc(a.enterprise)}</td><td>${meter}</td>` +
-    `<td>${a.ongoing ? T("ongoing") : T("ended")}</td><td>${esc(alertDetail(a))}</td><td>${ev}</td><td>${who}</td></tr>`;
+    `<td>${a.cleared ? T("cleared") : a.ongoing ? T("ongoing") : T("ended")}</td>` +
+    `<td>${esc(alertDetail(a))}${a.revised ? `<br><small title="${esc(a.revised.note)}">${esc(T("revised"))}</small>` : ""}</td>` +
+    `<td>${ev}</td><td>${who}</td></tr>`;
 }
 
 function alertDetail(a) {

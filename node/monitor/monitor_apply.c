@@ -615,21 +615,26 @@ static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
     mon_raise(m, &a, NULL);
 }
 
-/* Day D of the family of parent p: its volume against the sum of its children's. */
-static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_t D)
+/* Day D of the family of parent p: its volume against the sum of its children's. A day
+ * is judged once its members have completed it (judge_family); a member's readings of a
+ * day already judged (a backlog sent late) judge it again (by = the late entry's index),
+ * and the day's alert follows the new figures: raised if it now holds, updated if it
+ * still holds, cleared (with why) if it no longer does. */
+static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_t D, uint64_t by)
 {
     mon_bucket b;
+    int judged = 1;
     /* the day a member began reporting is partial for it (its first reading has no
      * increment): not judged */
-    if (D == mon_day_key(p->first_time)) return;
-    for (size_t k = 0; k < p->nkids; k++)
-        if (m->mt[p->kids[k]]->nread && D == mon_day_key(m->mt[p->kids[k]]->first_time)) return;
-    if (!mon_get_bucket(m, txn, 1, p, D, 1, &b) || !b.n) return;
-    __int128 pv = b.vol, cs = 0;
+    if (D == mon_day_key(p->first_time)) judged = 0;
+    for (size_t k = 0; k < p->nkids && judged; k++)
+        if (m->mt[p->kids[k]]->nread && D == mon_day_key(m->mt[p->kids[k]]->first_time)) judged = 0;
+    if (judged && (!mon_get_bucket(m, txn, 1, p, D, 1, &b) || !b.n)) judged = 0;
+    __int128 pv = judged ? b.vol : 0, cs = 0;
     uint64_t ev[MON_MAX_EV];
     unsigned nev = 0;
-    ev[nev++] = b.last_index;
-    for (size_t k = 0; k < p->nkids; k++) {
+    if (judged) ev[nev++] = b.last_index;
+    for (size_t k = 0; k < p->nkids && judged; k++) {
         mon_meter *c = m->mt[p->kids[k]];
         if (mon_get_bucket(m, txn, 1, c, D, 1, &b) && b.n) {
             cs += b.vol;
@@ -637,25 +642,48 @@ static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_
         }
     }
     double pm = mon_m3(pv);
-    if (pm < m->set.balance_min_m3) return;
-    double pct = mon_m3(pv - cs) / pm * 100.0;
-    if (!(fabs(pct) > m->set.imbalance_pct)) return;
-    mon_alert a;
-    memset(&a, 0, sizeof a);
-    mon_alert_id(a.id, MK_IMBALANCE, p->id, 32, D);
-    a.kind = MK_IMBALANCE;
-    a.meter = p->num;
-    a.ent = p->ent;
-    a.time = a.end_time = mon_day_start(D + 1);
-    a.count = 1;
-    a.value = pct;
-    a.limit = m->set.imbalance_pct;
-    a.a1 = pm;
-    a.a2 = mon_m3(cs);
-    a.seq_a = D;
-    memcpy(a.ev, ev, nev * sizeof *ev);
-    a.nev = (uint8_t)nev;
-    mon_raise(m, &a, NULL);
+    if (judged && pm < m->set.balance_min_m3) judged = 0;
+    double pct = judged ? mon_m3(pv - cs) / pm * 100.0 : 0;
+    int holds = judged && fabs(pct) > m->set.imbalance_pct;
+    uint8_t id[16];
+    mon_alert_id(id, MK_IMBALANCE, p->id, 32, D);
+    long f = mon_alert_find(m, id);
+    if (f < 0 && !holds) return;
+    if (f < 0) {
+        mon_alert a;
+        memset(&a, 0, sizeof a);
+        memcpy(a.id, id, 16);
+        a.kind = MK_IMBALANCE;
+        a.meter = p->num;
+        a.ent = p->ent;
+        a.time = a.end_time = mon_day_start(D + 1);
+        a.count = 1;
+        a.value = pct;
+        a.limit = m->set.imbalance_pct;
+        a.a1 = pm;
+        a.a2 = mon_m3(cs);
+        a.seq_a = D;
+        memcpy(a.ev, ev, nev * sizeof *ev);
+        a.nev = (uint8_t)nev;
+        mon_raise(m, &a, NULL);
+        return;
+    }
+    mon_alert *x = &m->al[f];
+    double a2 = mon_m3(cs);
+    uint8_t cleared = holds ? MON_CLEAR_NONE : judged ? MON_CLEAR_BALANCED : MON_CLEAR_NOT_JUDGED;
+    if (cleared == x->cleared && (!judged || (x->a1 == pm && x->a2 == a2))) return; /* nothing changed */
+    x->cleared = cleared;
+    if (judged) {
+        x->value = pct;
+        x->limit = m->set.imbalance_pct;
+        x->a1 = pm;
+        x->a2 = a2;
+        memcpy(x->ev, ev, nev * sizeof *ev);
+        x->nev = (uint8_t)nev;
+    }
+    x->revised++;
+    x->revised_by = by;
+    m->al_dirty[f] = 1;
 }
 
 /* Judges the days that every reporting member of p's family has completed. */
@@ -675,7 +703,7 @@ static void judge_family(wn_monitor *m, MDB_txn *txn, mon_meter *p)
     uint32_t start = p->balance_done ? p->balance_done + 1 : mon_day_key(p->first_time);
     if (start > fc) return;
     if (fc - start > 62) start = fc - 62;
-    for (uint32_t d = start; d <= fc; d++) judge_balance_day(m, txn, p, d);
+    for (uint32_t d = start; d <= fc; d++) judge_balance_day(m, txn, p, d, 0);
     p->balance_done = fc;
     p->dirty = 1;
 }
@@ -781,7 +809,12 @@ static void apply_reading(wn_monitor *m, MDB_txn *txn, uint64_t index, const wn_
     }
 
     if (mm->nkids) judge_family(m, txn, mm);
-    if (mm->has_parent && mm->parent != MON_NONE) judge_family(m, txn, m->mt[mm->parent]);
+    if (mm->has_parent && mm->parent != MON_NONE) {
+        mon_meter *p = m->mt[mm->parent];
+        /* a late reading of a day already judged: judge that day again */
+        if (p->balance_done && dk <= p->balance_done) judge_balance_day(m, txn, p, dk, index);
+        judge_family(m, txn, p);
+    }
 }
 
 static void apply_equivocation(wn_monitor *m, uint64_t index, const uint8_t *p, size_t len)

@@ -72,7 +72,13 @@ typedef struct {
     uint64_t seq_a, seq_b; /* sequence gap: expected and received; equivocation: seq */
     uint8_t nev;
     uint64_t ev[MON_MAX_EV]; /* evidence: ledger indices */
+    /* revised by later ledger entries (imbalance: a member's late readings of its day) */
+    uint8_t cleared;       /* MON_CLEAR_*: no longer holds, and why */
+    uint32_t revised;      /* times its figures changed after it was raised */
+    uint64_t revised_by;   /* ledger index of the entry that revised it last */
 } mon_alert;
+
+enum { MON_CLEAR_NONE = 0, MON_CLEAR_BALANCED, MON_CLEAR_NOT_JUDGED };
 
 typedef struct {
     uint8_t id[32];

@@ -264,6 +264,9 @@ static size_t alert_encode(const mon_alert *a, uint8_t *out, size_t cap)
     w_u64(&w, a->seq_b);
     w_u8(&w, a->nev);
     for (unsigned i = 0; i < a->nev; i++) w_u64(&w, a->ev[i]);
+    w_u8(&w, a->cleared);
+    w_u32(&w, a->revised);
+    w_u64(&w, a->revised_by);
     return w.bad ? 0 : w.n;
 }
 
@@ -288,7 +291,12 @@ static int alert_decode(mon_alert *a, const uint8_t *p, size_t len)
     a->nev = (uint8_t)r_u8(&r);
     if (a->nev > MON_MAX_EV) return 0;
     for (unsigned i = 0; i < a->nev; i++) a->ev[i] = r_u64(&r);
-    return !r.bad && r.at == r.n && a->kind > 0 && a->kind < MK_COUNT;
+    if (r.at < r.n) { /* records written before revisions existed (sequence gaps in the bureau store) end here */
+        a->cleared = (uint8_t)r_u8(&r);
+        a->revised = r_u32(&r);
+        a->revised_by = r_u64(&r);
+    }
+    return !r.bad && r.at == r.n && a->kind > 0 && a->kind < MK_COUNT && a->cleared <= MON_CLEAR_NOT_JUDGED;
 }
 
 int mon_gap_decode(mon_alert *a, const uint8_t *p, size_t len) { return alert_decode(a, p, len); }

