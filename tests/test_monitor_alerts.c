@@ -207,3 +207,110 @@ Test(monitor_alerts, imbalance_revised_by_late_readings, .init = setup, .fini = 
     cr_assert_eq(count_kind(al, "imbalance", I.p.hex), 2, "no other imbalance alert");
     cJSON_Delete(al);
 }
+
+/* ---- night flow against comparable nights ---- */
+
+enum { WORK_DAY_FLOW, WORK_NIGHT, REST_FLOW, REST_NIGHT };
+
+/* Hourly readings of m for days [d_from, d_to): the reading at HH:00 adds flow(day, HH) m3
+ * (x1000), from a table per kind of day; leak_day's night hours add leak instead. */
+typedef struct {
+    int64_t work_day, work_night, rest_day, rest_night; /* 10^-3 m3 per hour */
+    uint32_t odd_rest_day;                              /* a one-off rest day run like a working day (0: none) */
+    uint32_t leak_from, leak_to;                        /* nights [from, to) at leak */
+    int64_t leak;
+} pattern;
+
+static int is_rest(uint32_t day)
+{
+    unsigned wd = (day + 4) % 7;
+    return wd == 0 || wd == 6;
+}
+
+static void feed_days(wn_mf_meter *m, uint32_t d_from, uint32_t d_to, const pattern *p)
+{
+    size_t n = (size_t)(d_to - d_from) * 24;
+    int64_t *inc = calloc(n, sizeof *inc);
+    cr_assert(inc);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = d_from + (uint32_t)(i / 24);
+        unsigned h = (unsigned)(i % 24);
+        int night = h < 6, rest = is_rest(d) && d != p->odd_rest_day;
+        inc[i] = rest ? (night ? p->rest_night : p->rest_day) : (night ? p->work_night : p->work_day);
+        if (d == p->odd_rest_day) inc[i] = p->rest_night * 50; /* the one-off: round the clock, nights too */
+        if (night && d >= p->leak_from && d < p->leak_to) inc[i] = p->leak;
+    }
+    if (m->seq == 0) inc[0] = 0;
+    feed(m, wn_mf_cst_day_start(d_from), HOUR, n, inc);
+    free(inc);
+}
+
+static void night_alerts(const char *hex, char days[][11], size_t *n)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/alerts?kind=night_flow&meter=%s", hex);
+    cJSON *al = get(path);
+    *n = 0;
+    for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(al, "alerts")->child; a; a = a->next)
+        snprintf(days[(*n)++], 11, "%s", wn_mn_str(cJSON_GetObjectItemCaseSensitive(a, "detail"), "day"));
+    cJSON_Delete(al);
+}
+
+Test(monitor_alerts, night_flow_needs_seven_comparable_nights, .init = setup, .fini = teardown, .timeout = 120)
+{
+    char err[256], days[64][11], want[11];
+    size_t n;
+    uint32_t td = wn_mf_cst_day(now_ms());
+    uint32_t b = td - 36;
+    while ((b + 4) % 7 != 1) b--; /* a Monday at least 36 days ago */
+    wn_mf_meter six, wk, rs;
+    cr_assert(wn_mf_meter_new(&six) && wn_mf_meter_new(&wk) && wn_mf_meter_new(&rs));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &six, "ENT-N", WN_POINT_INTAKE, 1, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &wk, "ENT-N", WN_POINT_INTAKE, 1, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &rs, "ENT-N", WN_POINT_INTAKE, 1, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+
+    /* six: from Sunday b-1 (its first, partial day); working days b..b+4 and b+7 are six
+     * comparable nights at 2 m3/h; a leak of 6 m3/h from the night of Tuesday b+8 */
+    pattern p6 = {.work_day = 10000, .work_night = 2000, .rest_day = 200, .rest_night = 200, .leak_from = b + 8,
+                  .leak_to = b + 10, .leak = 6000};
+    feed_days(&six, b - 1, b + 9, &p6);
+    night_alerts(six.hex, days, &n);
+    cr_assert_eq(n, 0, "six comparable nights are too few to judge a night (got an alert for %s)", n ? days[0] : "");
+    /* the seventh: the night of Wednesday b+9 (references b..b+4, b+7, b+8: median 2) */
+    feed_days(&six, b + 9, b + 10, &p6);
+    night_alerts(six.hex, days, &n);
+    day_str(want, b + 9);
+    cr_assert_eq(n, 1, "with seven comparable nights the leak is flagged (%zu alerts)", n);
+    cr_assert_str_eq(days[0], want);
+
+    /* wk: a factory that works 06-22 with 3 m3/h at night on working days and is closed at
+     * weekends (0.2 m3/h), except one weekend day run round the clock at 10 m3/h: no night
+     * is out of the ordinary for its kind of day, so no alert (the old rule, half the mean
+     * hourly volume of the week before, flagged every working night after a weekend) */
+    pattern pw = {.work_day = 10000, .work_night = 3000, .rest_day = 200, .rest_night = 200, .odd_rest_day = b + 13};
+    feed_days(&wk, b - 1, b + 22, &pw);
+    night_alerts(wk.hex, days, &n);
+    cr_assert_eq(n, 0, "no night-flow alert for a normal pattern (got %zu, first %s)", n, n ? days[0] : "");
+
+    /* rs: weekend nights are always busy (10 m3/h: cleaning), working nights 3 m3/h; with
+     * seven comparable weekend nights and more, neither kind is flagged against its own
+     * kind; a real leak (8 m3/h) on the night of Tuesday b+29 is */
+    pattern pr = {.work_day = 10000, .work_night = 3000, .rest_day = 10000, .rest_night = 10000, .leak_from = b + 29,
+                  .leak_to = b + 30, .leak = 8000};
+    feed_days(&rs, b - 1, b + 31, &pr);
+    night_alerts(rs.hex, days, &n);
+    day_str(want, b + 29);
+    cr_assert_eq(n, 1, "exactly the leak night is flagged (got %zu, first %s)", n, n ? days[0] : "");
+    cr_assert_str_eq(days[0], want);
+
+    /* what the alert says */
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/alerts?kind=night_flow&meter=%s", rs.hex);
+    cJSON *al = get(path);
+    const cJSON *det = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(al, "alerts")->child, "detail");
+    cr_assert_str_eq(wn_mn_str(det, "min_m3h"), "8");
+    cr_assert_str_eq(wn_mn_str(det, "reference_m3h"), "3", "the median of the comparable (working) nights");
+    cr_assert_str_eq(wn_mn_str(det, "reference_nights"), "14", "the latest 14 comparable nights");
+    cr_assert_str_eq(wn_mn_str(det, "day_kind"), "working");
+    cJSON_Delete(al);
+}

@@ -229,8 +229,9 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
         j_day(b, (uint32_t)a->seq_a);
         wn_buf_str(b, ",\"min_m3h\":");
         j_num(b, a->value);
-        wn_buf_str(b, ",\"mean_m3h\":");
+        wn_buf_str(b, ",\"reference_m3h\":");
         j_num(b, a->a1);
+        wn_buf_printf(b, ",\"reference_nights\":%.0f,\"day_kind\":\"%s\"", a->a2, a->seq_b ? "rest" : "working");
         break;
     case MK_OVER_PLAN:
         wn_buf_printf(b, "\"year\":%llu,\"used_m3\":", (unsigned long long)a->seq_a);

@@ -572,31 +572,66 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
     }
 }
 
-/* Night of day D: the hours 01:00-05:00 each with readings, their smallest volume against
- * the mean hourly volume of the seven days before (days with readings only). */
-static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
+/* Night flow. The night of CST day D is the hours 01:00-05:00; it is complete when each
+ * of the four hours has readings, and its flow is the smallest of their volumes (m3/h).
+ * A night is judged only against comparable nights: complete nights of days of the same
+ * kind (working day Monday-Friday, or rest day Saturday-Sunday, in CST), not the meter's
+ * first (partial) day, among the MON_NIGHT_LOOKBACK days before D; the latest
+ * MON_NIGHT_REF_MAX of them are used and at least MON_NIGHT_REF_MIN are needed, else the
+ * night is not judged. It is flagged when its flow is above (1 + night_ratio) x the
+ * median of theirs and at least night_min_m3h. */
+#define MON_NIGHT_REF_MIN 7
+#define MON_NIGHT_REF_MAX 14
+#define MON_NIGHT_LOOKBACK 56
+
+/* 1 for Saturday and Sunday (day key 0, 1970-01-01, was a Thursday). */
+static int rest_day(uint32_t day)
+{
+    unsigned wd = (day + 4) % 7; /* 0 Sunday .. 6 Saturday */
+    return wd == 0 || wd == 6;
+}
+
+/* The night of day D. Returns: 1 if complete (*flow, *first, *last set). */
+static int night_of(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D, double *flow, uint64_t *first,
+                    uint64_t *last)
 {
     mon_bucket b;
     double minv = 0;
-    uint64_t first = 0, last = 0;
     for (unsigned h = 1; h <= 4; h++) {
-        if (!mon_get_bucket(m, txn, 0, mm, D * 24 + h, 1, &b) || b.n == 0) return;
+        if (!mon_get_bucket(m, txn, 0, mm, D * 24 + h, 1, &b) || b.n == 0) return 0;
         double v = mon_m3(b.vol);
         if (h == 1 || v < minv) minv = v;
-        if (h == 1) first = b.first_index;
-        last = b.last_index;
+        if (h == 1 && first) *first = b.first_index;
+        if (last) *last = b.last_index;
     }
-    double sum = 0;
-    unsigned days = 0;
+    *flow = minv;
+    return 1;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
+{
+    double flow;
+    uint64_t first = 0, last = 0;
+    if (!night_of(m, txn, mm, D, &flow, &first, &last)) return;
+    int kind = rest_day(D);
+    double ref[MON_NIGHT_REF_MAX];
+    unsigned nref = 0;
     uint32_t first_day = mon_day_key(mm->first_time); /* a partial day: not a reference */
-    for (uint32_t d = D >= 7 ? D - 7 : 0; d < D; d++)
-        if (d > first_day && mon_get_bucket(m, txn, 1, mm, d, 1, &b) && b.n) {
-            sum += mon_m3(b.vol);
-            days++;
-        }
-    if (!days) return;
-    double mean = sum / (24.0 * days), limit = m->set.night_ratio * mean;
-    if (!(minv > limit && minv >= m->set.night_min_m3h)) return;
+    uint32_t stop = D > MON_NIGHT_LOOKBACK ? D - MON_NIGHT_LOOKBACK : 0;
+    if (stop <= first_day) stop = first_day + 1;
+    for (uint32_t d = D - 1; d >= stop && d < D && nref < MON_NIGHT_REF_MAX; d--)
+        if (rest_day(d) == kind && night_of(m, txn, mm, d, &ref[nref], NULL, NULL)) nref++;
+    if (nref < MON_NIGHT_REF_MIN) return;
+    qsort(ref, nref, sizeof *ref, cmp_double);
+    double median = nref % 2 ? ref[nref / 2] : (ref[nref / 2 - 1] + ref[nref / 2]) / 2;
+    double limit = (1 + m->set.night_ratio) * median;
+    if (!(flow > limit && flow >= m->set.night_min_m3h)) return;
     mon_alert a;
     memset(&a, 0, sizeof a);
     mon_alert_id(a.id, MK_NIGHT_FLOW, mm->id, 32, D);
@@ -606,10 +641,12 @@ static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
     a.time = mon_day_start(D) + 1 * MON_HOUR_MS;
     a.end_time = mon_day_start(D) + 5 * MON_HOUR_MS;
     a.count = 4;
-    a.value = minv;
+    a.value = flow;
     a.limit = limit;
-    a.a1 = mean;
+    a.a1 = median;
+    a.a2 = nref;
     a.seq_a = D;
+    a.seq_b = (uint64_t)kind;
     add_ev(&a, first);
     add_ev(&a, last);
     mon_raise(m, &a, NULL);
