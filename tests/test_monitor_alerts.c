@@ -314,3 +314,149 @@ Test(monitor_alerts, night_flow_needs_seven_comparable_nights, .init = setup, .f
     cr_assert_str_eq(wn_mn_str(det, "day_kind"), "working");
     cJSON_Delete(al);
 }
+
+/* ---- what one meter can make the monitor keep ---- */
+
+static void tamper_toggles(wn_mf_meter *m, uint64_t t0, int n)
+{
+    wn_reading batch[48];
+    size_t nb = 0;
+    char err[256];
+    for (int i = 0; i < n; i++) {
+        /* flagged, unflagged, flagged, ...: every flagged reading begins an episode */
+        wn_mf_next(m, &batch[nb], t0 + (uint64_t)i * 60000, m->seq ? 10 : 0, i % 2 == 0 ? WN_FLAG_TAMPER : 0, -1);
+        wn_mf_advance(m, &batch[nb]);
+        if (++nb == 48 || i == n - 1) {
+            cr_assert(wn_mf_post(S.node.url, batch, nb, NULL, err), "%s", err);
+            nb = 0;
+        }
+    }
+}
+
+/* The meter's tamper alerts: how many, and how many episodes they count (1 + folded each). */
+static void tamper_tally(const char *hex, size_t *alerts, size_t *episodes, size_t *all, char *folded_id)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/alerts?meter=%s&limit=100000", hex);
+    cJSON *al = get(path);
+    *alerts = *episodes = *all = 0;
+    for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(al, "alerts")->child; a; a = a->next) {
+        (*all)++;
+        if (strcmp(wn_mn_str(a, "kind"), "tamper") != 0) continue;
+        unsigned long folded = strtoul(wn_mn_str(a, "folded"), NULL, 10);
+        (*alerts)++;
+        *episodes += 1 + folded;
+        if (folded && folded_id) snprintf(folded_id, 40, "%s", wn_mn_str(a, "id"));
+    }
+    cJSON_Delete(al);
+}
+
+static long ack(const char *id)
+{
+    char body[200];
+    snprintf(body, sizeof body, "{\"alert\":\"%s\",\"by\":\"tester\",\"note\":\"seen\"}", id);
+    wn_mf_resp r;
+    cr_assert(wn_mf_http(S.node.url, WN_MN_BUREAU, "POST", "/v1/monitor/ack", body, &r));
+    free(r.body);
+    return r.status;
+}
+
+static int is_open(const char *hex, const char *id)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/alerts?status=open&meter=%s&limit=100000", hex);
+    cJSON *al = get(path);
+    int found = 0;
+    for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(al, "alerts")->child; a; a = a->next)
+        found |= strcmp(wn_mn_str(a, "id"), id) == 0;
+    cJSON_Delete(al);
+    return found;
+}
+
+static size_t gaps_of(const char *hex)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/meter?id=%s", hex);
+    cJSON *j = get(path);
+    size_t n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "sequence_gaps"));
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "/v1/monitor/alerts?kind=sequence_gap&meter=%s&limit=100000", hex);
+    j = get(path);
+    cr_assert_eq((size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "alerts")), n,
+                 "the meter view and the alert list show the same gaps");
+    cJSON_Delete(j);
+    return n;
+}
+
+Test(monitor_alerts, one_meter_cannot_grow_alerts_or_gaps_without_bound, .init = setup, .fini = teardown,
+     .timeout = 180)
+{
+    char err[256], folded_id[40] = "";
+    wn_mf_meter t, g;
+    cr_assert(wn_mf_meter_new(&t) && wn_mf_meter_new(&g));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &t, "ENT-T", WN_POINT_USE, 2, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &g, "ENT-T", WN_POINT_USE, 2, WN_SOURCE_SURFACE, NULL, err), "%s", err);
+    uint64_t t0 = now_ms() - 2 * DAY;
+
+    /* 300 tamper episodes, a kill, 100 more: at most 256 alerts, every episode counted */
+    tamper_toggles(&t, t0, 600);
+    wn_test_node_stop(&S.node, SIGKILL);
+    start();
+    tamper_toggles(&t, t0 + 600 * 60000ULL, 200);
+    size_t na, ne, all;
+    tamper_tally(t.hex, &na, &ne, &all, folded_id);
+    cr_assert_leq(all, 256 + 2, "one meter's alerts are capped (%zu)", all);
+    cr_assert_eq(ne, 400, "every episode is counted: %zu in %zu alerts", ne, na);
+    cr_assert(folded_id[0], "past the cap the latest tamper alert counts the new episodes");
+
+    /* acknowledging it covers what it counts so far; a new episode folded in opens it again */
+    cr_assert_eq(ack(folded_id), 200);
+    cr_assert_not(is_open(t.hex, folded_id));
+    cr_assert_eq(ack(folded_id), 409, "nothing new since the acknowledgement");
+    tamper_toggles(&t, t0 + 800 * 60000ULL, 2);
+    cr_assert(is_open(t.hex, folded_id), "an episode after the acknowledgement is not hidden by it");
+    cr_assert_eq(ack(folded_id), 200, "and can be acknowledged again");
+
+    /* sequence gaps: a meter that skips a sequence 40 times keeps 32 gap alerts */
+    {
+        wn_reading r;
+        wn_mf_next(&g, &r, t0 - 60000, 0, 0, -1);
+        wn_mf_advance(&g, &r);
+        cr_assert(wn_mf_post(S.node.url, &r, 1, NULL, err), "%s", err);
+    }
+    for (int i = 0; i < 40; i++) {
+        wn_reading r;
+        wn_mf_resp resp;
+        wn_mf_meter skip = g;
+        skip.seq++;
+        wn_mf_next(&skip, &r, t0 + (uint64_t)i * 60000, 5, 0, -1);
+        cr_assert(wn_mf_post_one(S.node.url, &r, &resp));
+        cr_assert_eq(resp.status, 409, "%s", resp.body);
+        cr_assert(strstr(resp.body, "sequence_gap"), "%s", resp.body);
+        free(resp.body);
+        wn_mf_next(&g, &r, t0 + (uint64_t)i * 60000 + 1000, 5, 0, -1);
+        wn_mf_advance(&g, &r);
+        cr_assert(wn_mf_post(S.node.url, &r, 1, NULL, err), "%s", err);
+    }
+    cr_assert_eq(gaps_of(g.hex), 32, "the oldest ended gaps go");
+
+    /* the same after a kill, and after a rebuild of the aggregates from the ledger */
+    wn_test_node_stop(&S.node, SIGKILL);
+    start();
+    cr_assert_eq(gaps_of(g.hex), 32);
+    tamper_tally(t.hex, &na, &ne, &all, NULL);
+    cr_assert_eq(ne, 401);
+    cr_assert_leq(all, 256 + 2);
+    int status = wn_test_node_stop(&S.node, SIGTERM);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/state'", S.node.data);
+    cr_assert_eq(system(cmd), 0);
+    start();
+    size_t na2, ne2, all2;
+    tamper_tally(t.hex, &na2, &ne2, &all2, NULL);
+    cr_assert_eq(na2, na, "a rebuild raises the same alerts");
+    cr_assert_eq(ne2, 401);
+    cr_assert_eq(gaps_of(g.hex), 32);
+    cr_assert_not(is_open(t.hex, folded_id), "the second acknowledgement still covers it");
+}

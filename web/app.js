@@ -81,7 +81,8 @@ function alertRow(a, withAck) {
   return `<tr class="alert" data-kind="${a.kind}" data-id="${a.id}"><td>${Fmt.time(a.time)}</td>` +
     `<td><span class="kind k-${a.kind}">${esc(kindName(a))}</span></td><td>${esc(a.enterprise)}</td><td>${meter}</td>` +
     `<td>${a.cleared ? T("cleared") : a.ongoing ? T("ongoing") : T("ended")}</td>` +
-    `<td>${esc(alertDetail(a))}${a.revised ? `<br><small title="${esc(a.revised.note)}">${esc(T("revised"))}</small>` : ""}</td>` +
+    `<td>${esc(alertDetail(a))}${a.revised ? `<br><small title="${esc(a.revised.note)}">${esc(T("revised"))}</small>` : ""}` +
+    `${a.folded ? `<br><small>${esc(T("folded"))} ${a.folded}</small>` : ""}</td>` +
     `<td>${ev}</td><td>${who}</td></tr>`;
 }
 

@@ -195,7 +195,7 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
     else wn_buf_str(b, "null");
     wn_buf_str(b, ",\"enterprise\":");
     wn_buf_json_str(b, a->ent < m->net ? m->et[a->ent]->name : "");
-    wn_buf_printf(b, ",\"count\":%u,\"evidence\":[", a->count);
+    wn_buf_printf(b, ",\"count\":%u,\"folded\":%u,\"evidence\":[", a->count, a->folded);
     for (unsigned i = 0; i < a->nev; i++) wn_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)a->ev[i]);
     wn_buf_str(b, "],\"value\":");
     j_num(b, a->value);
@@ -254,7 +254,7 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
         j_time(b, k->time);
         wn_buf_str(b, ",\"note\":");
         wn_buf_json_str(b, k->note);
-        wn_buf_str(b, "}");
+        wn_buf_printf(b, ",\"folded\":%u}", k->folded);
     } else {
         wn_buf_str(b, "null");
     }
@@ -375,7 +375,7 @@ static int count_alert(const req *q, const mon_alert *a, void *ctx)
     if (c->ent >= 0 && a->ent != (uint32_t)c->ent) return 0;
     c->total++;
     if (!a->end_time) c->ongoing++;
-    if (!a->cleared && !mon_ack_find(q->m, a->id)) {
+    if (!a->cleared && !mon_ack_covers(q->m, a)) {
         c->open++;
         c->by_kind[a->kind]++;
     }
@@ -998,7 +998,7 @@ static int pick_alert(const req *q, const mon_alert *a, void *ctx)
     if (p->kind && a->kind != p->kind) return 0;
     if (p->ent && (a->ent >= m->net || strcmp(m->et[a->ent]->name, p->ent) != 0)) return 0;
     if (p->has_meter && (a->meter >= m->nmt || memcmp(m->mt[a->meter]->id, p->meter, 32) != 0)) return 0;
-    int acked = mon_ack_find(m, a->id) != NULL;
+    int acked = mon_ack_covers(m, a) != NULL;
     if ((p->status == 1 && (acked || a->cleared)) || (p->status == 2 && a->end_time) || (p->status == 3 && !acked))
         return 0;
     if (p->n == p->cap) {

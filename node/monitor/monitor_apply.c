@@ -337,7 +337,33 @@ uint32_t mon_raise(wn_monitor *m, const mon_alert *a, int *existed)
         return MON_NONE;
     }
     m->nal++;
+    if (a->meter < m->nmt) {
+        mon_meter *mm = m->mt[a->meter];
+        mm->nalerts++;
+        mm->last_al[a->kind == MK_QUALITY && a->quantity < MON_NQ ? MK_COUNT + a->quantity : a->kind] = no + 1;
+    }
     return no;
+}
+
+uint32_t mon_raise_rule(wn_monitor *m, const mon_alert *a, int *existed)
+{
+    mon_meter *mm = a->meter < m->nmt ? m->mt[a->meter] : NULL;
+    if (!mm || mm->nalerts < MON_ALERTS_PER_METER || mon_alert_find(m, a->id) >= 0) return mon_raise(m, a, existed);
+    uint32_t last = mm->last_al[a->kind == MK_QUALITY && a->quantity < MON_NQ ? MK_COUNT + a->quantity : a->kind];
+    if (!last) return mon_raise(m, a, existed); /* the first of its kind: at most one per kind past the cap */
+    mon_alert *x = &m->al[last - 1];
+    x->folded++;
+    x->count += a->count;
+    x->end_time = a->end_time;
+    x->value = a->value;
+    x->limit = a->limit;
+    if (a->nev) {
+        if (x->nev < MON_MAX_EV) x->ev[x->nev++] = a->ev[a->nev - 1];
+        else x->ev[MON_MAX_EV - 1] = a->ev[a->nev - 1];
+    }
+    m->al_dirty[last - 1] = 1;
+    if (existed) *existed = 0;
+    return last - 1;
 }
 
 static void add_ev(mon_alert *a, uint64_t index)
@@ -388,7 +414,7 @@ static void episode(wn_monitor *m, mon_meter *mm, uint32_t *ep, int on, unsigned
     a.limit = limit;
     add_ev(&a, index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no == MON_NONE) return;
     if (!existed) {
         *ep = no + 1;
@@ -480,7 +506,7 @@ static void silent_alert(wn_monitor *m, mon_meter *mm, uint64_t after, uint64_t 
     add_ev(&a, mm->last_index);
     if (end) add_ev(&a, next_index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no == MON_NONE) return;
     if (existed && end) {
         mon_alert *x = &m->al[no];
@@ -563,7 +589,7 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
     a.seq_a = year;
     add_ev(&a, index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no != MON_NONE && existed) {
         mon_alert *x = &m->al[no];
         x->value = x->a1 = mon_m3(used);
@@ -649,7 +675,7 @@ static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
     a.seq_b = (uint64_t)kind;
     add_ev(&a, first);
     add_ev(&a, last);
-    mon_raise(m, &a, NULL);
+    mon_raise_rule(m, &a, NULL);
 }
 
 /* Day D of the family of parent p: its volume against the sum of its children's. A day
@@ -702,7 +728,7 @@ static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_
         a.seq_a = D;
         memcpy(a.ev, ev, nev * sizeof *ev);
         a.nev = (uint8_t)nev;
-        mon_raise(m, &a, NULL);
+        mon_raise_rule(m, &a, NULL);
         return;
     }
     mon_alert *x = &m->al[f];
@@ -871,7 +897,7 @@ static void apply_equivocation(wn_monitor *m, uint64_t index, const uint8_t *p, 
     a.seq_a = r.seq;
     add_ev(&a, wn_get_u64(p));
     add_ev(&a, index);
-    mon_raise(m, &a, NULL);
+    mon_raise_rule(m, &a, NULL);
 }
 
 static void apply_revocation(wn_monitor *m, uint64_t index, const uint8_t *p, size_t len)
