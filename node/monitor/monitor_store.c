@@ -561,7 +561,11 @@ void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t se
             a->count++;
             if (seq > a->seq_b) a->seq_b = seq;
         } else {
-            if (m->gap_n[mm->num] >= MON_GAPS_PER_METER) gap_evict(m, mm);
+            while (m->gap_n[mm->num] >= MON_GAPS_PER_METER) { /* (a store of an older node may hold more) */
+                size_t before = m->ngaps;
+                gap_evict(m, mm);
+                if (m->ngaps == before) break;
+            }
             if (m->ngaps == m->capgaps) {
                 size_t c = m->capgaps * 2 + 16;
                 void *p = realloc(m->gaps, c * sizeof *m->gaps);
