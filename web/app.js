@@ -80,7 +80,10 @@ function alertRow(a, withAck) {
   const meter = a.meter ? `<a href="#/meter/${a.meter}" class="mono">${short(a.meter)}</a>` : "—";
   return `<tr class="alert" data-kind="${a.kind}" data-id="${a.id}"><td>${Fmt.time(a.time)}</td>` +
     `<td><span class="kind k-${a.kind}">${esc(kindName(a))}</span></td><td>${esc(a.enterprise)}</td><td>${meter}</td>` +
-    `<td>${a.ongoing ? T("ongoing") : T("ended")}</td><td>${esc(alertDetail(a))}</td><td>${ev}</td><td>${who}</td></tr>`;
+    `<td>${a.cleared ? T("cleared") : a.ongoing ? T("ongoing") : T("ended")}</td>` +
+    `<td>${esc(alertDetail(a))}${a.revised ? `<br><small title="${esc(a.revised.note)}">${esc(T("revised"))}</small>` : ""}` +
+    `${a.folded ? `<br><small>${esc(T("folded"))} ${a.folded}</small>` : ""}</td>` +
+    `<td>${ev}</td><td>${who}</td></tr>`;
 }
 
 function alertDetail(a) {
@@ -90,7 +93,7 @@ function alertDetail(a) {
     case "sequence_gap": return `${T("seq")} ${d.expected_seq} → ${d.received_seq}`;
     case "equivocation": return `${T("seq")} ${d.seq}`;
     case "imbalance": return `${d.day}: ${Fmt.m3(d.parent_m3)} − ${Fmt.m3(d.children_m3)} = ${Fmt.m3(d.imbalance_m3)} (${Fmt.pct(d.imbalance_pct)})`;
-    case "night_flow": return `${d.day}: ${Fmt.num(d.min_m3h)} m³/h > ${Fmt.num(a.limit)} m³/h`;
+    case "night_flow": return `${d.day}: ${Fmt.num(d.min_m3h)} m³/h > ${Fmt.num(a.limit)} m³/h (${T("median")} ${Fmt.num(d.reference_m3h)} m³/h, ${d.reference_nights} ${T(d.day_kind === "rest" ? "rest_nights" : "working_nights")})`;
     case "over_plan": return `${d.year}: ${Fmt.m3(d.used_m3)} / ${Fmt.m3(d.plan_m3)} (+${Fmt.pct(d.over_pct)})`;
     case "quality": return `${Fmt.num(a.value, 2)} (${T("threshold")} ${Fmt.num(a.limit, 2)})`;
     default: return a.count > 1 ? `${T("count")} ${a.count}` : "";

@@ -73,6 +73,22 @@ int wn_bureau_put(wn_bureau *b, int table, const void *key, size_t klen, const v
     return rc == 0;
 }
 
+int wn_bureau_del(wn_bureau *b, int table, const void *key, size_t klen)
+{
+    if (table < 0 || table >= WN_BT_COUNT) return 0;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(b->env, NULL, 0, &txn);
+    if (!rc) {
+        MDB_val k = {klen, (void *)key};
+        rc = mdb_del(txn, b->dbi[table], &k, NULL);
+        if (rc) mdb_txn_abort(txn);
+        else rc = mdb_txn_commit(txn);
+    }
+    if (rc == MDB_NOTFOUND) return 1;
+    if (rc) wn_log("bureau: deleting from %s failed: %s", table_names[table], mdb_strerror(rc));
+    return rc == 0;
+}
+
 int wn_bureau_each(wn_bureau *b, int table, const void *prefix, size_t plen, wn_bureau_visit fn, void *ctx)
 {
     if (table < 0 || table >= WN_BT_COUNT) return 0;

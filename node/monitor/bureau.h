@@ -27,6 +27,9 @@ void wn_bureau_close(wn_bureau *b);
 /* Stores key -> value in table, durably. Returns: 1 on success (0 logged). */
 int wn_bureau_put(wn_bureau *b, int table, const void *key, size_t klen, const void *val, size_t vlen);
 
+/* Deletes key from table, durably (a missing key is no error). Returns: 1 on success (0 logged). */
+int wn_bureau_del(wn_bureau *b, int table, const void *key, size_t klen);
+
 /* Calls fn for every record of table whose key starts with prefix (plen may be 0), in key
  * order; fn returns non-zero to stop. Returns: 1 on success, 0 if the env could not be read. */
 typedef int (*wn_bureau_visit)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);

@@ -39,7 +39,7 @@ typedef struct {
     double ph_min, ph_max;        /* [6, 9] */
     double conductivity_max;      /* uS/cm [3000] */
     double turbidity_max;         /* NTU [10] */
-    double night_ratio;           /* night minimum / mean hourly volume of the week before [0.5] */
+    double night_ratio;           /* night flow above (1 + this) x the median of 7..14 comparable nights [0.5] */
     double night_min_m3h;         /* ... and at least this many m3 in every night hour [0.5] */
 } wn_monitor_settings;
 

@@ -144,6 +144,42 @@ static void j_meter_fields(const req *q, wn_buf *b, const mview *v)
 
 static const char *qname(unsigned q) { return wn_quantity_name(q); }
 
+/* "cleared" (null, "balanced" or "not_judged") and "revised" (null or {"count","by","note"}):
+ * what later ledger entries changed in an alert. */
+static void j_revision(wn_buf *b, const mon_alert *a)
+{
+    static const char *const why[] = {"null", "\"balanced\"", "\"not_judged\""};
+    wn_buf_str(b, a->cleared <= MON_CLEAR_NOT_JUDGED ? why[a->cleared] : "null");
+    wn_buf_str(b, ",\"revised\":");
+    if (!a->revised) {
+        wn_buf_str(b, "null");
+        return;
+    }
+    wn_buf_printf(b, "{\"count\":%u,\"by\":%llu,\"note\":", a->revised, (unsigned long long)a->revised_by);
+    char note[256], day[11];
+    int y;
+    unsigned mo, d;
+    mon_civil((uint32_t)a->seq_a, &y, &mo, &d);
+    snprintf(day, sizeof day, "%04d-%02u-%02u", y, mo, d);
+    if (a->cleared == MON_CLEAR_BALANCED)
+        snprintf(note, sizeof note,
+                 "cleared: readings of %s that arrived late (ledger index %llu) bring the imbalance to %.2f %%, "
+                 "within the threshold of %.2f %%",
+                 day, (unsigned long long)a->revised_by, a->value, a->limit);
+    else if (a->cleared == MON_CLEAR_NOT_JUDGED)
+        snprintf(note, sizeof note,
+                 "cleared: with the readings that arrived late (ledger index %llu) %s is no longer judged (a member "
+                 "of the family began reporting that day, or the parent's volume is below balance_min_m3)",
+                 (unsigned long long)a->revised_by, day);
+    else
+        snprintf(note, sizeof note,
+                 "updated: readings of %s that arrived late (ledger index %llu) change the imbalance to %.2f %%, "
+                 "still above the threshold of %.2f %%",
+                 day, (unsigned long long)a->revised_by, a->value, a->limit);
+    wn_buf_json_str(b, note);
+    wn_buf_str(b, "}");
+}
+
 static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
 {
     wn_monitor *m = q->m;
@@ -162,7 +198,7 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
     else wn_buf_str(b, "null");
     wn_buf_str(b, ",\"enterprise\":");
     wn_buf_json_str(b, a->ent < m->net ? m->et[a->ent]->name : "");
-    wn_buf_printf(b, ",\"count\":%u,\"evidence\":[", a->count);
+    wn_buf_printf(b, ",\"count\":%u,\"folded\":%u,\"evidence\":[", a->count, a->folded);
     for (unsigned i = 0; i < a->nev; i++) wn_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)a->ev[i]);
     wn_buf_str(b, "],\"value\":");
     j_num(b, a->value);
@@ -196,8 +232,9 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
         j_day(b, (uint32_t)a->seq_a);
         wn_buf_str(b, ",\"min_m3h\":");
         j_num(b, a->value);
-        wn_buf_str(b, ",\"mean_m3h\":");
+        wn_buf_str(b, ",\"reference_m3h\":");
         j_num(b, a->a1);
+        wn_buf_printf(b, ",\"reference_nights\":%.0f,\"day_kind\":\"%s\"", a->a2, a->seq_b ? "rest" : "working");
         break;
     case MK_OVER_PLAN:
         wn_buf_printf(b, "\"year\":%llu,\"used_m3\":", (unsigned long long)a->seq_a);
@@ -209,7 +246,9 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
         break;
     default: break;
     }
-    wn_buf_str(b, "},\"ack\":");
+    wn_buf_str(b, "},\"cleared\":");
+    j_revision(b, a);
+    wn_buf_str(b, ",\"ack\":");
     const mon_ack *k = mon_ack_find(m, a->id);
     if (k) {
         wn_buf_str(b, "{\"by\":");
@@ -218,7 +257,7 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
         j_time(b, k->time);
         wn_buf_str(b, ",\"note\":");
         wn_buf_json_str(b, k->note);
-        wn_buf_str(b, "}");
+        wn_buf_printf(b, ",\"folded\":%u}", k->folded);
     } else {
         wn_buf_str(b, "null");
     }
@@ -381,7 +420,7 @@ static int count_alert(const req *q, const mon_alert *a, void *ctx)
     if (c->ent >= 0 && a->ent != (uint32_t)c->ent) return 0;
     c->total++;
     if (!a->end_time) c->ongoing++;
-    if (!mon_ack_find(q->m, a->id)) {
+    if (!a->cleared && !mon_ack_covers(q->m, a)) {
         c->open++;
         c->by_kind[a->kind]++;
     }
@@ -993,7 +1032,7 @@ static void meter_view(const req *q, wn_response *out)
 typedef struct {
     const mon_alert **v;
     size_t n, cap;
-    int status;            /* 0 all, 1 open (unacknowledged), 2 ongoing, 3 acknowledged */
+    int status;            /* 0 all, 1 open (neither acknowledged nor cleared), 2 ongoing, 3 acknowledged */
     int kind;              /* 0: any */
     const char *ent;
     int has_meter;
@@ -1007,8 +1046,9 @@ static int pick_alert(const req *q, const mon_alert *a, void *ctx)
     if (p->kind && a->kind != p->kind) return 0;
     if (p->ent && (a->ent >= m->net || strcmp(m->et[a->ent]->name, p->ent) != 0)) return 0;
     if (p->has_meter && (a->meter >= m->nmt || memcmp(m->mt[a->meter]->id, p->meter, 32) != 0)) return 0;
-    int acked = mon_ack_find(m, a->id) != NULL;
-    if ((p->status == 1 && acked) || (p->status == 2 && a->end_time) || (p->status == 3 && !acked)) return 0;
+    int acked = mon_ack_covers(m, a) != NULL;
+    if ((p->status == 1 && (acked || a->cleared)) || (p->status == 2 && a->end_time) || (p->status == 3 && !acked))
+        return 0;
     if (p->n == p->cap) {
         size_t c = p->cap * 2 + 64;
         void *x = realloc(p->v, c * sizeof *p->v);

@@ -337,7 +337,33 @@ uint32_t mon_raise(wn_monitor *m, const mon_alert *a, int *existed)
         return MON_NONE;
     }
     m->nal++;
+    if (a->meter < m->nmt) {
+        mon_meter *mm = m->mt[a->meter];
+        mm->nalerts++;
+        mm->last_al[a->kind == MK_QUALITY && a->quantity < MON_NQ ? MK_COUNT + a->quantity : a->kind] = no + 1;
+    }
     return no;
+}
+
+uint32_t mon_raise_rule(wn_monitor *m, const mon_alert *a, int *existed)
+{
+    mon_meter *mm = a->meter < m->nmt ? m->mt[a->meter] : NULL;
+    if (!mm || mm->nalerts < MON_ALERTS_PER_METER || mon_alert_find(m, a->id) >= 0) return mon_raise(m, a, existed);
+    uint32_t last = mm->last_al[a->kind == MK_QUALITY && a->quantity < MON_NQ ? MK_COUNT + a->quantity : a->kind];
+    if (!last) return mon_raise(m, a, existed); /* the first of its kind: at most one per kind past the cap */
+    mon_alert *x = &m->al[last - 1];
+    x->folded++;
+    x->count += a->count;
+    x->end_time = a->end_time;
+    x->value = a->value;
+    x->limit = a->limit;
+    if (a->nev) {
+        if (x->nev < MON_MAX_EV) x->ev[x->nev++] = a->ev[a->nev - 1];
+        else x->ev[MON_MAX_EV - 1] = a->ev[a->nev - 1];
+    }
+    m->al_dirty[last - 1] = 1;
+    if (existed) *existed = 0;
+    return last - 1;
 }
 
 static void add_ev(mon_alert *a, uint64_t index)
@@ -388,7 +414,7 @@ static void episode(wn_monitor *m, mon_meter *mm, uint32_t *ep, int on, unsigned
     a.limit = limit;
     add_ev(&a, index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no == MON_NONE) return;
     if (!existed) {
         *ep = no + 1;
@@ -480,7 +506,7 @@ static void silent_alert(wn_monitor *m, mon_meter *mm, uint64_t after, uint64_t 
     add_ev(&a, mm->last_index);
     if (end) add_ev(&a, next_index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no == MON_NONE) return;
     if (existed && end) {
         mon_alert *x = &m->al[no];
@@ -563,7 +589,7 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
     a.seq_a = year;
     add_ev(&a, index);
     int existed;
-    uint32_t no = mon_raise(m, &a, &existed);
+    uint32_t no = mon_raise_rule(m, &a, &existed);
     if (no != MON_NONE && existed) {
         mon_alert *x = &m->al[no];
         x->value = x->a1 = mon_m3(used);
@@ -572,31 +598,66 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
     }
 }
 
-/* Night of day D: the hours 01:00-05:00 each with readings, their smallest volume against
- * the mean hourly volume of the seven days before (days with readings only). */
-static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
+/* Night flow. The night of CST day D is the hours 01:00-05:00; it is complete when each
+ * of the four hours has readings, and its flow is the smallest of their volumes (m3/h).
+ * A night is judged only against comparable nights: complete nights of days of the same
+ * kind (working day Monday-Friday, or rest day Saturday-Sunday, in CST), not the meter's
+ * first (partial) day, among the MON_NIGHT_LOOKBACK days before D; the latest
+ * MON_NIGHT_REF_MAX of them are used and at least MON_NIGHT_REF_MIN are needed, else the
+ * night is not judged. It is flagged when its flow is above (1 + night_ratio) x the
+ * median of theirs and at least night_min_m3h. */
+#define MON_NIGHT_REF_MIN 7
+#define MON_NIGHT_REF_MAX 14
+#define MON_NIGHT_LOOKBACK 56
+
+/* 1 for Saturday and Sunday (day key 0, 1970-01-01, was a Thursday). */
+static int rest_day(uint32_t day)
+{
+    unsigned wd = (day + 4) % 7; /* 0 Sunday .. 6 Saturday */
+    return wd == 0 || wd == 6;
+}
+
+/* The night of day D. Returns: 1 if complete (*flow, *first, *last set). */
+static int night_of(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D, double *flow, uint64_t *first,
+                    uint64_t *last)
 {
     mon_bucket b;
     double minv = 0;
-    uint64_t first = 0, last = 0;
     for (unsigned h = 1; h <= 4; h++) {
-        if (!mon_get_bucket(m, txn, 0, mm, D * 24 + h, 1, &b) || b.n == 0) return;
+        if (!mon_get_bucket(m, txn, 0, mm, D * 24 + h, 1, &b) || b.n == 0) return 0;
         double v = mon_m3(b.vol);
         if (h == 1 || v < minv) minv = v;
-        if (h == 1) first = b.first_index;
-        last = b.last_index;
+        if (h == 1 && first) *first = b.first_index;
+        if (last) *last = b.last_index;
     }
-    double sum = 0;
-    unsigned days = 0;
+    *flow = minv;
+    return 1;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
+{
+    double flow;
+    uint64_t first = 0, last = 0;
+    if (!night_of(m, txn, mm, D, &flow, &first, &last)) return;
+    int kind = rest_day(D);
+    double ref[MON_NIGHT_REF_MAX];
+    unsigned nref = 0;
     uint32_t first_day = mon_day_key(mm->first_time); /* a partial day: not a reference */
-    for (uint32_t d = D >= 7 ? D - 7 : 0; d < D; d++)
-        if (d > first_day && mon_get_bucket(m, txn, 1, mm, d, 1, &b) && b.n) {
-            sum += mon_m3(b.vol);
-            days++;
-        }
-    if (!days) return;
-    double mean = sum / (24.0 * days), limit = m->set.night_ratio * mean;
-    if (!(minv > limit && minv >= m->set.night_min_m3h)) return;
+    uint32_t stop = D > MON_NIGHT_LOOKBACK ? D - MON_NIGHT_LOOKBACK : 0;
+    if (stop <= first_day) stop = first_day + 1;
+    for (uint32_t d = D - 1; d >= stop && d < D && nref < MON_NIGHT_REF_MAX; d--)
+        if (rest_day(d) == kind && night_of(m, txn, mm, d, &ref[nref], NULL, NULL)) nref++;
+    if (nref < MON_NIGHT_REF_MIN) return;
+    qsort(ref, nref, sizeof *ref, cmp_double);
+    double median = nref % 2 ? ref[nref / 2] : (ref[nref / 2 - 1] + ref[nref / 2]) / 2;
+    double limit = (1 + m->set.night_ratio) * median;
+    if (!(flow > limit && flow >= m->set.night_min_m3h)) return;
     mon_alert a;
     memset(&a, 0, sizeof a);
     mon_alert_id(a.id, MK_NIGHT_FLOW, mm->id, 32, D);
@@ -606,30 +667,37 @@ static void judge_night(wn_monitor *m, MDB_txn *txn, mon_meter *mm, uint32_t D)
     a.time = mon_day_start(D) + 1 * MON_HOUR_MS;
     a.end_time = mon_day_start(D) + 5 * MON_HOUR_MS;
     a.count = 4;
-    a.value = minv;
+    a.value = flow;
     a.limit = limit;
-    a.a1 = mean;
+    a.a1 = median;
+    a.a2 = nref;
     a.seq_a = D;
+    a.seq_b = (uint64_t)kind;
     add_ev(&a, first);
     add_ev(&a, last);
-    mon_raise(m, &a, NULL);
+    mon_raise_rule(m, &a, NULL);
 }
 
-/* Day D of the family of parent p: its volume against the sum of its children's. */
-static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_t D)
+/* Day D of the family of parent p: its volume against the sum of its children's. A day
+ * is judged once its members have completed it (judge_family); a member's readings of a
+ * day already judged (a backlog sent late) judge it again (by = the late entry's index),
+ * and the day's alert follows the new figures: raised if it now holds, updated if it
+ * still holds, cleared (with why) if it no longer does. */
+static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_t D, uint64_t by)
 {
     mon_bucket b;
+    int judged = 1;
     /* the day a member began reporting is partial for it (its first reading has no
      * increment): not judged */
-    if (D == mon_day_key(p->first_time)) return;
-    for (size_t k = 0; k < p->nkids; k++)
-        if (m->mt[p->kids[k]]->nread && D == mon_day_key(m->mt[p->kids[k]]->first_time)) return;
-    if (!mon_get_bucket(m, txn, 1, p, D, 1, &b) || !b.n) return;
-    __int128 pv = b.vol, cs = 0;
+    if (D == mon_day_key(p->first_time)) judged = 0;
+    for (size_t k = 0; k < p->nkids && judged; k++)
+        if (m->mt[p->kids[k]]->nread && D == mon_day_key(m->mt[p->kids[k]]->first_time)) judged = 0;
+    if (judged && (!mon_get_bucket(m, txn, 1, p, D, 1, &b) || !b.n)) judged = 0;
+    __int128 pv = judged ? b.vol : 0, cs = 0;
     uint64_t ev[MON_MAX_EV];
     unsigned nev = 0;
-    ev[nev++] = b.last_index;
-    for (size_t k = 0; k < p->nkids; k++) {
+    if (judged) ev[nev++] = b.last_index;
+    for (size_t k = 0; k < p->nkids && judged; k++) {
         mon_meter *c = m->mt[p->kids[k]];
         if (mon_get_bucket(m, txn, 1, c, D, 1, &b) && b.n) {
             cs += b.vol;
@@ -637,25 +705,48 @@ static void judge_balance_day(wn_monitor *m, MDB_txn *txn, mon_meter *p, uint32_
         }
     }
     double pm = mon_m3(pv);
-    if (pm < m->set.balance_min_m3) return;
-    double pct = mon_m3(pv - cs) / pm * 100.0;
-    if (!(fabs(pct) > m->set.imbalance_pct)) return;
-    mon_alert a;
-    memset(&a, 0, sizeof a);
-    mon_alert_id(a.id, MK_IMBALANCE, p->id, 32, D);
-    a.kind = MK_IMBALANCE;
-    a.meter = p->num;
-    a.ent = p->ent;
-    a.time = a.end_time = mon_day_start(D + 1);
-    a.count = 1;
-    a.value = pct;
-    a.limit = m->set.imbalance_pct;
-    a.a1 = pm;
-    a.a2 = mon_m3(cs);
-    a.seq_a = D;
-    memcpy(a.ev, ev, nev * sizeof *ev);
-    a.nev = (uint8_t)nev;
-    mon_raise(m, &a, NULL);
+    if (judged && pm < m->set.balance_min_m3) judged = 0;
+    double pct = judged ? mon_m3(pv - cs) / pm * 100.0 : 0;
+    int holds = judged && fabs(pct) > m->set.imbalance_pct;
+    uint8_t id[16];
+    mon_alert_id(id, MK_IMBALANCE, p->id, 32, D);
+    long f = mon_alert_find(m, id);
+    if (f < 0 && !holds) return;
+    if (f < 0) {
+        mon_alert a;
+        memset(&a, 0, sizeof a);
+        memcpy(a.id, id, 16);
+        a.kind = MK_IMBALANCE;
+        a.meter = p->num;
+        a.ent = p->ent;
+        a.time = a.end_time = mon_day_start(D + 1);
+        a.count = 1;
+        a.value = pct;
+        a.limit = m->set.imbalance_pct;
+        a.a1 = pm;
+        a.a2 = mon_m3(cs);
+        a.seq_a = D;
+        memcpy(a.ev, ev, nev * sizeof *ev);
+        a.nev = (uint8_t)nev;
+        mon_raise_rule(m, &a, NULL);
+        return;
+    }
+    mon_alert *x = &m->al[f];
+    double a2 = mon_m3(cs);
+    uint8_t cleared = holds ? MON_CLEAR_NONE : judged ? MON_CLEAR_BALANCED : MON_CLEAR_NOT_JUDGED;
+    if (cleared == x->cleared && (!judged || (x->a1 == pm && x->a2 == a2))) return; /* nothing changed */
+    x->cleared = cleared;
+    if (judged) {
+        x->value = pct;
+        x->limit = m->set.imbalance_pct;
+        x->a1 = pm;
+        x->a2 = a2;
+        memcpy(x->ev, ev, nev * sizeof *ev);
+        x->nev = (uint8_t)nev;
+    }
+    x->revised++;
+    x->revised_by = by;
+    m->al_dirty[f] = 1;
 }
 
 /* Judges the days that every reporting member of p's family has completed. */
@@ -675,7 +766,7 @@ static void judge_family(wn_monitor *m, MDB_txn *txn, mon_meter *p)
     uint32_t start = p->balance_done ? p->balance_done + 1 : mon_day_key(p->first_time);
     if (start > fc) return;
     if (fc - start > 62) start = fc - 62;
-    for (uint32_t d = start; d <= fc; d++) judge_balance_day(m, txn, p, d);
+    for (uint32_t d = start; d <= fc; d++) judge_balance_day(m, txn, p, d, 0);
     p->balance_done = fc;
     p->dirty = 1;
 }
@@ -781,7 +872,12 @@ static void apply_reading(wn_monitor *m, MDB_txn *txn, uint64_t index, const wn_
     }
 
     if (mm->nkids) judge_family(m, txn, mm);
-    if (mm->has_parent && mm->parent != MON_NONE) judge_family(m, txn, m->mt[mm->parent]);
+    if (mm->has_parent && mm->parent != MON_NONE) {
+        mon_meter *p = m->mt[mm->parent];
+        /* a late reading of a day already judged: judge that day again */
+        if (p->balance_done && dk <= p->balance_done) judge_balance_day(m, txn, p, dk, index);
+        judge_family(m, txn, p);
+    }
 }
 
 static void apply_equivocation(wn_monitor *m, uint64_t index, const uint8_t *p, size_t len)
@@ -801,7 +897,7 @@ static void apply_equivocation(wn_monitor *m, uint64_t index, const uint8_t *p, 
     a.seq_a = r.seq;
     add_ev(&a, wn_get_u64(p));
     add_ev(&a, index);
-    mon_raise(m, &a, NULL);
+    mon_raise_rule(m, &a, NULL);
 }
 
 static void apply_revocation(wn_monitor *m, uint64_t index, const uint8_t *p, size_t len)

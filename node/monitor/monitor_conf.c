@@ -317,23 +317,54 @@ int wn_monitor_set_production(wn_monitor *m, const wn_principal *who, const char
 
 /* ---- acknowledgements ---- */
 
-const mon_ack *mon_ack_find(const wn_monitor *m, const uint8_t id[16])
+/* The place of id in the sorted acks: *found set if it is there. */
+static size_t ack_place(const wn_monitor *m, const uint8_t id[16], int *found)
 {
-    for (size_t i = 0; i < m->nacks; i++)
-        if (memcmp(m->acks[i].id, id, 16) == 0) return &m->acks[i];
-    return NULL;
+    size_t lo = 0, hi = m->nacks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(m->acks[mid].id, id, 16);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = 0;
+    return lo;
 }
 
+const mon_ack *mon_ack_find(const wn_monitor *m, const uint8_t id[16])
+{
+    int found;
+    size_t i = ack_place(m, id, &found);
+    return found ? &m->acks[i] : NULL;
+}
+
+const mon_ack *mon_ack_covers(const wn_monitor *m, const mon_alert *a)
+{
+    const mon_ack *k = mon_ack_find(m, a->id);
+    return k && k->folded >= a->folded ? k : NULL;
+}
+
+/* Caches an acknowledgement (replacing one of the same alert), keeping acks sorted. */
 static int ack_cache(wn_monitor *m, const uint8_t id[16], const cJSON *j)
 {
-    if (m->nacks == m->capacks) {
-        size_t c = m->capacks * 2 + 64;
-        void *p = realloc(m->acks, c * sizeof *m->acks);
-        if (!p) return 0;
-        m->acks = p;
-        m->capacks = c;
+    int found;
+    size_t at = ack_place(m, id, &found);
+    if (!found) {
+        if (m->nacks == m->capacks) {
+            size_t c = m->capacks * 2 + 64;
+            void *p = realloc(m->acks, c * sizeof *m->acks);
+            if (!p) return 0;
+            m->acks = p;
+            m->capacks = c;
+        }
+        memmove(&m->acks[at + 1], &m->acks[at], (m->nacks - at) * sizeof *m->acks);
+        m->nacks++;
     }
-    mon_ack *a = &m->acks[m->nacks];
+    mon_ack *a = &m->acks[at];
     memset(a, 0, sizeof *a);
     memcpy(a->id, id, 16);
     const char *s;
@@ -342,7 +373,8 @@ static int ack_cache(wn_monitor *m, const uint8_t id[16], const cJSON *j)
     if ((s = str_member(j, "token", 16))) snprintf(a->token, sizeof a->token, "%s", s);
     if ((s = str_member(j, "note", 200))) snprintf(a->note, sizeof a->note, "%s", s);
     if ((s = str_member(j, "time", 24))) wn_time_parse(s, strlen(s), &a->time);
-    m->nacks++;
+    const cJSON *fo = cJSON_GetObjectItemCaseSensitive(j, "folded");
+    if (cJSON_IsNumber(fo) && fo->valuedouble >= 0 && fo->valuedouble <= UINT32_MAX) a->folded = (uint32_t)fo->valuedouble;
     return 1;
 }
 
@@ -386,7 +418,7 @@ int wn_monitor_ack(wn_monitor *m, const wn_principal *who, const char *body, siz
         pthread_rwlock_rdlock(&m->lock);
         long f = mon_alert_find(m, aid);
         int ent_ok = 1, found = f >= 0;
-        uint32_t ent = f >= 0 ? m->al[f].ent : MON_NONE;
+        uint32_t ent = f >= 0 ? m->al[f].ent : MON_NONE, folded = f >= 0 ? m->al[f].folded : 0;
         for (size_t i = 0; i < m->ngaps && !found; i++)
             if (memcmp(m->gaps[i].id, aid, 16) == 0) found = 1, ent = m->gaps[i].ent;
         if (found && who->role == WN_ROLE_ENTERPRISE)
@@ -396,7 +428,7 @@ int wn_monitor_ack(wn_monitor *m, const wn_principal *who, const char *body, siz
         if (!found || !ent_ok) {
             snprintf(detail, cap, "no alert %s", id);
             rc = WN_NE_NOT_FOUND;
-        } else if (prev) {
+        } else if (prev && prev->folded >= folded) { /* alerts folded in since allow another */
             snprintf(detail, cap, "the alert was already acknowledged by %s", prev->by);
             rc = WN_NE_ALREADY_ACKED;
         } else {
@@ -409,7 +441,7 @@ int wn_monitor_ack(wn_monitor *m, const wn_principal *who, const char *body, siz
             wn_buf_printf(&b, ",\"role\":\"%s\",\"token\":\"%s\",\"time\":\"%s\",\"note\":", wn_role_name(who->role),
                           who->token_id, t);
             wn_buf_json_str(&b, note);
-            wn_buf_str(&b, "}");
+            wn_buf_printf(&b, ",\"folded\":%u}", folded);
             size_t bl;
             char *text = wn_buf_take(&b, &bl);
             cJSON *rec = text ? cJSON_Parse(text) : NULL;

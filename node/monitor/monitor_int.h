@@ -29,6 +29,8 @@
 #define MON_NQ 9                /* quantity codes 1..8 at their own index */
 #define MON_NIV 5               /* intervals kept to estimate a meter's interval */
 #define MON_MAX_EV 16           /* evidence indices kept per alert */
+#define MON_GAPS_PER_METER 32   /* sequence-gap alerts kept per meter (the oldest ended one goes) */
+#define MON_ALERTS_PER_METER 256 /* alerts raised per meter; later ones are folded into its latest of the kind */
 #define MON_ENT_MAX (WN_ENTERPRISE_MAX + 1)
 #define MON_NONE UINT32_MAX
 
@@ -72,7 +74,14 @@ typedef struct {
     uint64_t seq_a, seq_b; /* sequence gap: expected and received; equivocation: seq */
     uint8_t nev;
     uint64_t ev[MON_MAX_EV]; /* evidence: ledger indices */
+    /* revised by later ledger entries (imbalance: a member's late readings of its day) */
+    uint8_t cleared;       /* MON_CLEAR_*: no longer holds, and why */
+    uint32_t revised;      /* times its figures changed after it was raised */
+    uint64_t revised_by;   /* ledger index of the entry that revised it last */
+    uint32_t folded;       /* later alerts of its kind counted into it (its meter had MON_ALERTS_PER_METER) */
 } mon_alert;
+
+enum { MON_CLEAR_NONE = 0, MON_CLEAR_BALANCED, MON_CLEAR_NOT_JUDGED };
 
 typedef struct {
     uint8_t id[32];
@@ -101,6 +110,9 @@ typedef struct {
     uint32_t *kids;
     size_t nkids, capkids;
     uint64_t last_arrival;      /* wall time its last reading was applied (not stored) */
+    /* its alerts (not stored: counted again as the alerts are loaded or raised) */
+    uint32_t nalerts;
+    uint32_t last_al[MK_COUNT + MON_NQ]; /* its latest alert of each kind (quality: MK_COUNT + quantity), number + 1 */
     int dirty, hour_dirty, day_dirty;
 } mon_meter;
 
@@ -130,6 +142,7 @@ typedef struct {
     uint8_t id[16];
     char by[65], role[12], token[17], note[201];
     uint64_t time;
+    uint32_t folded;             /* the alert's folded count when acknowledged */
 } mon_ack;
 
 struct wn_monitor {
@@ -156,10 +169,12 @@ struct wn_monitor {
     size_t ahcap;
     mon_plan *plans;
     size_t nplans, capplans;
-    mon_ack *acks;
+    mon_ack *acks;               /* sorted by alert id */
     size_t nacks, capacks;
-    mon_alert *gaps;             /* sequence-gap alerts (durable, in the bureau store) */
+    mon_alert *gaps;             /* sequence-gap alerts (durable, in the bureau store), in no order */
     size_t ngaps, capgaps;
+    uint32_t *gap_n, *gap_nopen; /* by meter number: its sequence-gap alerts, and how many are open */
+    size_t gap_ncap;
     size_t pending_parents;      /* meters whose parent is not enrolled yet */
     /* tick thread */
     pthread_t tick;
@@ -195,6 +210,11 @@ mon_ent *mon_ent_get(wn_monitor *m, const char *name, int create);
 /* Raises the alert a (its id set by the caller), unless one with its id exists.
  * Out: *existed. Returns: the alert's number, or MON_NONE if out of memory. */
 uint32_t mon_raise(wn_monitor *m, const mon_alert *a, int *existed);
+/* The same for the rules: a meter that has MON_ALERTS_PER_METER alerts gets no new one; a
+ * is folded into its latest alert of a's kind (and quantity), which counts it (folded,
+ * count), takes a's evidence, value and end (so an episode goes on in it) and is returned
+ * with *existed = 0. */
+uint32_t mon_raise_rule(wn_monitor *m, const mon_alert *a, int *existed);
 void mon_alert_id(uint8_t out[16], unsigned kind, const void *subject, size_t slen, uint64_t anchor);
 long mon_alert_find(wn_monitor *m, const uint8_t id[16]);
 const mon_plan *mon_plan_find(wn_monitor *m, const char *ent, uint32_t year);
@@ -205,6 +225,8 @@ __int128 mon_ent_year(const mon_ent *e, uint32_t year);
 /* ---- monitor_conf.c ---- */
 void mon_conf_load(wn_monitor *m);
 const mon_ack *mon_ack_find(const wn_monitor *m, const uint8_t id[16]);
+/* The acknowledgement of a if it covers every alert folded into a so far, else NULL. */
+const mon_ack *mon_ack_covers(const wn_monitor *m, const mon_alert *a);
 
 /* ---- shared helpers (monitor_apply.c) ---- */
 /* Civil date of a day key. */

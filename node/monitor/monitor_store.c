@@ -1,6 +1,6 @@
 /* monitor_store.c — the monitor's databases in the node's state env (see monitor.h):
  *
- *   mon_meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
+ *   mon_meta    "format" -> u32 MON_FORMAT; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   mon_meters  u32 meter number -> meter record (enrolment facts, last reading, open episodes)
  *   mon_ents    u32 enterprise number -> name and intake per year
  *   mon_hours   u32 meter number || u32 CST hour key -> bucket
@@ -22,7 +22,9 @@
 #include "node/envgate.h"
 #include "node/log.h"
 
-#define MON_FORMAT 1
+/* 2: buckets written before this format may hold another meter's totals (a meter's current
+ * hour and day were loaded under meter #0's number at start): rebuilt from the ledger. */
+#define MON_FORMAT 2
 #define CATCHUP_CHUNK 50000
 #define TICK_MS 2000
 
@@ -263,6 +265,10 @@ static size_t alert_encode(const mon_alert *a, uint8_t *out, size_t cap)
     w_u64(&w, a->seq_b);
     w_u8(&w, a->nev);
     for (unsigned i = 0; i < a->nev; i++) w_u64(&w, a->ev[i]);
+    w_u8(&w, a->cleared);
+    w_u32(&w, a->revised);
+    w_u64(&w, a->revised_by);
+    w_u32(&w, a->folded);
     return w.bad ? 0 : w.n;
 }
 
@@ -287,7 +293,13 @@ static int alert_decode(mon_alert *a, const uint8_t *p, size_t len)
     a->nev = (uint8_t)r_u8(&r);
     if (a->nev > MON_MAX_EV) return 0;
     for (unsigned i = 0; i < a->nev; i++) a->ev[i] = r_u64(&r);
-    return !r.bad && r.at == r.n && a->kind > 0 && a->kind < MK_COUNT;
+    if (r.at < r.n) { /* records written before revisions existed (sequence gaps in the bureau store) end here */
+        a->cleared = (uint8_t)r_u8(&r);
+        a->revised = r_u32(&r);
+        a->revised_by = r_u64(&r);
+        a->folded = r_u32(&r);
+    }
+    return !r.bad && r.at == r.n && a->kind > 0 && a->kind < MK_COUNT && a->cleared <= MON_CLEAR_NOT_JUDGED;
 }
 
 int mon_gap_decode(mon_alert *a, const uint8_t *p, size_t len) { return alert_decode(a, p, len); }
@@ -476,6 +488,61 @@ int wn_monitor_meter_enterprise(wn_monitor *m, const uint8_t meter[32], char ent
 
 /* ---- sequence gaps ---- */
 
+/* Makes the per-meter gap counts cover meter number num. Returns: 0 if out of memory. */
+static int gap_room(wn_monitor *m, uint32_t num)
+{
+    if (num < m->gap_ncap) return 1;
+    size_t cap = m->gap_ncap ? m->gap_ncap : 64;
+    while (cap <= num) cap *= 2;
+    uint32_t *n = realloc(m->gap_n, cap * sizeof *n);
+    if (!n) return 0;
+    m->gap_n = n;
+    uint32_t *o = realloc(m->gap_nopen, cap * sizeof *o);
+    if (!o) return 0;
+    m->gap_nopen = o;
+    memset(n + m->gap_ncap, 0, (cap - m->gap_ncap) * sizeof *n);
+    memset(o + m->gap_ncap, 0, (cap - m->gap_ncap) * sizeof *o);
+    m->gap_ncap = cap;
+    return 1;
+}
+
+/* Counts each meter's gaps and open gaps (after loading them). */
+static void gap_count_all(wn_monitor *m)
+{
+    for (size_t i = 0; i < m->ngaps; i++) {
+        const mon_alert *a = &m->gaps[i];
+        if (a->meter == MON_NONE || !gap_room(m, a->meter)) continue;
+        m->gap_n[a->meter]++;
+        m->gap_nopen[a->meter] += !a->end_time;
+    }
+}
+
+/* Meter mm has MON_GAPS_PER_METER gap alerts: its oldest (ended ones first) is deleted,
+ * from the bureau store and from memory. */
+static void gap_evict(wn_monitor *m, const mon_meter *mm)
+{
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < m->ngaps; i++) {
+        const mon_alert *a = &m->gaps[i];
+        if (a->meter != mm->num) continue;
+        if (best == SIZE_MAX) {
+            best = i;
+            continue;
+        }
+        const mon_alert *b = &m->gaps[best];
+        int a_ended = a->end_time != 0, b_ended = b->end_time != 0;
+        if (a_ended != b_ended ? a_ended : a->seq_a < b->seq_a) best = i;
+    }
+    if (best == SIZE_MAX) return;
+    uint8_t key[40];
+    memcpy(key, mm->id, 32);
+    wn_put_u64(key + 32, m->gaps[best].seq_a);
+    wn_bureau_del(m->bureau, WN_BT_GAPS, key, 40);
+    m->gap_n[mm->num]--;
+    if (!m->gaps[best].end_time) m->gap_nopen[mm->num]--;
+    m->gaps[best] = m->gaps[--m->ngaps];
+}
+
 void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t seq, uint64_t now_ms)
 {
     pthread_mutex_lock(&m->wmu);
@@ -483,14 +550,19 @@ void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t se
     mon_meter *mm = mon_meter_by_id(m, meter);
     mon_alert *a = NULL;
     int fresh = 0;
-    if (mm && seq > mm->last_seq + 1) {
+    if (mm && seq > mm->last_seq + 1 && gap_room(m, mm->num)) {
         uint64_t expected = mm->last_seq + 1;
-        for (size_t i = 0; i < m->ngaps && !a; i++)
+        for (size_t i = 0; i < m->ngaps && !a && m->gap_nopen[mm->num]; i++) /* only a meter with an open gap looks */
             if (m->gaps[i].meter == mm->num && m->gaps[i].seq_a == expected) a = &m->gaps[i];
         if (a) {
             a->count++;
             if (seq > a->seq_b) a->seq_b = seq;
         } else {
+            while (m->gap_n[mm->num] >= MON_GAPS_PER_METER) { /* (a store of an older node may hold more) */
+                size_t before = m->ngaps;
+                gap_evict(m, mm);
+                if (m->ngaps == before) break;
+            }
             if (m->ngaps == m->capgaps) {
                 size_t c = m->capgaps * 2 + 16;
                 void *p = realloc(m->gaps, c * sizeof *m->gaps);
@@ -512,6 +584,8 @@ void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t se
                 a->seq_a = expected;
                 a->seq_b = seq;
                 if (mm->nread) a->ev[a->nev++] = mm->last_index;
+                m->gap_n[mm->num]++;
+                m->gap_nopen[mm->num]++;
                 fresh = 1;
             }
         }
@@ -525,11 +599,13 @@ void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t se
 
 void mon_gaps_reading(wn_monitor *m, const mon_meter *mm, uint64_t seq, uint64_t t, uint64_t index)
 {
+    if (mm->num >= m->gap_ncap || !m->gap_nopen[mm->num]) return; /* the common case: nothing to scan */
     for (size_t i = 0; i < m->ngaps; i++) {
         mon_alert *a = &m->gaps[i];
         if (a->meter != mm->num || a->end_time || seq < a->seq_a) continue;
         a->end_time = t;
         if (a->nev < MON_MAX_EV) a->ev[a->nev++] = index;
+        m->gap_nopen[mm->num]--;
         mon_put_gap(m, a);
     }
 }
@@ -657,6 +733,7 @@ static int load(wn_monitor *m, MDB_txn *txn, const char **why)
         mon_meter *mm = malloc(sizeof *mm);
         ok = mm && k.mv_size == 4 && wn_get_u32(k.mv_data) == m->nmt && meter_decode(mm, v.mv_data, v.mv_size) &&
              mm->ent < m->net;
+        if (ok) mm->num = (uint32_t)m->nmt; /* the number mon_meter_insert gives it: its buckets' key */
         if (ok && mm->nread) {
             mon_get_bucket(m, txn, 0, mm, mm->hour_key, 0, &mm->hour);
             mon_get_bucket(m, txn, 1, mm, mm->day_key, 0, &mm->day);
@@ -756,6 +833,7 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
     gap_load gl = {m, 0};
     wn_bureau_each(bureau, WN_BT_GAPS, NULL, 0, load_gap, &gl);
     if (gl.bad) wn_log("monitor: %d sequence-gap records in the bureau store are unreadable", gl.bad);
+    gap_count_all(m);
 
     MDB_txn *txn = NULL;
     int rc = wn_envgate_begin(env, 0, &txn);
@@ -802,6 +880,8 @@ void wn_monitor_close(wn_monitor *m)
     pthread_mutex_unlock(&m->wmu);
     free_memory(m);
     free(m->gaps);
+    free(m->gap_n);
+    free(m->gap_nopen);
     free(m->plans);
     free(m->acks);
     pthread_rwlock_destroy(&m->lock);
