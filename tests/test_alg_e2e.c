@@ -72,6 +72,8 @@ Test(alg_e2e, mixed_fleet_accepted_audited_bundled, .timeout = 180)
     cr_assert_eq(r.code, 0, "simulate: %s %s", r.out, r.err);
     cr_assert(strstr(r.out, "96 accepted"), "%s", r.out);
     wn_run_result_free(&r);
+    uint64_t got = 0; /* the audit checks the ledger up to a signed checkpoint: wait for one over all 108 entries */
+    cr_assert(wn_test_wait_checkpoint(n.url, 108, &got), "no checkpoint of size 108 (got %llu)", (unsigned long long)got);
     r = wn_proc_runl(dir, "wn", "audit", "--node", n.url, "--notary-pub", g_npk, NULL);
     cr_assert_eq(r.code, 0, "audit: %s %s", r.out, r.err);
     wn_run_result_free(&r);

@@ -337,7 +337,7 @@ static void tamper_toggles(wn_mf_meter *m, uint64_t t0, int n)
 static void tamper_tally(const char *hex, size_t *alerts, size_t *episodes, size_t *all, char *folded_id)
 {
     char path[256];
-    snprintf(path, sizeof path, "/v1/monitor/alerts?meter=%s&limit=100000", hex);
+    snprintf(path, sizeof path, "/v1/monitor/alerts?meter=%s&limit=1000", hex);
     cJSON *al = get(path);
     *alerts = *episodes = *all = 0;
     for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(al, "alerts")->child; a; a = a->next) {
@@ -364,7 +364,7 @@ static long ack(const char *id)
 static int is_open(const char *hex, const char *id)
 {
     char path[256];
-    snprintf(path, sizeof path, "/v1/monitor/alerts?status=open&meter=%s&limit=100000", hex);
+    snprintf(path, sizeof path, "/v1/monitor/alerts?status=open&meter=%s&limit=1000", hex);
     cJSON *al = get(path);
     int found = 0;
     for (const cJSON *a = cJSON_GetObjectItemCaseSensitive(al, "alerts")->child; a; a = a->next)
@@ -380,7 +380,7 @@ static size_t gaps_of(const char *hex)
     cJSON *j = get(path);
     size_t n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "sequence_gaps"));
     cJSON_Delete(j);
-    snprintf(path, sizeof path, "/v1/monitor/alerts?kind=sequence_gap&meter=%s&limit=100000", hex);
+    snprintf(path, sizeof path, "/v1/monitor/alerts?kind=sequence_gap&meter=%s&limit=1000", hex);
     j = get(path);
     cr_assert_eq((size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "alerts")), n,
                  "the meter view and the alert list show the same gaps");
