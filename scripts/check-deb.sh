@@ -52,8 +52,11 @@ ls "$r"/usr/share/waternotary/policies/*.json >/dev/null || fail "no policies in
 for doc in $(sed -n 's#^Documentation=.*file:\([^ ]*\).*#\1#p' "$r/lib/systemd/system/wn-node.service"); do
   [ -e "$r$doc" ] || fail "the unit's Documentation= names $doc, which the package lacks"
 done
-zcat "$r/usr/share/man/man1/wn.1.gz" | grep -q 'wn backup' || fail "man wn lacks the backup command"
-dpkg-deb -I "$deb" conffiles | grep -qx /etc/waternotary/wn-node.conf || fail "wn-node.conf is not a conffile"
+# (grep reads whole outputs here: grep -q would stop early, and pipefail would count the
+#  writer's SIGPIPE as a failure)
+zcat "$r/usr/share/man/man1/wn.1.gz" | grep -c 'wn backup' >/dev/null || fail "man wn lacks the backup command"
+zcat "$r/usr/share/man/man8/wn-gateway.8.gz" | grep -c 'channel' >/dev/null || fail "man wn-gateway lacks its configuration"
+dpkg-deb -I "$deb" conffiles | grep -cx /etc/waternotary/wn-node.conf >/dev/null || fail "wn-node.conf is not a conffile"
 say "unpacked: programs, man pages, page, policies, rules, unit, sysusers, conffile"
 
 # 3. alert rules
@@ -72,7 +75,7 @@ for _ in $(seq 1 300); do [ -s "$tmp/port" ] && break; kill -0 "$node_pid" 2>/de
 [ -s "$tmp/port" ] || { cat "$tmp/node.log" >&2; fail "the installed wn-node did not start"; }
 url="http://127.0.0.1:$(cat "$tmp/port")"
 say "installed wn-node listens at $url"
-curl -sf "$url/ui/" | grep -qi '<html' || fail "the installed page is not served at /ui/"
+curl -sf "$url/ui/" | grep -ci '<html' >/dev/null || fail "the installed page is not served at /ui/"
 curl -sf -o /dev/null "$url/ui/vendor/node_modules/echarts/dist/echarts.min.js" || fail "ECharts is not served"
 "$r/usr/bin/wn-meter" simulate --node "$url" --registrar-key "$data/registrar.key" --meters 6 \
   --readings 200 --batch 8 --state "$tmp/fleet" --quiet >"$tmp/sim.log" 2>&1 &
