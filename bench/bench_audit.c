@@ -20,7 +20,7 @@
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 

@@ -1,5 +1,5 @@
 /* bench_datadir.c — what the node's start-up checks of its data directory cost
- * (node/startcheck.h, ledger/lmdb_file.h): on ledgers of 10,000, 100,000 and 1,000,000
+ * (node/datadir/startcheck.h, ledger/lmdb_file.h): on ledgers of 10,000, 100,000 and 1,000,000
  * entries (183-byte entries, not indexed), with the newest signed checkpoint 500 entries
  * before the end, it prints the milliseconds of the LMDB length check of data.mdb and of
  * the whole agreement check (signature, root at the signed size, re-hash of the last
@@ -7,11 +7,11 @@
  * best of 5 runs. The ledgers live in a temp dir under /tmp (or $TMPDIR), removed at the
  * end. */
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 #include "ledger/lmdb_file.h"
-#include "node/datadir.h"
-#include "node/startcheck.h"
+#include "node/datadir/datadir.h"
+#include "node/datadir/startcheck.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * only address space, data.mdb grows as pages are written. */
 #include "ledger/ledger_impl.h"
 #include "ledger/lmdb_file.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 typedef struct wn_ledger wn_ledger;
 

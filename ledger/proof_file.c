@@ -3,7 +3,7 @@
  *
  * Parsing checks the file's own lines strictly and says which line is wrong; the embedded
  * checkpoints are only located here and are checked, signature included, by the verify
- * functions through wn_checkpoint_verify. The Merkle math is ledger/merkle.h's. */
+ * functions through wn_checkpoint_verify. The Merkle math is ledger/tlog/merkle.h's. */
 #include "ledger/proof_file.h"
 #include "crypto/encoding.h"
 #include "crypto/strict_json.h"

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 
 enum wn_proof_err {
     WN_PROOF_OK = 0,

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 #include "node/anchor/anchor.h"
 #include "node/ingest/checkpointer.h"
@@ -36,7 +36,7 @@ typedef struct {
     unsigned max_per_ip;        /* --max-per-ip (0: no per-address cap) */
     unsigned timeout_ms;        /* --timeout-ms to deliver a whole request (0: default) */
     int allow_damaged;          /* --allow-damaged-entries: start although the newest entries do not
-                                   re-hash (node/startcheck.h) */
+                                   re-hash (node/datadir/startcheck.h) */
 } wn_node_config;
 
 #define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"

@@ -2,7 +2,7 @@
  *
  * Version 2 verifies a Merkle path. protocol/ may not use ledger/ (the meter links only
  * crypto and protocol), so the RFC 9162 §2.1.3.2 inclusion check is written out here; the
- * tests cross-check it against ledger/merkle.c on every (index, size) up to 300. */
+ * tests cross-check it against ledger/tlog/merkle.c on every (index, size) up to 300. */
 #include "protocol/receipt.h"
 #include "crypto/encoding.h"
 #include "protocol/reading.h"

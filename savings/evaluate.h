@@ -24,7 +24,7 @@
 #include "protocol/certificate.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 #define WN_EVAL_METHOD "waternotary/evaluation@v1"
 #define WN_EVAL_YEAR_MS 31536000000ULL /* annualisation: a year of 365 days */

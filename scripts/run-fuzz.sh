@@ -6,7 +6,7 @@ set -euo pipefail
 secs=${1:-20}
 out=build-fuzz
 mkdir -p "$out"
-libsrc=$(ls crypto/*.c protocol/*.c chain/*.c ledger/*.c 2>/dev/null)
+libsrc=$(ls crypto/*.c protocol/*.c chain/*.c ledger/*.c ledger/tlog/*.c 2>/dev/null)
 for f in tests/fuzz/fuzz_*.c; do
   [ -e "$f" ] || continue
   name=$(basename "$f" .c)

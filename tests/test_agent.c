@@ -23,7 +23,7 @@
 #include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "device/meter.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/proof_file.h"
 #include "tests/support/testutil.h"
 

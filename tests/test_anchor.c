@@ -32,7 +32,7 @@
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "chain/anchor_data.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "chain/ethrpc.h"
 #include "tests/support/anvil.h"
 #include "tests/support/feeder.h"

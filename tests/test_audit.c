@@ -27,7 +27,7 @@
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
 #include "crypto/verifier.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "tests/support/testledger.h"
 #include "tests/support/proc.h"

@@ -30,7 +30,7 @@
 #include "protocol/receipt.h"
 #include "crypto/sig.h"
 #include "device/meter.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "tests/support/nodeproc.h"

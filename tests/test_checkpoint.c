@@ -9,7 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 static uint8_t sk[32], pk[32], sk2[32], pk2[32];
 

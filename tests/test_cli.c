@@ -16,7 +16,7 @@
 #include "crypto/keyfile.h"
 #include "protocol/reading.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"

@@ -16,7 +16,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"

@@ -24,7 +24,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"

@@ -27,7 +27,7 @@
 #include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "device/meter.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 #include "ledger/proof_file.h"
 #include "tests/support/audit.h"

@@ -20,7 +20,7 @@
 #include "protocol/reading.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/support/testledger.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"

@@ -20,7 +20,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/support/testutil.h"
 
 /* Fails the test with a message only when cond is false (cheap in hot loops). */

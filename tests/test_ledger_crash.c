@@ -26,7 +26,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/support/testutil.h"
 
 #define CHECK(cond, ...) do { if (!(cond)) cr_assert_fail(__VA_ARGS__); } while (0)

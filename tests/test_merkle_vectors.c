@@ -1,4 +1,4 @@
-/* test_merkle_vectors.c — ledger/merkle.c against public and known answers, and by property.
+/* test_merkle_vectors.c — ledger/tlog/merkle.c against public and known answers, and by property.
  *
  * 1. Every probe in transparency-dev/merkle testdata/inclusion/ and consistency/ (all subfolders) gives
  *    its wantErr through wn_merkle_verify_inclusion / wn_merkle_verify_consistency. A hash
@@ -23,7 +23,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/support/testutil.h"
 
 /* Fails the test with a message only when cond is false (cheap in hot loops). */

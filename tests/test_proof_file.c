@@ -9,9 +9,9 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "ledger/proof_file.h"
 #include "tests/support/testutil.h"
 

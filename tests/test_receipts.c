@@ -1,5 +1,5 @@
 /* test_receipts.c — version 2 receipts (PROTOCOL §6): the head and a receipt built byte by
- * byte (known answer), the Merkle path check against ledger/merkle.c, every tampering
+ * byte (known answer), the Merkle path check against ledger/tlog/merkle.c, every tampering
  * refused with its reason, version 1 receipts still verifying, the node's commit receipts
  * (node/ingest/receipts.c) and a meter's old-form receipts log converted byte for byte. */
 #include <criterion/criterion.h>
@@ -9,7 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 #include "device/meter.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "node/ingest/receipts.h"
 #include "protocol/reading.h"
 #include "protocol/receipt.h"
@@ -142,7 +142,7 @@ Test(receipts, head_and_receipt_byte_by_byte)
     wn_commit_receipts_release(c2);
 }
 
-/* The path check written out in protocol/receipt.c agrees with ledger/merkle.c. */
+/* The path check written out in protocol/receipt.c agrees with ledger/tlog/merkle.c. */
 Test(receipts, path_check_matches_ledger_merkle)
 {
     enum { N = 70 };

@@ -1,6 +1,6 @@
 /* test_tiles.c — the node as a C2SP tlog-tiles log (docs/PROTOCOL.md §9, §14).
  *
- * First the tile addressing of ledger/tile.h against the spec's own examples (paths such
+ * First the tile addressing of ledger/tlog/tile.h against the spec's own examples (paths such
  * as "x001/x234/067", the tiles of trees of size 70000 and 256), including every
  * non-canonical spelling the parser must refuse. Then a real wn-node fed with enrolments
  * and readings, read by a tile client written here independently of ledger/ (its own path
@@ -21,13 +21,13 @@
 #include <sys/wait.h>
 
 #include "crypto/encoding.h"
-#include "ledger/checkpoint.h"
-#include "ledger/tile.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/tile.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/testutil.h"
 
-/* ---- tile addressing (ledger/tile.h) ---- */
+/* ---- tile addressing (ledger/tlog/tile.h) ---- */
 
 static void expect_path(int entries, unsigned level, uint64_t index, unsigned width, const char *path)
 {

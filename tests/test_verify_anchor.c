@@ -25,7 +25,7 @@
 #include "chain/ethtx.h"
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "tests/support/anvil.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"

@@ -13,8 +13,8 @@
 #include "cli/audit/audit_impl.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -15,9 +15,9 @@
 #include "cli/util.h"
 #include "crypto/encoding.h"
 #include "crypto/strict_json.h"
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
-#include "ledger/tile.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/tlog/tile.h"
 
 /* One parsed entry bundle: entry k is body[off[k] .. off[k] + len[k]). */
 typedef struct {

@@ -18,7 +18,7 @@
 #include "cli/audit/audit_lmdb.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 #include <errno.h>
 #include <lmdb.h>

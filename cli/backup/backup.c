@@ -18,7 +18,7 @@
 #include "crypto/keyfile.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 
 /* The environments of a data directory, in copy order: derived state first, the ledger last. */

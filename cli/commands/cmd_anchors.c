@@ -14,7 +14,7 @@
 #include "cli/util.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/proof_file.h"
 
 #include <cjson/cJSON.h>

@@ -5,7 +5,7 @@
 #include "cli/net.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "cli/net.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/proof_file.h"
 
 #include <cjson/cJSON.h>

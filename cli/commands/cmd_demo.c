@@ -9,7 +9,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "protocol/reading.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 

@@ -11,7 +11,7 @@
 #include "protocol/reading.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 #include <errno.h>
 #include <stdio.h>

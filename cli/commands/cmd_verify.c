@@ -13,10 +13,10 @@
 #include "crypto/strict_json.h"
 #include "protocol/reading.h"
 #include "protocol/receipt.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

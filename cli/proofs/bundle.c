@@ -11,7 +11,7 @@
 #include "crypto/encoding.h"
 #include "crypto/strict_json.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 int wn_bundle_sniff(const char *text, size_t len)
 {

@@ -18,7 +18,7 @@
 #include "cli/proofs/report.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 #define WN_BUNDLE_FORMAT_V1 "waternotary/bundle@v1"
 #define WN_BUNDLE_FILE_MAX (64u << 20) /* largest bundle file read */

@@ -10,7 +10,7 @@
 
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 typedef struct {
     wn_bundle *b;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/ledger.h"
 
 /* Inclusion proof file for entry `index` against the stored checkpoint of tree size `size`

@@ -30,7 +30,7 @@
 
 #include "crypto/keyfile.h"
 #include "chain/anchor_data.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "chain/ethrpc.h"
 #include "node/log.h"
 #include "node/metrics.h"

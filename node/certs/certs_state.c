@@ -19,7 +19,7 @@
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "node/log.h"
-#include "node/rebuild.h"
+#include "node/datadir/rebuild.h"
 
 #define CERTS_FORMAT 1
 #define CERTS_MAP_SIZE (1ULL << 30)
@@ -229,7 +229,7 @@ int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, co
     return 1;
 }
 
-/* ---- open / close (the rebuild loop is node/rebuild.c's) ---- */
+/* ---- open / close (the rebuild loop is node/datadir/rebuild.c's) ---- */
 
 static void free_all(wn_certs *s)
 {

@@ -10,7 +10,7 @@
 
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
-#include "ledger/tile.h"
+#include "ledger/tlog/tile.h"
 
 #define WN_DETAIL_MAX 200
 #define WN_BATCH_MAX_ITEMS 65536 /* readings in one request */

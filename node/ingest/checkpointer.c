@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "crypto/encoding.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/log.h"
 #include "node/metrics.h"
 

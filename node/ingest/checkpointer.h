@@ -1,7 +1,7 @@
 /* checkpointer.h — the thread that signs checkpoints: whenever the ledger has grown by
  * `every` entries since the last checkpoint, or `ms` milliseconds have passed since it first
  * grew beyond it, whichever comes first, it computes the root, signs the note with the
- * notary key (ledger/checkpoint.h) and stores it (wn_ledger_put_checkpoint). On stop it
+ * notary key (ledger/tlog/checkpoint.h) and stores it (wn_ledger_put_checkpoint). On stop it
  * signs a last checkpoint if the ledger is ahead of the latest one. */
 #ifndef WN_NODE_CHECKPOINTER_H
 #define WN_NODE_CHECKPOINTER_H
@@ -18,7 +18,7 @@ typedef struct {
     uint64_t every;        /* --checkpoint-every (entries, >= 1) */
     uint64_t ms;           /* --checkpoint-ms */
     /* Called with each new signed note before it is stored in the ledger (NULL: none);
-     * the node keeps it outside the ledger (node/datadir.h). Returns 1; 0 makes this
+     * the node keeps it outside the ledger (node/datadir/datadir.h). Returns 1; 0 makes this
      * checkpoint fail (nothing stored; retried after another interval). */
     int (*on_signed)(void *ctx, uint64_t size, const char *note, size_t len);
     void *on_signed_ctx;

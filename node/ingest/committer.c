@@ -12,7 +12,7 @@
 
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "node/http/errors.h"
 #include "node/log.h"
 #include "node/metrics.h"

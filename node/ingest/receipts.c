@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 struct wn_commit_receipts {
     atomic_uint refs;

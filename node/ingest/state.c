@@ -2,7 +2,7 @@
  * its rebuildable mirror in DIR/state (LMDB, MDB_NOSYNC), with the watermark that ties it
  * to the ledger and the replay that brings it up to date at start. See state.h.
  *
- * DIR/state databases (the rebuild loop and the meta watermark: node/rebuild.h):
+ * DIR/state databases (the rebuild loop and the meta watermark: node/datadir/rebuild.h):
  *   meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   meters  meter id -> record (see put_record)
  *   times   u64 first index -> u64 end index || u64 time [|| u8 2]: entries [first, end) were
@@ -23,12 +23,12 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "ledger/entry.h"
-#include "node/envgate.h"
+#include "node/datadir/envgate.h"
 #include "node/log.h"
-#include "node/rebuild.h"
+#include "node/datadir/rebuild.h"
 
 #define STATE_FORMAT 1
-#define STATE_MAP_SIZE (64ULL << 20)  /* the map starts here and grows on demand (node/envgate.h) */
+#define STATE_MAP_SIZE (64ULL << 20)  /* the map starts here and grows on demand (node/datadir/envgate.h) */
 #define STATE_MAP_MAX (1ULL << 40)    /* ... up to 1 TiB of address space */
 #define STATE_MAP_ENV "WN_STATE_MAP_BYTES" /* tests: a smaller starting map (at least 16 KiB) */
 #define REC_FIXED 128 /* record bytes before the alerts */
@@ -468,7 +468,7 @@ bad:
     return 1;
 }
 
-/* ---- open / close (the rebuild loop is node/rebuild.c's) ---- */
+/* ---- open / close (the rebuild loop is node/datadir/rebuild.c's) ---- */
 
 static void free_table(wn_state *s)
 {

@@ -14,7 +14,7 @@
 #include "ledger/entry.h"
 #include "node/query/bundle.h"
 #include "node/http/errors.h"
-#include "node/envgate.h"
+#include "node/datadir/envgate.h"
 #include "node/log.h"
 #include "node/monitor/monitor_conf.h"
 

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "crypto/encoding.h"
-#include "node/envgate.h"
+#include "node/datadir/envgate.h"
 #include "node/log.h"
 
 /* 2: buckets written before this format may hold another meter's totals (a meter's current

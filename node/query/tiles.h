@@ -1,5 +1,5 @@
 /* tiles.h — the node's tree as a C2SP tlog-tiles log (docs/PROTOCOL.md §9, §14), so that
- * existing log tools can mirror it: hash tiles and entry bundles (ledger/tile.h gives the
+ * existing log tools can mirror it: hash tiles and entry bundles (ledger/tlog/tile.h gives the
  * addressing), and the list of stored checkpoints an auditor replays (GET /v1/checkpoints).
  * GET /checkpoint is served by query.c as GET /v1/checkpoint.
  *
@@ -8,7 +8,7 @@
 #ifndef WN_NODE_TILES_H
 #define WN_NODE_TILES_H
 
-#include "ledger/tile.h"
+#include "ledger/tlog/tile.h"
 #include "node/node.h"
 #include "node/http/parse.h"
 #include "node/http/reply.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/proof_file.h"
 
 static uint8_t pub[32];

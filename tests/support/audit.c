@@ -11,7 +11,7 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 

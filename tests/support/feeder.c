@@ -15,7 +15,7 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 /* ---- HTTP ---- */
 

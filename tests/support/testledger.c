@@ -13,7 +13,7 @@
 #include "protocol/enrolment.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
 
 #define HOUR 3600000ULL

@@ -1,7 +1,7 @@
 /* merkle.c — RFC 6962 tree hashes and proofs over a store of complete-subtree hashes.
  * See merkle.h for the model. Proof building follows RFC 6962 §2.1.1/§2.1.2 (PATH and
  * SUBPROOF); verification follows RFC 9162 §2.1.3.2/§2.1.4.2 literally. */
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "crypto/sha256.h"
 
 #include <stdlib.h>

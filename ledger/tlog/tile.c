@@ -1,6 +1,6 @@
 /* tile.c — tlog-tiles paths and widths (see tile.h). Strict parsing: every tile has one
  * path, so caches and mirrors never hold two copies of the same tile. */
-#include "ledger/tile.h"
+#include "ledger/tlog/tile.h"
 
 #include <stdio.h>
 #include <string.h>

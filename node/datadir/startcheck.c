@@ -1,6 +1,6 @@
 /* startcheck.c — the start-up agreement of notary key, ledger and signed checkpoints, and
  * the re-hash of the ledger's newest entries (see startcheck.h). */
-#include "node/startcheck.h"
+#include "node/datadir/startcheck.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,9 +9,9 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
-#include "node/datadir.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
+#include "node/datadir/datadir.h"
 #include "node/log.h"
 
 int wn_startcheck_has_history(const char *data_dir, wn_ledger *ledger, uint64_t *size)

@@ -22,7 +22,7 @@ typedef struct {
     const char *name;       /* "state", "certs": starts each log line */
     const char *dir;        /* the env's directory (made 0750 if absent) */
     size_t map_size;
-    size_t map_max;         /* > map_size: the map grows on demand up to this (node/envgate.h);
+    size_t map_max;         /* > map_size: the map grows on demand up to this (node/datadir/envgate.h);
                                the store's transactions then go through wn_envgate_* */
     unsigned max_dbs;       /* named databases the env may hold (0: meta and dbs only) */
     uint32_t format;        /* what "format" must hold */

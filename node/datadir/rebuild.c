@@ -1,6 +1,6 @@
 /* rebuild.c — opening a store derived from the ledger, else wiping and rebuilding it
  * (rebuild.h): the one loop that the per-meter state and the certificates share. */
-#include "node/rebuild.h"
+#include "node/datadir/rebuild.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include "crypto/encoding.h"
 #include "ledger/lmdb_file.h"
-#include "node/envgate.h"
+#include "node/datadir/envgate.h"
 #include "node/log.h"
 
 int wn_rebuild_chain(wn_ledger *ledger, uint64_t index, uint8_t chain[32])

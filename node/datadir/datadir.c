@@ -1,5 +1,5 @@
 /* datadir.c — the data directory's lock file and the checkpoint.last file (datadir.h). */
-#include "node/datadir.h"
+#include "node/datadir/datadir.h"
 
 #include <errno.h>
 #include <fcntl.h>

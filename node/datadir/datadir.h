@@ -7,7 +7,7 @@
  * DIR/checkpoint.last  the signed note of the last checkpoint the node signed, replaced
  *                      atomically (temporary file, fsync, rename, fsync of DIR) each time
  *                      the checkpointer signs. At start the ledger must agree with it
- *                      (node/startcheck.h): a ledger emptied, deleted or swapped for an
+ *                      (node/datadir/startcheck.h): a ledger emptied, deleted or swapped for an
  *                      older copy cannot then be signed again into a fork. */
 #ifndef WN_NODE_DATADIR_H
 #define WN_NODE_DATADIR_H

@@ -8,7 +8,7 @@
  * Verification looks only at lines whose name is the origin and whose key id is ours;
  * every such line must carry a 64-byte signature that verifies, and there must be one.
  * docs/PROTOCOL.md §4 is the contract. */
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 

@@ -1,5 +1,5 @@
 /* startcheck.h — before the node serves or signs anything: do its notary key, its ledger
- * and the last checkpoint it signed (DIR/checkpoint.last, node/datadir.h) agree, and are
+ * and the last checkpoint it signed (DIR/checkpoint.last, node/datadir/datadir.h) agree, and are
  * the ledger's newest entries intact?
  *
  * The reference checkpoints are DIR/checkpoint.last and the newest checkpoint stored in

@@ -1,5 +1,5 @@
 /* envgate.c — an LMDB environment whose map grows on demand (see envgate.h). */
-#include "node/envgate.h"
+#include "node/datadir/envgate.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* admin_token.c — DIR/admin.token, the node's bureau token (admin_token.h). Created with
  * O_EXCL at mode 0600 and fsynced, so it is never overwritten and never readable by others. */
-#include "node/admin_token.h"
+#include "node/datadir/admin_token.h"
 
 #include <errno.h>
 #include <fcntl.h>
