@@ -13,6 +13,7 @@ Rules (a module is a top-level folder; node/ and cli/ have subsystem folders):
   node     may include crypto, protocol, ledger, chain, savings, node
   cli      may include crypto, protocol, ledger, chain, savings, cli   (never node)
   node/http/ may include nothing else of node/ (HTTP mechanics know no subsystem)
+  ledger/tlog/ may include nothing else of ledger/ (Merkle math and formats know no storage)
   tests, bench: anything
 A loop of includes between files ("x.c" and "x.h" count as one file) is allowed only when
 all its files sit in one folder (a subsystem that is split into files for reading, such as
@@ -66,6 +67,8 @@ def main():
                 problems.append(f"{src}: {mod}/ may not include {inc} ({target_mod}/ is not below {mod}/)")
             if src.startswith("node/http/") and inc.startswith("node/") and not inc.startswith("node/http/"):
                 problems.append(f"{src}: node/http/ may not include {inc} (HTTP mechanics know no subsystem)")
+            if src.startswith("ledger/tlog/") and inc.startswith("ledger/") and not inc.startswith("ledger/tlog/"):
+                problems.append(f"{src}: ledger/tlog/ may not include {inc} (the log's formats know no storage)")
             if src.startswith("device/") and src.count("/") == 1 and inc.count("/") > 1:
                 problems.append(f"{src}: the device library may not include its programs' {inc}")
             a, b = unit(src), unit(inc)
