@@ -207,9 +207,14 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     cr_assert_str_eq(str(res0, "status"), "duplicate");
     const cJSON *rc = cJSON_GetObjectItemCaseSensitive(res0, "receipt");
     cr_assert_not_null(rc);
-    uint8_t leaf[32], want_leaf[32], sig[64], sb[49], msg[32];
+    /* version 2 (the node issues it): a head signed once per commit, and this reading's
+     * Merkle path inside the commit */
+    uint8_t leaf[32], want_leaf[32], sig[64], root[32], msg[32], head[2 + 255 + 8 + 8 + 32 + 8 + 8];
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rc, "version")) &&
+              cJSON_GetObjectItemCaseSensitive(rc, "version")->valuedouble == 2, "a version 2 receipt");
     unhex(leaf, 32, str(rc, "leaf"));
     unhex(sig, 64, str(rc, "sig"));
+    unhex(root, 32, str(rc, "root"));
     uint8_t pre[1 + 512];
     pre[0] = 0x00;
     memcpy(pre + 1, e[1], el[1]); /* 0x00 || entry (= 0x01 || reading) */
@@ -217,15 +222,53 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     cr_assert_eq(memcmp(leaf, want_leaf, 32), 0, "the receipt's leaf is SHA-256(0x00 || 0x01 || reading)");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rc, "index");
     cr_assert(cJSON_IsNumber(ix) && ix->valuedouble == 2);
-    sb[0] = 0x01;
-    put_be64(sb + 1, 2);
-    memcpy(sb + 9, leaf, 32);
-    put_be64(sb + 41, time_ms(str(rc, "time")));
-    tagged_hash(msg, "WaterNotary/receipt/v1", sb, sizeof sb);
-    cr_assert(bip340_ok(sig, msg, notary), "the receipt's signature over the text's 49 bytes");
-    sb[8] ^= 1; /* and over nothing else */
-    tagged_hash(msg, "WaterNotary/receipt/v1", sb, sizeof sb);
+    const char *rorigin = str(rc, "origin");
+    cr_assert_str_eq(rorigin, origin, "the head's origin is the log's");
+    uint64_t first = (uint64_t)cJSON_GetObjectItemCaseSensitive(rc, "first")->valuedouble;
+    uint64_t count = (uint64_t)cJSON_GetObjectItemCaseSensitive(rc, "count")->valuedouble;
+    uint64_t size = (uint64_t)cJSON_GetObjectItemCaseSensitive(rc, "size")->valuedouble;
+    cr_assert(count >= 1 && first <= 2 && 2 < first + count && size == first + count, "head fields");
+    size_t L = strlen(rorigin), hl = 0;
+    head[hl++] = 0x02;
+    head[hl++] = (uint8_t)L;
+    memcpy(head + hl, rorigin, L);
+    hl += L;
+    put_be64(head + hl, first);
+    put_be64(head + hl + 8, count);
+    memcpy(head + hl + 16, root, 32);
+    put_be64(head + hl + 48, time_ms(str(rc, "time")));
+    put_be64(head + hl + 56, size);
+    hl += 64;
+    tagged_hash(msg, "WaterNotary/receipt-head/v1", head, hl);
+    cr_assert(bip340_ok(sig, msg, notary), "the head's signature over the text's 66+L bytes");
+    head[hl - 1] ^= 1; /* and over nothing else */
+    tagged_hash(msg, "WaterNotary/receipt-head/v1", head, hl);
     cr_assert_not(bip340_ok(sig, msg, notary));
+    /* the path: RFC 9162 §2.1.3.2 from the leaf at index - first to the commit root */
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(rc, "path"), *h;
+    uint64_t fn = 2 - first, sn = count - 1;
+    uint8_t r[32], buf[65];
+    memcpy(r, leaf, 32);
+    cJSON_ArrayForEach(h, path)
+    {
+        uint8_t sib[32];
+        cr_assert(sn != 0, "a path longer than the tree");
+        unhex(sib, 32, h->valuestring);
+        buf[0] = 0x01;
+        if ((fn & 1) || fn == sn) {
+            memcpy(buf + 1, sib, 32);
+            memcpy(buf + 33, r, 32);
+            if (!(fn & 1))
+                while (!(fn & 1) && fn != 0) { fn >>= 1; sn >>= 1; }
+        } else {
+            memcpy(buf + 1, r, 32);
+            memcpy(buf + 33, sib, 32);
+        }
+        sha256(r, buf, 65);
+        fn >>= 1;
+        sn >>= 1;
+    }
+    cr_assert(sn == 0 && memcmp(r, root, 32) == 0, "the receipt's path leads from the leaf to the commit root");
     cJSON_Delete(ans);
 
     /* section 4: the checkpoint's note text is its three lines; the signature line is
