@@ -368,6 +368,7 @@ static int track(wn_anchorer *a, wn_anchor_rec *r, uint64_t head)
     if (!rc.found && r->has_prev) { /* the transaction it replaced may have won */
         if ((err = wn_ethrpc_receipt(a->rpc, r->prev_hash, &rc))) return rpc_failed(a, err, "eth_getTransactionReceipt");
         if (rc.found) {
+        r->lost_ms = 0;
             memcpy(r->tx_hash, r->prev_hash, 32);
             r->has_prev = 0;
         }
@@ -434,6 +435,11 @@ static int track(wn_anchorer *a, wn_anchor_rec *r, uint64_t head)
     }
     if (!lost && wn_now_ms() - r->sent_ms < WN_ANCHOR_GRACE_MS) return 1;
     if (lost) {
+        /* A reorganisation may put the same transaction into a new block a moment later:
+         * wait as long as for a new transaction to show before anchoring again. */
+        if (!r->lost_ms) r->lost_ms = wn_now_ms();
+        if (wn_now_ms() - r->lost_ms < WN_ANCHOR_GRACE_MS) return 1;
+        r->lost_ms = 0;
         r->reanchors++;
         pthread_mutex_lock(&a->mu);
         a->st.reanchored++;

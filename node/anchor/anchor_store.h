@@ -43,6 +43,7 @@ typedef struct {
     uint32_t attempts;        /* transactions signed for this checkpoint */
     uint32_t reanchors;       /* times the anchor was lost (reorganisation, dropped) and sent again */
     uint64_t first_sent_ms, sent_ms; /* wall clock */
+    uint64_t lost_ms;         /* in memory only, not stored: when a mined anchor was first found gone */
     uint64_t block_number;    /* MINED / CONFIRMED */
     uint8_t block_hash[32];
     uint64_t block_time;      /* the block's timestamp, seconds */
