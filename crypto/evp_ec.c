@@ -278,11 +278,12 @@ int wn_p256_sign(uint8_t sig[64], const uint8_t seckey[32], const uint8_t digest
     EVP_PKEY_free(pkey);
     if (!ok) return 0;
     if (!rs_in_range(CURVE_P256, sig, 1)) { /* high S: use n - s, the same signature's low form */
-        EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-        BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
-        ok = g && s && BN_sub(s, EC_GROUP_get0_order(g), s) && BN_bn2binpad(s, sig + 32, 32) == 32;
-        BN_free(s);
-        EC_GROUP_free(g);
+        int borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+            int d = k_order[CURVE_P256][i] - sig[32 + i] - borrow;
+            borrow = d < 0;
+            sig[32 + i] = (uint8_t)(d + (borrow ? 256 : 0));
+        }
     }
     return ok;
 }

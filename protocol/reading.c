@@ -207,16 +207,20 @@ int wn_reading_decode_known_meter(wn_reading *r, const uint8_t *in, size_t len) 
 
 /* ---- digests ---------------------------------------------------------------------- */
 
+void wn_reading_signing_digest_of(uint8_t alg, const uint8_t *bytes, size_t n, uint8_t digest[32])
+{
+    if (alg == WN_ALG_SM2) { /* national algorithms end to end: the tag hashed with SM3 */
+        if (!wn_sm3_tagged(digest, WN_TAG_READING, bytes, n)) memset(digest, 0, 32); /* never a signed digest */
+        return;
+    }
+    wn_tagged_hash(digest, WN_TAG_READING, bytes, n);
+}
+
 void wn_reading_signing_digest(const wn_reading *r, uint8_t digest[32])
 {
     uint8_t buf[WN_READING_MAX_LEN];
     put_bytes(r, buf);
-    size_t n = wn_reading_encoded_len(r) - WN_SIG_LEN;
-    if (r->alg == WN_ALG_SM2) { /* national algorithms end to end: the tag hashed with SM3 */
-        if (!wn_sm3_tagged(digest, WN_TAG_READING, buf, n)) memset(digest, 0, 32); /* never a signed digest */
-        return;
-    }
-    wn_tagged_hash(digest, WN_TAG_READING, buf, n);
+    wn_reading_signing_digest_of(r->alg, buf, wn_reading_encoded_len(r) - WN_SIG_LEN, digest);
 }
 
 const char *wn_alg_name(unsigned alg)

@@ -155,6 +155,8 @@ int wn_reading_decode_known_meter(wn_reading *r, const uint8_t *in, size_t len);
 /* The 32-byte digest that is signed: the tagged hash of the bytes before the signature
  * (docs/PROTOCOL.md §1) with SHA-256, or with SM3 for alg 4 (SM2). */
 void wn_reading_signing_digest(const wn_reading *r, uint8_t digest[32]);
+/* The same from the encoded bytes before the signature (n of them) and the algorithm. */
+void wn_reading_signing_digest_of(uint8_t alg, const uint8_t *bytes, size_t n, uint8_t digest[32]);
 
 /* The reading's digest: SHA-256 of its complete binary form. */
 void wn_reading_digest(const wn_reading *r, uint8_t digest[32]);

@@ -10,7 +10,6 @@
  * reading is reported once and not again at every later reading of the meter. */
 #include "cli/audit/audit_impl.h"
 #include "crypto/encoding.h"
-#include "crypto/evp_ec.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
@@ -203,11 +202,7 @@ static void queue_reading_sig(wn_auditor *a, uint64_t index, int what, int code,
     j->code = (uint8_t)code;
     j->what = (uint8_t)what;
     j->key = m->key;
-    if (m->key.alg == WN_ALG_SM2) { /* SM2 meters sign the SM3 tagged hash (PROTOCOL §1) */
-        if (!wn_sm3_tagged(j->digest, WN_TAG_READING, rd, n - 64)) memset(j->digest, 0, 32);
-    } else {
-        wn_tagged_hash(j->digest, WN_TAG_READING, rd, n - 64);
-    }
+    wn_reading_signing_digest_of(m->key.alg, rd, n - 64, j->digest);
     memcpy(j->sig, rd + n - 64, 64);
     memcpy(j->meter, m->id, 32);
     j->seq = seq;
