@@ -2,7 +2,7 @@
  * Authorization header, what its route needs (node/http/access.h), and for a meter's data
  * whether the meter belongs to the principal's enterprise (its enterprise comes from the
  * monitor; an entry is read from the ledger to find its meter). Entry bytes leave the node
- * only to a principal allowed to see that entry (wn_access_may_see_entry); a request that
+ * only to a principal allowed to see that entry (wn_access_may_see_entry, from the entry the handler read); a request that
  * changes unsigned data (the monitoring POSTs) needs a token even without --tokens. */
 #include "node/authorize.h"
 
@@ -19,9 +19,28 @@
 
 enum { ENTRY_METER = 1, ENTRY_PUBLIC, ENTRY_NONE, ENTRY_UNREADABLE };
 
-/* What entry index is, for access: a meter's (ENTRY_METER, its id in meter), one that
- * concerns no meter (ENTRY_PUBLIC: certificates and their operations, public claims),
- * none (ENTRY_NONE: beyond the tree) or unreadable. */
+/* What an entry's bytes are, for access: a meter's (ENTRY_METER, its id in meter), one
+ * that concerns no meter (ENTRY_PUBLIC: certificates and their operations, public claims)
+ * or unreadable. */
+static int entry_kind(const uint8_t *e, size_t len, uint8_t meter[32])
+{
+    if (!len) return ENTRY_UNREADABLE;
+    switch (e[0]) {
+    case WN_ENTRY_READING:
+    case WN_ENTRY_ENROLMENT:
+    case WN_ENTRY_REVOCATION:
+        if (len < 34) return ENTRY_UNREADABLE;
+        memcpy(meter, e + 2, 32); /* type, version, meter id */
+        return ENTRY_METER;
+    case WN_ENTRY_EQUIVOCATION:
+        if (len < 42) return ENTRY_UNREADABLE;
+        memcpy(meter, e + 10, 32); /* type, original index, version, meter id */
+        return ENTRY_METER;
+    default: return e[0] > WN_ENTRY_EQUIVOCATION ? ENTRY_PUBLIC : ENTRY_UNREADABLE;
+    }
+}
+
+/* The same for entry index, read from the ledger; ENTRY_NONE beyond the tree. */
 static int entry_meter(wn_node *n, uint64_t index, uint8_t meter[32])
 {
     uint8_t small[4096], *e = small; /* every entry with a meter fits */
@@ -34,25 +53,7 @@ static int entry_meter(wn_node *n, uint64_t index, uint8_t meter[32])
     }
     int kind = ENTRY_UNREADABLE;
     if (err == WN_LEDGER_ENOTFOUND || err == WN_LEDGER_ERANGE) kind = ENTRY_NONE;
-    else if (err == WN_LEDGER_OK && len) {
-        switch (e[0]) {
-        case WN_ENTRY_READING:
-        case WN_ENTRY_ENROLMENT:
-        case WN_ENTRY_REVOCATION:
-            if (len >= 34) {
-                memcpy(meter, e + 2, 32); /* type, version, meter id */
-                kind = ENTRY_METER;
-            }
-            break;
-        case WN_ENTRY_EQUIVOCATION:
-            if (len >= 42) {
-                memcpy(meter, e + 10, 32); /* type, original index, version, meter id */
-                kind = ENTRY_METER;
-            }
-            break;
-        default: kind = e[0] > WN_ENTRY_EQUIVOCATION ? ENTRY_PUBLIC : ENTRY_UNREADABLE; break;
-        }
-    }
+    else if (err == WN_LEDGER_OK) kind = entry_kind(e, len, meter);
     if (e != small) free(e);
     return kind;
 }
@@ -65,11 +66,11 @@ static int owns(wn_node *n, const wn_principal *who, const uint8_t meter[32])
            strcmp(ent, who->enterprise) == 0;
 }
 
-int wn_access_may_see_entry(wn_node *n, const wn_principal *who, uint64_t index)
+int wn_access_may_see_entry(wn_node *n, const wn_principal *who, const uint8_t *entry, size_t len)
 {
     if (who->role == WN_ROLE_OPEN || who->role == WN_ROLE_BUREAU) return 1;
     uint8_t meter[32];
-    int kind = entry_meter(n, index, meter);
+    int kind = entry_kind(entry, len, meter);
     return kind == ENTRY_PUBLIC || (kind == ENTRY_METER && owns(n, who, meter));
 }
 

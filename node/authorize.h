@@ -17,9 +17,10 @@ struct wn_node;
 int wn_access_check(struct wn_node *n, const wn_route_match *m, wn_query_get get, void *ctx, const char *authorization,
                     wn_principal *who, char *detail, size_t detailcap);
 
-/* Whether who may receive the bytes of entry index: the bureau and an uncontrolled
- * node's open requests always; an enterprise for its own meters' entries; anyone for the
- * entries that concern no meter (certificates and their operations). Returns: 1 if so. */
-int wn_access_may_see_entry(struct wn_node *n, const wn_principal *who, uint64_t index);
+/* Whether who may receive an entry's bytes (entry[0 .. len), as the handler read them):
+ * the bureau and an uncontrolled node's open requests always; an enterprise for its own
+ * meters' entries; anyone for the entries that concern no meter (certificates and their
+ * operations). Returns: 1 if so. */
+int wn_access_may_see_entry(struct wn_node *n, const wn_principal *who, const uint8_t *entry, size_t len);
 
 #endif

@@ -268,7 +268,7 @@ static void proof_inclusion(wn_node *n, const wn_principal *who, wn_query_get ge
     size_t tlen = 0;
     /* the entry's bytes only to who may see them: a hash-only proof for everyone else,
      * who verifies it with the entry they hold */
-    int show = q.by_meter || wn_access_may_see_entry(n, who, index);
+    int show = q.by_meter || wn_access_may_see_entry(n, who, e, elen);
     int perr = wn_incl_proof_format(&text, &tlen, show ? e : NULL, show ? elen : 0, index, (const uint8_t(*)[32])proof, plen, note, nlen);
     free(e);
     if (perr != WN_PROOF_OK) {
