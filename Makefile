@@ -158,3 +158,6 @@ deb-check:
 
 clean:
 	rm -rf build build-san bin
+
+# The meter firmware for QEMU's mps2-an385 (docs/FIRMWARE.md): make firmware, test-firmware.
+include device/port/mps2/firmware.mk

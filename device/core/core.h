@@ -120,6 +120,8 @@ void wn_core_leaf_hash(const wn_port *port, uint8_t leaf[32], const uint8_t *rea
 typedef struct {
     uint64_t last_seq, last_time, acked, first_seq;
     uint32_t pages_used, pages, bytes_free_in_head, torn_records;
+    int have_volume;     /* a reading carried a cumulative volume; the last one: */
+    int64_t last_volume; /* (in the last reading's unit and scale) */
 } wn_core_counts;
 void wn_core_get_counts(const wn_core_meter *m, wn_core_counts *c);
 

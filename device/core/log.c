@@ -386,4 +386,6 @@ void wn_core_get_counts(const wn_core_meter *m, wn_core_counts *c)
     for (uint32_t q = 0; q < m->port->page_count; q++) c->pages_used += m->gen[q] != 0;
     c->bytes_free_in_head = m->head_sealed ? 0 : m->port->page_size - m->head_off;
     c->torn_records = m->torn_records;
+    c->have_volume = m->have_volume;
+    c->last_volume = m->last_volume;
 }
