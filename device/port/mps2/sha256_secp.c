@@ -4,7 +4,7 @@
  * this file includes it and exports the one hook the port needs. */
 #include <secp256k1.h> /* its macros, which the internal headers use */
 
-#include "hash_impl.h"
+#include <hash_impl.h> /* libsecp256k1 src/, from the unpacked source package (-I) */
 
 #include "device/core/port.h"
 
