@@ -6,7 +6,9 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
 #   make clone-check  a fresh clone of HEAD alone builds and passes the vector tests
-#   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
+#   make firmware   the meter image for QEMU's mps2-an385 (docs/FIRMWARE.md)
+#   make test-firmware  that image under qemu-system-arm against a real node, power cuts
+#   make check      deps + layers + clone-check + test + test-san + fuzz + test-firmware: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #   make deb        the Debian package build/deb/waternotary_<version>_<arch>.deb (debian/)
@@ -139,6 +141,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
+	$(MAKE) test-firmware
 	@cat build/test-summary build-san/test-summary | \
 	  awk '{p += $$1; f += $$2} END {print "check: " p " passed, " f " failed"}'
 

@@ -12,6 +12,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
+#include "crypto/sha256.h"
 #include "protocol/receipt.h"
 
 #include <cjson/cJSON.h>
@@ -104,6 +105,11 @@ static void on_reading(bridge *b, const uint8_t *r, size_t n)
     uint8_t body[2 + 512];
     if (n < 84 || n > 512) return;
     uint64_t seq = wn_get_u64(r + 33);
+    uint8_t d[32];
+    char dh[65];
+    wn_sha256(d, r, n);
+    wn_hex_encode(dh, d, 32);
+    printf("bridge: reading %llu digest %s\n", (unsigned long long)seq, dh);
     wn_put_u16(body, (uint16_t)n);
     memcpy(body + 2, r, n);
     if (!wn_http_request(&b->http, "POST", "/v1/readings", "binary", body, n + 2) || b->http.status != 200) {
