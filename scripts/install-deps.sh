@@ -22,14 +22,22 @@ if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sour
   need_src=1
 fi
 if [ ${#missing[@]} -gt 0 ] || [ $need_src -eq 1 ]; then
-  echo "install-deps: installing ${missing[*]}" >&2
+  [ ${#missing[@]} -eq 0 ] || echo "install-deps: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   if [ $need_src -eq 1 ]; then
-    echo "install-deps: adding deb-src for bookworm (/etc/apt/sources.list.d/waternotary-src.sources)" >&2
-    printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm bookworm-updates' \
-      'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
-      $SUDO tee /etc/apt/sources.list.d/waternotary-src.sources >/dev/null
+    # the same archives apt already uses for binaries, as deb-src: deb822 stanzas and one-line entries
+    echo "install-deps: adding deb-src entries for apt's configured Debian archives (waternotary-src.*)" >&2
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -e "$f" ] || continue
+      awk 'BEGIN { RS = ""; ORS = "\n\n" }
+           /(^|\n)Types:[^\n]*(^|[ \t])deb([ \t]|$|\n)/ && /Suites:[^\n]*bookworm/ {
+             sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f"
+    done | $SUDO tee /etc/apt/sources.list.d/waternotary-src.sources >/dev/null
+    if [ -f /etc/apt/sources.list ] && grep -q '^deb .*bookworm' /etc/apt/sources.list; then
+      sed -n 's/^deb \(.*bookworm.*\)/deb-src \1/p' /etc/apt/sources.list |
+        $SUDO tee /etc/apt/sources.list.d/waternotary-src.list >/dev/null
+    fi
   fi
   $SUDO apt-get update -qq
   [ ${#missing[@]} -eq 0 ] || $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
