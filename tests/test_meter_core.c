@@ -14,6 +14,7 @@
 #include "device/agent/agent.h"
 #include "device/agent/http.h"
 #include "device/core/core.h"
+#include "device/meter.h"
 #include "device/port/posix/posix_port.h"
 #include "protocol/reading.h"
 #include "protocol/receipt.h"
@@ -264,6 +265,70 @@ Test(meter_core, power_cut_at_every_flash_operation, .timeout = 300)
         wn_posix_port_close(&pp);
     }
     cr_assert_gt(cuts, 60, "the scenario cut %u times", cuts);
+}
+
+/* The file meter (wn-meter, device/meter_queue.c) checks receipts through the core's
+ * receipt code: a flipped signature bit (v1, v2) or a path that misses the root is refused. */
+Test(meter_core, the_file_meter_checks_receipts_through_the_core)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/m", g_dir);
+    uint8_t id[32];
+    cr_assert_eq(wn_meter_create(dir, WN_ALG_BIP340, g_sk, id), WN_METER_OK);
+    wn_meter m;
+    cr_assert_eq(wn_meter_open(&m, dir), WN_METER_OK);
+    wn_measurement ms[1] = {{WN_Q_VOLUME, WN_U_M3, 0, 5}};
+    uint8_t b[WN_READING_MAX_LEN];
+    size_t len;
+    uint64_t seq;
+    cr_assert_eq(wn_meter_read(&m, T0, 0, ms, 1, b, &len, &seq), WN_METER_OK);
+
+    wn_receipt v1;
+    memset(&v1, 0, sizeof v1);
+    v1.version = 1;
+    v1.index = 3;
+    v1.time_ms = T0;
+    wn_reading_leaf_hash(v1.leaf, b, len);
+    cr_assert(wn_receipt_sign(&v1, g_notary_sk));
+    wn_receipt bad = v1;
+    bad.sig[5] ^= 0x20;
+    cr_assert_eq(wn_meter_ack(&m, seq, &bad, g_notary), WN_METER_ESIG, "v1: a flipped signature bit");
+
+    /* version 2: a commit of two leaves, this reading first, a made-up neighbour second */
+    wn_receipt v2;
+    memset(&v2, 0, sizeof v2);
+    v2.version = 2;
+    v2.head.origin_len = 4;
+    memcpy(v2.head.origin, "test", 5);
+    v2.head.first = 10;
+    v2.head.count = 2;
+    v2.head.tree_size = 12;
+    v2.head.time_ms = T0;
+    v2.index = 10;
+    memcpy(v2.leaf, v1.leaf, 32);
+    v2.path_len = 1;
+    memset(v2.path[0], 0x44, 32);
+    uint8_t one = 1;
+    wn_sha256_ctx h;
+    wn_sha256_init(&h);
+    wn_sha256_update(&h, &one, 1);
+    wn_sha256_update(&h, v2.leaf, 32);
+    wn_sha256_update(&h, v2.path[0], 32);
+    wn_sha256_final(&h, v2.head.root);
+    wn_signer sg;
+    cr_assert(wn_signer_init(&sg, g_notary_sk));
+    cr_assert(wn_receipt_head_sign(&v2.head, &sg));
+    v2.time_ms = v2.head.time_ms;
+    bad = v2;
+    bad.head.sig[63] ^= 1;
+    cr_assert_eq(wn_meter_ack(&m, seq, &bad, g_notary), WN_METER_ESIG, "v2: a flipped head signature bit");
+    bad = v2;
+    bad.path[0][0] ^= 1;
+    cr_assert_eq(wn_meter_ack(&m, seq, &bad, g_notary), WN_METER_ESIG, "v2: a path that misses the root");
+    cr_assert(!wn_meter_is_acked(&m, seq));
+    cr_assert_eq(wn_meter_ack(&m, seq, &v2, g_notary), WN_METER_OK);
+    cr_assert(wn_meter_is_acked(&m, seq));
+    wn_meter_close(&m);
 }
 
 /* ---- a real node -------------------------------------------------------------------- */

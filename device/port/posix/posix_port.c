@@ -144,6 +144,12 @@ int wn_posix_port_open(wn_posix_port *pp, const char *path, uint32_t page_size, 
     return 1;
 }
 
+const wn_port *wn_posix_verify_port(void)
+{
+    static const wn_port verify_only = {.sha256 = p_sha256, .verify_bip340 = p_verify};
+    return &verify_only;
+}
+
 void wn_posix_port_close(wn_posix_port *pp)
 {
     if (pp->fd >= 0) close(pp->fd);

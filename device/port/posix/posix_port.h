@@ -26,6 +26,11 @@ typedef struct {
 int wn_posix_port_open(wn_posix_port *pp, const char *path, uint32_t page_size, uint32_t page_count, uint32_t align,
                        const uint8_t seckey[32], uint8_t alg);
 
+/* A port with only the hooks receipt verification needs (SHA-256, BIP-340 verification),
+ * for wn_core_receipt_verify from code that has no flash or key of the core: the file
+ * meter (device/meter_queue.c) checks its receipts through the core with it. */
+const wn_port *wn_posix_verify_port(void);
+
 /* Closes the file and wipes the key. */
 void wn_posix_port_close(wn_posix_port *pp);
 
