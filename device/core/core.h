@@ -91,6 +91,16 @@ int wn_core_open(wn_core_meter *m, const wn_port *port);
 int wn_core_read(wn_core_meter *m, uint64_t time_ms, uint16_t flags, const wn_core_meas *ms, size_t count,
                  uint8_t *out, size_t *len, uint64_t *seq);
 
+/* Builds the bytes of the next reading of m, all but the signature (64 zero bytes):
+ * sequence last+1, the previous digest, measurements sorted by quantity, every check of
+ * wn_core_read. Only m's chain fields (alg, id, last_seq, last_time, prev, have_volume,
+ * last_volume, vol_unit, vol_scale) are read, so a meter that keeps its chain elsewhere
+ * (the file meter, device/meter_read.c) builds its readings here too.
+ * Out: out (WN_CORE_READING_MAX bytes), *len the reading's full length.
+ * Returns: WN_CORE_OK, EARG, ETIME, EVOLUME, ERANGE or ESEQ. */
+int wn_core_reading_build(const wn_core_meter *m, uint64_t time_ms, uint16_t flags, const wn_core_meas *ms,
+                          size_t count, uint8_t out[WN_CORE_READING_MAX], size_t *len);
+
 /* The first reading above sequence after that has no verified receipt.
  * Returns: WN_CORE_OK, WN_CORE_END, WN_CORE_EFLASH. */
 int wn_core_next_pending(wn_core_meter *m, uint64_t after, uint8_t *out, size_t *len, uint64_t *seq);

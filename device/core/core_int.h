@@ -35,10 +35,6 @@ static inline uint32_t wn_core_get32(const uint8_t *p)
 /* tagged_hash(tag, msg) of PROTOCOL §1, with SHA-256 from the port. */
 void wn_core_tagged_hash(const wn_port *port, uint8_t out[32], const char *tag, const uint8_t *msg, size_t len);
 
-/* reading.c: builds the unsigned reading bytes (all but the 64-byte signature) of the
- * next reading of m. Returns: WN_CORE_OK or a check error; *len the full length. */
-int wn_core_reading_build(const wn_core_meter *m, uint64_t time_ms, uint16_t flags, const wn_core_meas *ms,
-                          size_t count, uint8_t out[WN_CORE_READING_MAX], size_t *len);
 
 /* The cumulative volume a reading carries. Returns: 1 and fills the fields, or 0 (none). */
 int wn_core_reading_volume(const uint8_t *r, size_t len, int64_t *value, uint8_t *unit, uint8_t *scale);
