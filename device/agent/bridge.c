@@ -199,6 +199,8 @@ static void usage(FILE *f)
                "it before it frees the reading's place in its flash log. Answers the device's time\n"
                "requests and prints its status lines. With --registrar-key, enrols the meter when\n"
                "it says hello (already enrolled is fine). Runs until killed.\n\n"
+               "  --corrupt-receipts N  for tests: flip a signature bit of the first N receipts\n"
+               "                        relayed, to show the device refuses them\n\n"
                "example:\n  wn-meter bridge --uart /run/wn-meter/uart0 --node http://127.0.0.1:8420\n");
 }
 
