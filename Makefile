@@ -6,7 +6,9 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
 #   make clone-check  a fresh clone of HEAD alone builds and passes the vector tests
-#   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
+#   make firmware   the meter image for QEMU's mps2-an385 (docs/FIRMWARE.md)
+#   make test-firmware  that image under qemu-system-arm against a real node, power cuts
+#   make check      deps + layers + clone-check + test + test-san + fuzz + test-firmware: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #   make deb        the Debian package build/deb/waternotary_<version>_<arch>.deb (debian/)
@@ -80,7 +82,7 @@ $(PROTOCOL_A): $(call obj,protocol)
 $(CHAIN_A):    $(call obj,chain)
 $(LEDGER_A):   $(call tree_obj,ledger)
 $(SAVINGS_A):  $(call obj,savings)
-$(DEVICE_A):   $(call obj,device)
+$(DEVICE_A):   $(call obj,device) $(call obj,device/core) $(call obj,device/port/posix)
 $(NODE_A):     $(filter-out $(BUILD)/node/main.o,$(call tree_obj,node))
 $(CLI_A):      $(filter-out $(BUILD)/cli/main.o,$(call tree_obj,cli))
 $(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
@@ -139,6 +141,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
+	$(MAKE) test-firmware
 	@cat build/test-summary build-san/test-summary | \
 	  awk '{p += $$1; f += $$2} END {print "check: " p " passed, " f " failed"}'
 
@@ -158,3 +161,6 @@ deb-check:
 
 clean:
 	rm -rf build build-san bin
+
+# The meter firmware for QEMU's mps2-an385 (docs/FIRMWARE.md): make firmware, test-firmware.
+include device/port/mps2/firmware.mk
