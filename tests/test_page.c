@@ -282,3 +282,160 @@ Test(page, labels_are_the_bureaus_logged_bounded_and_shown_with_ids, .init = set
     cr_assert_str_eq(wn_mn_str(ov, "zone"), "+08:00");
     cJSON_Delete(ov);
 }
+
+/* ---- exports ---- */
+
+/* GET path with token: status, body (malloc'd) and length. */
+static long fetch(const char *token, const char *path, char **body, size_t *len)
+{
+    wn_mf_resp r;
+    cr_assert(wn_mf_http(S.node.url, token, "GET", path, NULL, &r), "no answer to %s", path);
+    *body = r.body;
+    *len = r.len;
+    return r.status;
+}
+
+/* The field col of the CSV record whose first field is key (no quoted fields expected there). */
+static int csv_cell(const char *csv, const char *key, int col, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    if (strncmp(csv, "\xEF\xBB\xBF", 3) == 0) csv += 3; /* the BOM */
+    for (const char *line = csv; line && *line; line = strstr(line, "\r\n") ? strstr(line, "\r\n") + 2 : NULL) {
+        if (strncmp(line, key, kl) != 0 || line[kl] != ',') continue;
+        const char *p = line;
+        for (int c = 0; c < col; c++) {
+            p = strchr(p, ',');
+            if (!p) return 0;
+            p++;
+        }
+        if (*p == '"') { /* quoted (no quotes inside expected) */
+            const char *e = strchr(p + 1, '"');
+            if (!e) return 0;
+            snprintf(out, cap, "%.*s", (int)((size_t)(e - p - 1) < cap ? (size_t)(e - p - 1) : cap - 1), p + 1);
+            return 1;
+        }
+        size_t n = strcspn(p, ",\r\n");
+        snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+        return 1;
+    }
+    return 0;
+}
+
+Test(page, exports_state_their_provenance_and_match_wn_export, .init = setup, .fini = teardown, .timeout = 120)
+{
+    start(NULL);
+    wn_mf_meter p;
+    char err[256];
+    cr_assert(wn_mf_meter_new(&p));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &p, ENT, WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+    uint32_t D = wn_mf_cst_day(now_ms()) - 3;
+    wn_reading r[6];
+    int64_t inc[6] = {0, 1234, 5000, 1, 999999, 7};
+    for (int i = 0; i < 6; i++) {
+        wn_mf_next(&p, &r[i], wn_mf_cst_day_start(D) + (uint64_t)i * 7 * 3600000ULL, inc[i], 0, -1);
+        wn_mf_advance(&p, &r[i]);
+    }
+    cr_assert(wn_mf_post(S.node.url, r, 6, NULL, err), "%s", err);
+    char d0[11], d3[11], path[512];
+    civil(D, d0);
+    civil(D + 3, d3);
+    /* the checkpoint covers the readings */
+    for (int i = 0; i < 100; i++) {
+        long st;
+        cJSON *ov = wn_mn_get(&S, "/v1/monitor/overview", &st);
+        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(ov, "checkpoint");
+        int done = cp && !cJSON_IsNull(cp) && strcmp(wn_mn_str(cp, "behind"), "0") == 0;
+        cJSON_Delete(ov);
+        if (done) break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+
+    char *body;
+    size_t len;
+    snprintf(path, sizeof path, "/v1/monitor/export?view=enterprise&id=%s&from=%s&to=%s&format=csv", ENT, d0, d3);
+    cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200, "%s", body);
+    cr_assert(len > 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0, "a UTF-8 BOM for Excel");
+    char cell[128];
+    cr_assert(csv_cell(body, "账本范围 (ledger entries)", 1, cell, sizeof cell), "%s", body);
+    cr_assert_str_eq(cell, "[0, 7)", "one enrolment and six readings: %s", body);
+    cr_assert(csv_cell(body, "检查点大小 (checkpoint size)", 1, cell, sizeof cell));
+    cr_assert_str_eq(cell, "7");
+    cr_assert(csv_cell(body, "检查点根哈希 (root hash in base64)", 1, cell, sizeof cell) && strlen(cell) == 44, "%s", cell);
+    cr_assert(csv_cell(body, "时区 (zone)", 1, cell, sizeof cell));
+    cr_assert_str_eq(cell, "+08:00");
+    cr_assert(strstr(body, "\r\n日期,取水量合计 (m³),"), "the header");
+    cr_assert(csv_cell(body, "合计", 1, cell, sizeof cell));
+    char total[128];
+    snprintf(total, sizeof total, "%s", cell);
+    free(body);
+
+    /* `wn export` of the same window: the sum of the increments */
+    char ledger[4300], from[40], to[40];
+    snprintf(ledger, sizeof ledger, "%s/ledger", S.node.data);
+    snprintf(from, sizeof from, "%sT00:00:00+08:00", d0);
+    snprintf(to, sizeof to, "%sT00:00:00+08:00", d3);
+    char cmd[9000], out[4400];
+    snprintf(out, sizeof out, "%s/export.csv", S.tmp);
+    char *wn = wn_test_bin("wn");
+    snprintf(cmd, sizeof cmd, "'%s' export --ledger '%s' --enterprise %s --from %s --to %s --format csv --tz +08:00 --out '%s'", wn,
+             ledger, ENT, from, to, out);
+    free(wn);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char *csv = wn_test_read_file(out, NULL);
+    cr_assert(csv);
+    __int128 sum = 0, last = 0;
+    int have = 0;
+    for (char *line = strtok(csv, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+        char *f[9];
+        int nf = 0;
+        for (char *q = line; q && nf < 9; nf++) {
+            f[nf] = q;
+            q = strchr(q, ',');
+            if (q) *q++ = '\0';
+        }
+        if (nf < 6 || strcmp(f[3], "volume") != 0) continue;
+        __int128 v;
+        cr_assert(wn_mn_dec_parse(f[5], &v), "%s", f[5]);
+        if (have) sum += v - last;
+        last = v;
+        have = 1;
+    }
+    free(csv);
+    char want[48];
+    wn_mn_dec_format(want, sum);
+    cr_assert_str_eq(total, want, "the export's total equals the sum of wn export's increments");
+    cr_assert_str_eq(total, "1006.241", "and both are what was sent");
+
+    /* the monthly report of D's month and the same as a workbook */
+    snprintf(path, sizeof path, "/v1/monitor/export?view=report&enterprise=%s&month=%.7s&format=csv", ENT, d0);
+    cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200, "%s", body);
+    cr_assert(csv_cell(body, "文件", 1, cell, sizeof cell));
+    char title[64];
+    snprintf(title, sizeof title, "用水统计月报 %.7s", d0);
+    cr_assert_str_eq(cell, title);
+    cr_assert(csv_cell(body, d0, 1, cell, sizeof cell), "day D in its month's report");
+    cr_assert_str_eq(cell, "6.235", "day D: 1.234 + 5 + 0.001 (the first reading counts 0)");
+    free(body);
+    snprintf(path, sizeof path, "/v1/monitor/export?view=report&enterprise=%s&month=%.7s&format=xlsx", ENT, d0);
+    cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200);
+    cr_assert(len > 1000 && memcmp(body, "PK\x03\x04", 4) == 0, "an .xlsx (a zip) of %zu bytes", len);
+    free(body);
+    cr_assert_eq(fetch(WN_MN_BUREAU, "/v1/monitor/export?view=alerts&format=csv", &body, &len), 200);
+    cr_assert(strstr(body, "告警编号,开始时间"), "the alert list's header");
+    free(body);
+
+    /* refused as the routes refuse */
+    cr_assert_eq(fetch(WN_MN_BUREAU, "/v1/monitor/export?view=enterprises&format=pdf", &body, &len), 400);
+    free(body);
+    cr_assert_eq(fetch(WN_MN_BUREAU, "/v1/monitor/export?view=report&enterprise=X&month=2026-13", &body, &len), 400);
+    free(body);
+    cr_assert_eq(fetch(NULL, "/v1/monitor/export?view=enterprises", &body, &len), 401);
+    free(body);
+    snprintf(path, sizeof path, "/v1/monitor/export?view=enterprise&id=%s&format=csv", "91330100OTHER0001X");
+    cr_assert_eq(fetch(ENT_TOKEN, path, &body, &len), 403, "another enterprise's export: %s", body);
+    free(body);
+    snprintf(path, sizeof path, "/v1/monitor/export?view=enterprise&id=%s&format=csv", ENT);
+    cr_assert_eq(fetch(ENT_TOKEN, path, &body, &len), 200, "its own: %s", body);
+    free(body);
+}

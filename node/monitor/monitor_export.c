@@ -283,8 +283,8 @@ static void view_balance(const cJSON *j, sheet *s)
     }
 }
 
-/* days and months of an enterprise; with total, a 合计 row closes the days */
-static void view_enterprise(const cJSON *j, sheet *days, sheet *months, int total)
+/* days and months of an enterprise; a 合计 (total) row closes the days */
+static void view_enterprise(const cJSON *j, sheet *days, sheet *months)
 {
     days->name = "逐日用水";
     months->name = "逐月用水";
@@ -293,7 +293,7 @@ static void view_enterprise(const cJSON *j, sheet *days, sheet *months, int tota
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "days")) figures_row(days, jstr(d, "day"), d);
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "months")) figures_row(months, jstr(d, "month"), d);
-    if (total) figures_row(days, "合计", cJSON_GetObjectItemCaseSensitive(j, "totals"));
+    figures_row(days, "合计", cJSON_GetObjectItemCaseSensitive(j, "totals"));
 }
 
 /* ---- provenance ---- */
@@ -325,7 +325,7 @@ static void provenance(wn_node *n, uint64_t applied, prov *p)
 static size_t prov_rows(const prov *p, const char *k[8], const char *v[8])
 {
     static const char *const keys[] = {"文件", "对象", "公证节点 (origin)", "账本范围 (ledger entries)", "检查点大小 (checkpoint size)",
-                                       "检查点根哈希 (root hash, base64)", "时区 (zone)", "生成时间"};
+                                       "检查点根哈希 (root hash in base64)", "时区 (zone)", "生成时间"};
     const char *vals[] = {p->title, p->subject, p->origin, p->ledger, p->cp_size[0] ? p->cp_size : "无",
                           p->cp_root, p->zone, p->made};
     for (size_t i = 0; i < 8; i++) k[i] = keys[i], v[i] = vals[i];
@@ -533,7 +533,7 @@ void wn_monitor_export(wn_node *n, const wn_principal *who, wn_query_get get, vo
     else if (strcmp(view, "alerts") == 0) view_alerts(j, &a), snprintf(pv.title, sizeof pv.title, "告警列表");
     else if (strcmp(view, "balance") == 0) view_balance(j, &a), snprintf(pv.title, sizeof pv.title, "水量平衡分析");
     else {
-        view_enterprise(j, &a, &b, strcmp(view, "report") == 0);
+        view_enterprise(j, &a, &b);
         if (strcmp(view, "report") == 0) a.name = "用水统计月报";
         else snprintf(pv.title, sizeof pv.title, "企业用水 %s .. %s", jstr(j, "from"), jstr(j, "to"));
         ns = 2;
