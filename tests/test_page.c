@@ -439,3 +439,66 @@ Test(page, exports_state_their_provenance_and_match_wn_export, .init = setup, .f
     cr_assert_eq(fetch(ENT_TOKEN, path, &body, &len), 200, "its own: %s", body);
     free(body);
 }
+
+/* ---- indicators ---- */
+
+Test(page, value_added_plan_by_month_and_quota_by_province, .init = setup, .fini = teardown, .timeout = 120)
+{
+    start(NULL);
+    const char *zj = ENT; /* 91 33 0100...: a Zhejiang credit code */
+    wn_mf_meter p;
+    char err[256], body[1024], json[512];
+    cr_assert(wn_mf_meter_new(&p));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &p, zj, WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+    uint64_t now = now_ms();
+    wn_reading r[3];
+    int64_t inc[3] = {0, 40000, 60000}; /* 100 m3 after the first */
+    for (int i = 0; i < 3; i++) {
+        wn_mf_next(&p, &r[i], now - (uint64_t)(3 - i) * 60000, inc[i], 0, -1);
+        wn_mf_advance(&p, &r[i]);
+    }
+    cr_assert(wn_mf_post(S.node.url, r, 3, NULL, err), "%s", err);
+    time_t tt = (time_t)((now + 8 * 3600000ULL) / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    int year = tm.tm_year + 1900;
+    char month[8];
+    strftime(month, sizeof month, "%Y-%m", &tm);
+
+    /* value added: the bureau's figure, 400 for nonsense, 403 for an enterprise */
+    snprintf(json, sizeof json, "{\"enterprise\":\"%s\",\"year\":%d,\"value_added_10k_cny\":\"25\",\"by\":\"统计科\"}", zj, year);
+    cr_assert_eq(post(ENT_TOKEN, "/v1/monitor/value_added", json, body, sizeof body), 403);
+    cr_assert_eq(post(WN_MN_BUREAU, "/v1/monitor/value_added", json, body, sizeof body), 200, "%s", body);
+    snprintf(json, sizeof json, "{\"enterprise\":\"%s\",\"year\":%d,\"value_added_10k_cny\":\"0\",\"by\":\"x\"}", zj, year);
+    cr_assert_eq(post(WN_MN_BUREAU, "/v1/monitor/value_added", json, body, sizeof body), 400, "zero value added");
+    snprintf(json, sizeof json, "{\"enterprise\":\"%s\",\"year\":%d,\"plan_m3\":\"400\"}", zj, year);
+    cr_assert_eq(post(WN_MN_BUREAU, "/v1/monitor/plans", json, body, sizeof body), 200, "%s", body);
+    snprintf(json, sizeof json, "{\"enterprise\":\"%s\",\"month\":\"%s\",\"product\":\"crude_steel\",\"quantity\":\"10\"}", zj, month);
+    cr_assert_eq(post(WN_MN_BUREAU, "/v1/monitor/production", json, body, sizeof body), 200, "%s", body);
+
+    long st;
+    char path[256];
+    snprintf(path, sizeof path, "/v1/monitor/enterprise?id=%s", zj);
+    cJSON *e = wn_mn_get(&S, path, &st);
+    cr_assert_eq(st, 200);
+    const cJSON *va = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "value_added"), 0);
+    cr_assert(va, "the value added is shown");
+    cr_assert_str_eq(wn_mn_str(va, "intake_m3"), "100");
+    cr_assert_str_eq(wn_mn_str(va, "value_added_10k_cny"), "25");
+    cr_assert_str_eq(wn_mn_str(va, "m3_per_10k_cny"), "4", "100 m3 / 25 x 10,000 CNY");
+    cr_assert_str_eq(wn_mn_str(va, "by"), "统计科");
+    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(e, "plan_months");
+    cr_assert_eq(cJSON_GetArraySize(pm), tm.tm_mon + 1, "January to this month");
+    const cJSON *last = cJSON_GetArrayItem(pm, tm.tm_mon);
+    cr_assert_str_eq(wn_mn_str(last, "month"), month);
+    cr_assert_str_eq(wn_mn_str(last, "cumulative_m3"), "100");
+    cr_assert_str_eq(wn_mn_str(last, "plan_pct"), "25");
+    /* a Zhejiang enterprise is not judged by Hunan's quota */
+    const cJSON *pr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "production"), 0);
+    cr_assert(pr);
+    cr_assert_str_eq(wn_mn_str(pr, "province"), "33");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(pr, "quota")), "no Zhejiang table: no quota");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(pr, "quota_source")));
+    cr_assert_str_eq(wn_mn_str(pr, "m3_per_unit"), "10", "water per unit product still shown");
+    cJSON_Delete(e);
+}

@@ -14,7 +14,7 @@
 #define BUREAU_MAP_SIZE (1ULL << 30)
 
 static const char *const table_names[WN_BT_COUNT] = {"settings", "plans", "production", "acks", "gaps",
-                                                             "labels", "label_log"};
+                                                             "labels", "label_log", "value_added"};
 
 struct wn_bureau {
     MDB_env *env;

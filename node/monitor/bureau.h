@@ -17,6 +17,7 @@ enum wn_bureau_table {
     WN_BT_GAPS,         /* meter id (32) || u64 expected sequence -> sequence-gap alert record */
     WN_BT_LABELS,       /* 'm' meter id (32) | 'e' enterprise id -> JSON label (names.h) */
     WN_BT_LABEL_LOG,    /* u64 change number (big-endian) -> JSON {who, when, old -> new} (names.h) */
+    WN_BT_VALUE_ADDED,  /* enterprise NUL u32 year -> JSON {"value_added_10k_cny","by","token","time"} (indicators.h) */
     WN_BT_COUNT
 };
 

@@ -16,6 +16,7 @@
 #include "node/http/errors.h"
 #include "node/datadir/envgate.h"
 #include "node/log.h"
+#include "node/monitor/indicators.h"
 #include "node/monitor/monitor_conf.h"
 
 #define MAX_DAYS 3700         /* a window of at most ~10 years of days */
@@ -659,6 +660,12 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     int y;
     unsigned mo;
     if (!quota || sscanf(month, "%4d-%2u", &y, &mo) != 2) return 0;
+    /* the quota table of the enterprise's province (its credit code); Hunan's is the only one
+     * shipped, and applies to ids that are not credit codes */
+    char prov[3];
+    const char *pv = wn_credit_code_province(c->ent, prov);
+    int applies = !pv || strcmp(pv, WN_QUOTA_PROVINCE) == 0;
+    double qv = applies ? quota->m3_per_unit : NAN;
     __int128 intake = month_intake(c, y, mo);
     double q = atof(qty);
     wn_buf *b = c->b;
@@ -670,10 +677,16 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     wn_buf_str(b, ",\"m3_per_unit\":");
     j_num(b, per);
     wn_buf_str(b, ",\"quota\":");
-    j_num(b, quota->m3_per_unit);
+    j_num(b, qv);
     wn_buf_str(b, ",\"quota_ratio\":");
-    j_num(b, per / quota->m3_per_unit);
-    wn_buf_printf(b, ",\"over_quota\":%s}", per > quota->m3_per_unit ? "true" : "false");
+    j_num(b, per / qv);
+    wn_buf_printf(b, ",\"over_quota\":%s,\"province\":", applies && per > qv ? "true" : "false");
+    if (pv) wn_buf_printf(b, "\"%s\"", pv);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, ",\"quota_source\":");
+    if (applies) wn_buf_json_str(b, WN_QUOTA_SOURCE);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, "}");
     return 0;
 }
 
@@ -819,7 +832,24 @@ static void enterprise(const req *q, wn_response *out)
     wn_buf_str(&b, ",\"production\":[");
     prod_ctx pc = {name, strlen(name), &b, 1, m, txn, mv, nmv};
     wn_bureau_each(m->bureau, WN_BT_PRODUCTION, name, strlen(name) + 1, production_row, &pc);
-    wn_buf_str(&b, "]}");
+    /* plan against use month by month in the plan year (to the current month) */
+    wn_buf_printf(&b, "],\"plan_months\":[");
+    __int128 cum = 0;
+    unsigned last_mo = (int)year == y ? mo : 12;
+    for (unsigned k = 1; k <= last_mo; k++) {
+        __int128 v = month_intake(&pc, (int)year, k);
+        cum += v;
+        wn_buf_printf(&b, "%s{\"month\":\"%04u-%02u\",\"used_m3\":", k > 1 ? "," : "", year, k);
+        j_m3(&b, v);
+        wn_buf_str(&b, ",\"cumulative_m3\":");
+        j_m3(&b, cum);
+        wn_buf_str(&b, ",\"plan_pct\":");
+        j_num(&b, plan > 0 ? mon_m3(cum) / mon_m3(plan) * 100 : NAN);
+        wn_buf_str(&b, "}");
+    }
+    wn_buf_str(&b, "]");
+    wn_monitor_value_added_json(m, &b, name);
+    wn_buf_str(&b, "}");
     wn_envgate_abort(m->env, txn);
     free(days);
     free(has);
@@ -1291,7 +1321,9 @@ static void quotas(wn_response *out)
     const wn_quota *t = wn_quota_table(&n);
     wn_buf b;
     wn_buf_init(&b);
-    wn_buf_str(&b, "{\"source\":\"Hunan Province 2020 averages\",\"quotas\":[");
+    wn_buf_str(&b, "{\"province\":\"" WN_QUOTA_PROVINCE "\",\"source\":");
+    wn_buf_json_str(&b, WN_QUOTA_SOURCE);
+    wn_buf_str(&b, ",\"quotas\":[");
     for (size_t i = 0; i < n; i++) {
         wn_buf_printf(&b, "%s{\"product\":\"%s\",\"zh\":", i ? "," : "", t[i].product);
         wn_buf_json_str(&b, t[i].zh);
@@ -1375,6 +1407,7 @@ void wn_monitor_api(wn_node *n, const wn_principal *who, const wn_route_match *r
         int rc;
         if (strcmp(name, "ack") == 0) rc = wn_monitor_ack(q.m, who, body, len, d, sizeof d);
         else if (strcmp(name, "labels") == 0) rc = wn_names_set(q.m->names, who, body, len, d, sizeof d);
+        else if (strcmp(name, "value_added") == 0) rc = wn_monitor_set_value_added(q.m, who, body, len, d, sizeof d);
         else if (strcmp(name, "plans") == 0) rc = wn_monitor_set_plan(q.m, who, body, len, d, sizeof d);
         else if (strcmp(name, "production") == 0) rc = wn_monitor_set_production(q.m, who, body, len, d, sizeof d);
         else rc = wn_monitor_set_settings(q.m, body, len, d, sizeof d);

@@ -159,6 +159,8 @@ static int amount(const cJSON *j, __int128 *out)
     return 1;
 }
 
+int mon_parse_amount(const struct cJSON *j, __int128 *out) { return amount(j, out); }
+
 /* ---- plans ---- */
 
 static void plan_cache(wn_monitor *m, const char *ent, uint32_t year, __int128 plan)

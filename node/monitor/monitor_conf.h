@@ -18,6 +18,12 @@ typedef struct {
     double m3_per_unit;  /* quota (Hunan 2020 average) */
 } wn_quota;
 
+/* The one quota table shipped: Hunan Province (administrative division 43), 2020 averages
+ * (the project's domain brief). No public Zhejiang (33) table was at hand: enterprises whose
+ * credit code names another province get no quota (null), not Hunan's. */
+#define WN_QUOTA_PROVINCE "43"
+#define WN_QUOTA_SOURCE "湖南省 2020 年平均水平 (Hunan Province 2020 averages)"
+
 const wn_quota *wn_quota_table(size_t *n);
 const wn_quota *wn_quota_find(const char *product);
 

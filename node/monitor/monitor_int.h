@@ -230,6 +230,9 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
 __int128 mon_ent_year(const mon_ent *e, uint32_t year);
 
 /* ---- monitor_conf.c ---- */
+struct cJSON;
+/* A non-negative decimal amount (a JSON string, or a number) in 10^-12 units. Returns: 1 if valid. */
+int mon_parse_amount(const struct cJSON *j, __int128 *out);
 void mon_conf_load(wn_monitor *m);
 const mon_ack *mon_ack_find(const wn_monitor *m, const uint8_t id[16]);
 /* The acknowledgement of a if it covers every alert folded into a so far, else NULL. */
