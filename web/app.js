@@ -273,6 +273,11 @@ async function viewEnterprise(id, params) {
     `<div class="panel"><h3>${T("monthly")}</h3><div id="monthly-chart" class="chart"></div>${monthTable(e.months)}</div>` +
     `<div class="panel"><h3>${T("plan")}</h3>${planHtml}${canPlan ? `<form class="row" id="plan-form"><label>${T("plan_year")} <input name="year" size="5" value="${plan ? plan.year : e.year}"></label>` +
       `<label>${T("plan_m3")} (m³) <input name="plan_m3" size="10"></label><button>${T("set_plan")}</button></form>` : ""}</div>` +
+    `<div class="panel"><h3>${T("plan_by_month")}</h3><div id="plan-chart" class="chart" style="height:260px"></div></div>` +
+    `<div class="panel"><h3>${T("value_added")}</h3>${vaTable(e.value_added || [])}${canPlan ? `<form class="row" id="va-form">` +
+      `<label>${T("plan_year")} <input name="year" size="5" value="${plan ? plan.year : e.year}"></label>` +
+      `<label>${T("va_amount")} <input name="value_added_10k_cny" size="10"></label>` +
+      `<label>${T("label_by")} <input name="by" size="8" maxlength="64" required></label><button>${T("save")}</button></form>` : ""}</div>` +
     `<div class="panel"><h3>${T("production")}</h3>${prodTable(e.production)}<form class="row" id="prod-form">` +
     `<label>${T("month")} <input name="month" size="8" placeholder="2026-01"></label><label>${T("product")} <select name="product" id="products"></select></label>` +
     `<label>${T("quantity")} <input name="quantity" size="10"></label><button>${T("add_production")}</button></form></div>` +
@@ -301,6 +306,15 @@ async function viewEnterprise(id, params) {
     a.dataset.name = `用水统计月报-${id}-${month}.${fmt}`;
     document.body.appendChild(a); bindExportOne(a); a.click(); a.remove(); });
   bindExports();
+  const pm = e.plan_months || [];
+  chart($("#plan-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: pm.map((x) => x.month) },
+    yAxis: { type: "value", name: "m³" }, series: [{ name: T("used_month"), type: "bar", data: pm.map((x) => x.used_m3) },
+      { name: T("used_cumulative"), type: "line", data: pm.map((x) => x.cumulative_m3),
+        markLine: plan ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { formatter: T("plan_m3") + " {c}" },
+          data: [{ yAxis: plan.plan_m3 }] } : undefined }] });
+  if ($("#va-form")) $("#va-form").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
+    try { await post("/v1/monitor/value_added", { enterprise: id, year: Number(f.get("year")), value_added_10k_cny: f.get("value_added_10k_cny"), by: f.get("by") }); route(); }
+    catch (x) { alert(errText(x)); } });
   if ($("#ent-label")) $("#ent-label").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
     try { await post("/v1/monitor/labels", { enterprise: id, name: f.get("name"), county: f.get("county"), park: f.get("park"), by: f.get("by") }); route(); }
     catch (x) { alert(errText(x)); } });
@@ -322,12 +336,20 @@ function monthTable(months) {
     `</tbody></table>`;
 }
 
+function vaTable(rows) {
+  if (!rows.length) return `<p>${T("none")}</p>`;
+  return `<table id="va-table"><thead><tr><th>${T("plan_year")}</th><th class="num">${T("va_amount")}</th><th class="num">${T("intake")}</th>` +
+    `<th class="num">${T("m3_per_10k")}</th><th>${T("label_by")}</th></tr></thead><tbody>` +
+    rows.map((v) => `<tr><td>${v.year}</td><td class="num">${Fmt.num(v.value_added_10k_cny, 2)}</td><td class="num">${Fmt.m3(v.intake_m3)}</td>` +
+      `<td class="num">${Fmt.num(v.m3_per_10k_cny, 2)} m³</td><td>${esc(v.by)} · ${Fmt.time(v.time)}</td></tr>`).join("") + `</tbody></table>`;
+}
+
 function prodTable(rows) {
   if (!rows.length) return `<p>${T("none")}</p>`;
   return `<table><thead><tr><th>${T("month")}</th><th>${T("product")}</th><th class="num">${T("quantity")}</th><th class="num">${T("intake")}</th>` +
     `<th class="num">${T("per_unit")}</th><th class="num">${T("quota")}</th><th class="num">${T("quota_ratio")}</th></tr></thead><tbody>` +
     rows.map((p) => `<tr class="${p.over_quota ? "flagged" : ""}"><td>${p.month}</td><td>${esc(p.product)}</td><td class="num">${Fmt.num(p.quantity)} ${esc(p.unit)}</td>` +
-      `<td class="num">${Fmt.m3(p.intake_m3)}</td><td class="num">${Fmt.num(p.m3_per_unit, 3)} m³/${esc(p.unit)}</td><td class="num">${Fmt.num(p.quota, 2)}</td>` +
+      `<td class="num">${Fmt.m3(p.intake_m3)}</td><td class="num">${Fmt.num(p.m3_per_unit, 3)} m³/${esc(p.unit)}</td><td class="num" title="${esc(p.quota_source || "")}">${p.quota === null ? T("no_quota") : Fmt.num(p.quota, 2)}</td>` +
       `<td class="num">${Fmt.num(p.quota_ratio, 2)}</td></tr>`).join("") + `</tbody></table>`;
 }
 

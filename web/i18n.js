@@ -51,7 +51,9 @@ const I18N = {
     open_entry: "查看账本条目", meter_id: "计量表公钥", enterprise_id: "统一社会信用代码",
     q_flow: "流量", q_volume: "累计水量", q_ph: "pH", q_conductivity: "电导率", q_turbidity: "浊度",
     q_pressure: "压力", q_temperature: "水温", q_fluorescence: "荧光",
-    st_open: "未处理", st_ongoing: "持续中", st_acknowledged: "已确认", st_all: "全部", next_page: "下一页", export_csv: "导出 CSV", export_xlsx: "导出 Excel", report: "用水统计月报",
+    st_open: "未处理", st_ongoing: "持续中", st_acknowledged: "已确认", st_all: "全部", next_page: "下一页", export_csv: "导出 CSV", export_xlsx: "导出 Excel", report: "用水统计月报", plan_by_month: "计划用水逐月执行", used_month: "当月取水量",
+    used_cumulative: "年累计取水量", value_added: "万元工业增加值用水量", va_amount: "工业增加值（万元）",
+    m3_per_10k: "万元工业增加值用水量", save: "保存", no_quota: "本省无定额表",
   },
   en: {
     title: "Industrial water monitoring", nav_overview: "Overview", nav_enterprises: "Enterprises",
@@ -106,7 +108,10 @@ const I18N = {
     open_entry: "ledger entry", meter_id: "Meter key", enterprise_id: "Credit code",
     q_flow: "flow", q_volume: "volume", q_ph: "pH", q_conductivity: "conductivity", q_turbidity: "turbidity",
     q_pressure: "pressure", q_temperature: "temperature", q_fluorescence: "fluorescence",
-    st_open: "open", st_ongoing: "ongoing", st_acknowledged: "acknowledged", st_all: "all", next_page: "next page", export_csv: "Export CSV", export_xlsx: "Export Excel", report: "Monthly water statistics",
+    st_open: "open", st_ongoing: "ongoing", st_acknowledged: "acknowledged", st_all: "all", next_page: "next page", export_csv: "Export CSV", export_xlsx: "Export Excel", report: "Monthly water statistics", plan_by_month: "Plan against use by month",
+    used_month: "intake of the month", used_cumulative: "intake of the year so far",
+    value_added: "Water per 10,000 CNY of industrial value added", va_amount: "Value added (10,000 CNY)",
+    m3_per_10k: "Water per 10,000 CNY", save: "Save", no_quota: "no quota table for the province",
   },
 };
 
