@@ -262,7 +262,7 @@ async function viewEnterprise(id, params) {
   $("#view").innerHTML = `<h2 id="ent-title">${esc(e.enterprise_name || e.enterprise)} <small class="mono id" id="ent-id">${esc(e.enterprise)}</small>` +
     `${el.county || el.park ? ` <small>${esc([el.county, el.park].filter(Boolean).join(" · "))}</small>` : ""}</h2>` + labelForm +
     `<form class="row" id="win"><label>${T("from")} <input type="date" name="from" value="${e.from}"></label>` +
-    `<label>${T("to")} <input type="date" name="to" value="${e.to}"></label><button>${T("apply")}</button></form>` +
+    `<label>${T("to_incl")} <input type="date" name="to" value="${Fmt.day(Fmt.dayStart(e.to) - 86400000)}"></label><button>${T("apply")}</button></form>` +
     `<div class="cards">${card("ent-intake", T("intake"), Fmt.m3(t.intake_total))}${card("ent-recycled", T("recycled"), Fmt.m3(t.recycled))}` +
     `${card("ent-reuse", T("reuse_rate"), Fmt.pct(t.reuse_rate))}${card("ent-nonconv", T("nonconv_share"), Fmt.pct(t.nonconventional_share))}` +
     `${card("ent-discharge", T("discharge"), Fmt.m3(t.discharge))}</div>` +
@@ -297,7 +297,7 @@ async function viewEnterprise(id, params) {
   chart($("#monthly-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: e.months.map((m) => m.month) },
     yAxis: { type: "value", name: "m³" }, series: sourceSeries(e.months).concat([{ name: T("recycled"), type: "bar", data: e.months.map((m) => m.recycled) }]) });
   $("#win").addEventListener("submit", (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
-    location.hash = `#/enterprise/${encodeURIComponent(id)}?from=${f.get("from")}&to=${f.get("to")}`; });
+    location.hash = `#/enterprise/${encodeURIComponent(id)}?from=${f.get("from")}&to=${Fmt.day(Fmt.dayStart(f.get("to")) + 86400000)}`; }); /* inclusive end */
   $("#report-form").addEventListener("submit", async (ev) => { ev.preventDefault();
     const month = new FormData(ev.target).get("month"), fmt = ev.submitter ? ev.submitter.value : "xlsx";
     const a = document.createElement("a");
