@@ -222,6 +222,9 @@ int main(int argc, char **argv)
     char path[400];
     snprintf(path, sizeof path, "%s/registrar.key", dir);
     if (!wn_keyfile_create(path, reg_sk, NULL)) die("cannot create the registrar key");
+    uint8_t notary_sk[32]; /* the node refuses a ledger without its notary key (startcheck) */
+    snprintf(path, sizeof path, "%s/notary.key", dir);
+    if (!wn_keyfile_create(path, notary_sk, NULL)) die("cannot create the notary key");
     meter m[METERS];
     memset(m, 0, sizeof m);
     for (int i = 0; i < METERS; i++) {
