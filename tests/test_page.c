@@ -502,3 +502,57 @@ Test(page, value_added_plan_by_month_and_quota_by_province, .init = setup, .fini
     cr_assert_str_eq(wn_mn_str(pr, "m3_per_unit"), "10", "water per unit product still shown");
     cJSON_Delete(e);
 }
+
+/* Quota tables are data: a table for province 33 in the page's quotas/ applies to a Zhejiang
+ * enterprise with its source; a malformed table stops the node before it starts. */
+Test(page, quota_tables_are_data_files_chosen_by_province, .init = setup, .fini = teardown, .timeout = 120)
+{
+    char web[4300], path[4400], cwd[4096], cmd[13000];
+    cr_assert(getcwd(cwd, sizeof cwd));
+    snprintf(web, sizeof web, "%s/web", S.tmp);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/quotas' && cp '%s/web/quotas/43.json' '%s/quotas/'", web, cwd, web);
+    cr_assert_eq(system(cmd), 0, "run from the repository root");
+    snprintf(path, sizeof path, "%s/quotas/33.json", web);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("{\"province\":\"33\",\"name\":\"测试省\",\"source\":\"a test table, not a real quota\","
+          "\"quotas\":{\"crude_steel\":2.5}}\n", f);
+    fclose(f);
+    const char *args[] = {"--web", web, NULL};
+    start(args);
+    wn_mf_meter p;
+    char err[256], body[1024], json[512];
+    cr_assert(wn_mf_meter_new(&p));
+    cr_assert(wn_mf_enrol(S.node.url, S.reg_sk, &p, ENT, WN_POINT_INTAKE, 1, WN_SOURCE_TAP, NULL, err), "%s", err);
+    uint64_t now = now_ms();
+    time_t tt = (time_t)((now + 8 * 3600000ULL) / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    char month[8];
+    strftime(month, sizeof month, "%Y-%m", &tm);
+    snprintf(json, sizeof json, "{\"enterprise\":\"%s\",\"month\":\"%s\",\"product\":\"crude_steel\",\"quantity\":\"10\"}", ENT, month);
+    cr_assert_eq(post(WN_MN_BUREAU, "/v1/monitor/production", json, body, sizeof body), 200, "%s", body);
+    long st;
+    char q[256];
+    snprintf(q, sizeof q, "/v1/monitor/enterprise?id=%s", ENT);
+    cJSON *e = wn_mn_get(&S, q, &st);
+    const cJSON *pr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "production"), 0);
+    cr_assert(pr);
+    cr_assert_str_eq(wn_mn_str(pr, "quota"), "2.5", "province 33's table");
+    cr_assert_str_eq(wn_mn_str(pr, "quota_source"), "a test table, not a real quota");
+    cJSON_Delete(e);
+    cJSON *qs = wn_mn_get(&S, "/v1/monitor/quotas", &st);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(qs, "tables")), 2, "43 and 33");
+    cJSON_Delete(qs);
+    cr_assert_eq(wn_test_node_stop(&S.node, SIGTERM), 0);
+
+    /* a product not in the catalogue: refused at start, the file named */
+    f = fopen(path, "w");
+    cr_assert(f);
+    fputs("{\"province\":\"33\",\"name\":\"测试省\",\"source\":\"x\",\"quotas\":{\"crude_stele\":2.5}}\n", f);
+    fclose(f);
+    cr_assert(!wn_mn_start(&S, args), "a malformed quota table stops the start");
+    char *log = wn_test_read_file(S.node.log, NULL);
+    cr_assert(log && strstr(log, "33.json: crude_stele is not a product of the catalogue"), "%s", log ? log : "");
+    free(log);
+}

@@ -18,6 +18,7 @@
 #include "node/log.h"
 #include "node/monitor/indicators.h"
 #include "node/monitor/monitor_conf.h"
+#include "node/monitor/quota_files.h"
 
 #define MAX_DAYS 3700         /* a window of at most ~10 years of days */
 #define MAX_SERIES 2000       /* buckets in one meter series */
@@ -660,12 +661,13 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     int y;
     unsigned mo;
     if (!quota || sscanf(month, "%4d-%2u", &y, &mo) != 2) return 0;
-    /* the quota table of the enterprise's province (its credit code); Hunan's is the only one
-     * shipped, and applies to ids that are not credit codes */
+    /* the quota table of the enterprise's province (its credit code; ids that are not credit
+     * codes: WN_QUOTA_PROVINCE's), a data file (quota_files.h) */
     char prov[3];
     const char *pv = wn_credit_code_province(c->ent, prov);
-    int applies = !pv || strcmp(pv, WN_QUOTA_PROVINCE) == 0;
-    double qv = applies ? quota->m3_per_unit : NAN;
+    const wn_quota_region *region = wn_quota_region_of(pv ? pv : WN_QUOTA_PROVINCE);
+    double qv = wn_quota_region_value(region, product);
+    int applies = isfinite(qv);
     __int128 intake = month_intake(c, y, mo);
     double q = atof(qty);
     wn_buf *b = c->b;
@@ -684,7 +686,7 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     if (pv) wn_buf_printf(b, "\"%s\"", pv);
     else wn_buf_str(b, "null");
     wn_buf_str(b, ",\"quota_source\":");
-    if (applies) wn_buf_json_str(b, WN_QUOTA_SOURCE);
+    if (applies) wn_buf_json_str(b, region->source);
     else wn_buf_str(b, "null");
     wn_buf_str(b, "}");
     return 0;
@@ -1315,14 +1317,18 @@ static void production(const req *q, wn_response *out)
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
+/* {"province","source","quotas":[{"product","zh","en","unit","m3_per_unit"}],"tables":[...]}:
+ * the catalogue with WN_QUOTA_PROVINCE's figures, then every table loaded. */
 static void quotas(wn_response *out)
 {
-    size_t n;
+    size_t n, nr;
     const wn_quota *t = wn_quota_table(&n);
+    const wn_quota_region *def = wn_quota_region_of(WN_QUOTA_PROVINCE), *rs = wn_quota_regions(&nr);
     wn_buf b;
     wn_buf_init(&b);
     wn_buf_str(&b, "{\"province\":\"" WN_QUOTA_PROVINCE "\",\"source\":");
-    wn_buf_json_str(&b, WN_QUOTA_SOURCE);
+    if (def) wn_buf_json_str(&b, def->source);
+    else wn_buf_str(&b, "null");
     wn_buf_str(&b, ",\"quotas\":[");
     for (size_t i = 0; i < n; i++) {
         wn_buf_printf(&b, "%s{\"product\":\"%s\",\"zh\":", i ? "," : "", t[i].product);
@@ -1330,8 +1336,23 @@ static void quotas(wn_response *out)
         wn_buf_str(&b, ",\"en\":");
         wn_buf_json_str(&b, t[i].en);
         wn_buf_printf(&b, ",\"unit\":\"%s\",\"m3_per_unit\":", t[i].unit);
-        j_num(&b, t[i].m3_per_unit);
+        j_num(&b, wn_quota_region_value(def, t[i].product));
         wn_buf_str(&b, "}");
+    }
+    wn_buf_str(&b, "],\"tables\":[");
+    for (size_t r = 0; r < nr; r++) {
+        wn_buf_printf(&b, "%s{\"province\":\"%s\",\"name\":", r ? "," : "", rs[r].province);
+        wn_buf_json_str(&b, rs[r].name);
+        wn_buf_str(&b, ",\"name_en\":");
+        wn_buf_json_str(&b, rs[r].name_en);
+        wn_buf_str(&b, ",\"source\":");
+        wn_buf_json_str(&b, rs[r].source);
+        wn_buf_str(&b, ",\"quotas\":{");
+        for (size_t k = 0; k < rs[r].n; k++) {
+            wn_buf_printf(&b, "%s\"%s\":", k ? "," : "", rs[r].q[k].product);
+            j_num(&b, rs[r].q[k].m3_per_unit);
+        }
+        wn_buf_str(&b, "}}");
     }
     wn_buf_str(&b, "]}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);

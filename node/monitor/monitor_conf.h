@@ -11,18 +11,16 @@
 #include "node/http/buf.h"
 #include "node/monitor/monitor_int.h"
 
+/* The product catalogue: the products production figures may name, and their units. The
+ * quotas themselves are data, one file per province (quota_files.h). */
 typedef struct {
     const char *product; /* stable name used in the API, e.g. "crude_steel" */
     const char *zh, *en; /* names for people */
     const char *unit;    /* unit of output: "t", "kL", "100m" */
-    double m3_per_unit;  /* quota (Hunan 2020 average) */
 } wn_quota;
 
-/* The one quota table shipped: Hunan Province (administrative division 43), 2020 averages
- * (the project's domain brief). No public Zhejiang (33) table was at hand: enterprises whose
- * credit code names another province get no quota (null), not Hunan's. */
+/* The province whose quota table judges an enterprise id that is not a credit code. */
 #define WN_QUOTA_PROVINCE "43"
-#define WN_QUOTA_SOURCE "湖南省 2020 年平均水平 (Hunan Province 2020 averages)"
 
 const wn_quota *wn_quota_table(size_t *n);
 const wn_quota *wn_quota_find(const char *product);
