@@ -145,7 +145,13 @@ Test(page, readings_around_local_midnight_land_in_their_local_day, .init = setup
 
     /* the operator changes the zone: the stored buckets are rebuilt in it */
     cr_assert_eq(wn_test_node_stop(&S.node, SIGTERM), 0, "a clean stop");
-    const char *utc[] = {"--zone", "+00:00", NULL};
+    char conf[4300];
+    snprintf(conf, sizeof conf, "%s/wn-node.conf", S.tmp);
+    FILE *cf = fopen(conf, "w");
+    cr_assert(cf);
+    fputs("# the zone, as an operator writes it in the configuration file\nzone = +00:00\n", cf);
+    fclose(cf);
+    const char *utc[] = {"--config", conf, NULL};
     start(utc);
     char *log = wn_test_read_file(S.node.log, NULL);
     cr_assert(log && strstr(log, "cut in zone +08:00, and the node's zone is now +00:00"), "the rebuild is logged: %s",
