@@ -427,6 +427,19 @@ Test(page, exports_state_their_provenance_and_match_wn_export, .init = setup, .f
     cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200);
     cr_assert(len > 1000 && memcmp(body, "PK\x03\x04", 4) == 0, "an .xlsx (a zip) of %zu bytes", len);
     free(body);
+    /* the meter's series by day, and the enterprise's meters */
+    snprintf(path, sizeof path, "/v1/monitor/export?view=meter&id=%s&from=%llu&to=%llu&bucket=day&format=csv", p.hex,
+             (unsigned long long)wn_mf_cst_day_start(D), (unsigned long long)wn_mf_cst_day_start(D + 3));
+    cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200, "%s", body);
+    char dstart[32];
+    snprintf(dstart, sizeof dstart, "%s 00:00:00", d0);
+    cr_assert(csv_cell(body, dstart, 2, cell, sizeof cell), "day D's row: %s", body);
+    cr_assert_str_eq(cell, "6.235", "the meter's volume of day D");
+    free(body);
+    snprintf(path, sizeof path, "/v1/monitor/export?view=enterprise&id=%s&part=meters&format=csv", ENT);
+    cr_assert_eq(fetch(WN_MN_BUREAU, path, &body, &len), 200, "%s", body);
+    cr_assert(strstr(body, p.hex), "the meter listed");
+    free(body);
     cr_assert_eq(fetch(WN_MN_BUREAU, "/v1/monitor/export?view=alerts&format=csv", &body, &len), 200);
     cr_assert(strstr(body, "告警编号,开始时间"), "the alert list's header");
     free(body);

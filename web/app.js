@@ -456,6 +456,7 @@ async function viewMeter(id, params) {
     `<form class="row" id="bundle-form"><strong>${T("bundle_range")}</strong><label>${T("from")} <input type="date" name="from" value="${fromDay}"></label>` +
     `<label>${T("to_incl")} <input type="date" name="to" value="${toDay}"></label>` +
     `<button id="bundle">${T("download_bundle")}</button><span id="bundle-msg"></span></form></div>` +
+    `<div class="row">${exportButtons("export-meter", Object.assign({ view: "meter" }, Object.fromEntries(q)), `meter-${m.meter.slice(0, 16)}-${fromDay}-${toDay}`)}</div>` +
     `<div class="panel"><h3>${T("volume_per")}</h3><div id="vol-chart" class="chart"></div></div>` +
     present.map((c) => `<div class="panel"><h3>${T(c)}</h3><div id="ch-${c}" class="chart" style="height:240px"></div></div>`).join("") +
     `<div class="panel"><h3>${T("seq_gaps")}</h3>${gaps}</div>` +
@@ -479,6 +480,7 @@ async function viewMeter(id, params) {
       label: { formatter: (p) => `${T("threshold")} ${p.value}` }, data: lim };
     chart($("#ch-" + c), { legend: { top: 0 }, xAxis: TIME_AXIS(), yAxis: { type: "value", scale: true }, series: lines });
   });
+  bindExports();
   $("#win").addEventListener("submit", (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
     location.hash = `#/meter/${m.meter}?from=${f.get("from")}&to=${f.get("to")}&bucket=${f.get("bucket")}`; });
   if ($("#meter-label")) $("#meter-label").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);

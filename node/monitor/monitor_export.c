@@ -2,7 +2,8 @@
  *
  *   view=enterprises                         the enterprise list
  *   view=alerts[&status&kind&enterprise&meter&after&limit]   the alert list (one page, as the API)
- *   view=enterprise&id=E[&from&to][&part=days|months]        an enterprise's daily and monthly figures
+ *   view=enterprise&id=E[&from&to][&part=days|months|meters] an enterprise's daily and monthly figures, its meters
+ *   view=meter&id=HEX[&from&to&bucket]       a meter's series (hours or days)
  *   view=balance[&enterprise&from&to]        the water balance analysis
  *   view=report&enterprise=E&month=YYYY-MM   the monthly water statistics report (用水统计月报)
  *
@@ -29,7 +30,7 @@
 #include "node/monitor/monitor_int.h"
 #include "node/query/bundle.h"
 
-#define MAX_COLS 24
+#define MAX_COLS 32
 
 /* ---- parameters: some set by the export, the rest the caller's ---- */
 
@@ -296,6 +297,81 @@ static void view_enterprise(const cJSON *j, sheet *days, sheet *months)
     figures_row(days, "合计", cJSON_GetObjectItemCaseSensitive(j, "totals"));
 }
 
+static void view_meters(const cJSON *j, sheet *s)
+{
+    s->name = "计量表";
+    const char *h[] = {"计量表公钥", "表号", "安装位置", "用途", "计量点", "级别", "水源", "上级表公钥", "已注销", "在线", "读数条数",
+                       "最新序号", "最后上报"};
+    for (size_t i = 0; i < 13; i++) col(s, h[i], i == 5 || i == 10 || i == 11);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "meters"))
+    {
+        char **r = row(s);
+        if (!r) break;
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(m, "label");
+        jput(r, 0, m, "meter");
+        put(r, 1, jstr(l, "number"));
+        put(r, 2, jstr(l, "location"));
+        put(r, 3, jstr(l, "purpose"));
+        jput(r, 4, m, "point");
+        jput(r, 5, m, "tier");
+        jput(r, 6, m, "source");
+        jput(r, 7, m, "parent");
+        jput(r, 8, m, "revoked");
+        jput(r, 9, m, "online");
+        jput(r, 10, m, "readings");
+        jput(r, 11, m, "last_seq");
+        tput(r, 12, m, "last_time");
+    }
+}
+
+/* a meter's series: one row per hour or day bucket */
+static void view_meter(const cJSON *j, sheet *s)
+{
+    static const char *const qn[] = {"flow", "ph", "conductivity", "turbidity", "pressure", "temperature"};
+    static const char *const qh[18] = {
+        "流量 (m³/h) 平均", "流量 (m³/h) 最小", "流量 (m³/h) 最大", "pH 平均", "pH 最小", "pH 最大",
+        "电导率 (µS/cm) 平均", "电导率 (µS/cm) 最小", "电导率 (µS/cm) 最大", "浊度 (NTU) 平均", "浊度 (NTU) 最小",
+        "浊度 (NTU) 最大", "压力 (kPa) 平均", "压力 (kPa) 最小", "压力 (kPa) 最大", "水温 (°C) 平均", "水温 (°C) 最小",
+        "水温 (°C) 最大"};
+    s->name = "计量表时序";
+    col(s, "时段开始", 0);
+    col(s, "读数条数", 1);
+    col(s, "水量 (m³)", 1);
+    col(s, "首条账本序号", 1);
+    col(s, "末条账本序号", 1);
+    col(s, "状态标志", 0);
+    for (size_t i = 0; i < 18; i++) col(s, qh[i], 1);
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(j, "series"))
+    {
+        char **r = row(s);
+        if (!r) break;
+        char t[24], rfc[25];
+        const cJSON *tj = cJSON_GetObjectItemCaseSensitive(b, "t");
+        wn_time_format(rfc, cJSON_IsNumber(tj) ? (uint64_t)tj->valuedouble : 0);
+        local_time(t, rfc);
+        put(r, 0, t);
+        jput(r, 1, b, "n");
+        jput(r, 2, b, "volume");
+        jput(r, 3, b, "first_index");
+        jput(r, 4, b, "last_index");
+        char fl[200] = "";
+        size_t n = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(b, "flags"))
+        if (cJSON_IsString(x)) n += (size_t)snprintf(fl + n, n < sizeof fl ? sizeof fl - n : 0, "%s%s", n ? "|" : "", x->valuestring);
+        put(r, 5, fl);
+        const cJSON *vals = cJSON_GetObjectItemCaseSensitive(b, "values");
+        for (size_t q = 0; q < 6; q++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(vals, qn[q]);
+            jput(r, 6 + 3 * q, v, "avg");
+            jput(r, 7 + 3 * q, v, "min");
+            jput(r, 8 + 3 * q, v, "max");
+        }
+    }
+}
+
 /* ---- provenance ---- */
 
 typedef struct {
@@ -482,7 +558,7 @@ void wn_monitor_export(wn_node *n, const wn_principal *who, wn_query_get get, vo
         return;
     }
     if (!view) {
-        wn_reply_error(out, WN_NE_BAD_REQUEST, "view must be enterprises, alerts, enterprise, balance or report");
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "view must be enterprises, alerts, enterprise, meter, balance or report");
         return;
     }
     params p = {.get = get, .ctx = ctx};
@@ -508,8 +584,8 @@ void wn_monitor_export(wn_node *n, const wn_principal *who, wn_query_get get, vo
         name = "enterprise";
         snprintf(pv.title, sizeof pv.title, "用水统计月报 %s", month);
     } else if (strcmp(view, "enterprises") && strcmp(view, "alerts") && strcmp(view, "enterprise") &&
-               strcmp(view, "balance")) {
-        wn_reply_error(out, WN_NE_BAD_REQUEST, "view must be enterprises, alerts, enterprise, balance or report");
+               strcmp(view, "balance") && strcmp(view, "meter")) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "view must be enterprises, alerts, enterprise, meter, balance or report");
         return;
     }
     /* the figures and the watermark they reflect: made again if an entry was applied meanwhile */
@@ -524,30 +600,38 @@ void wn_monitor_export(wn_node *n, const wn_principal *who, wn_query_get get, vo
     provenance(n, before, &pv);
     if (before != after) snprintf(pv.ledger, sizeof pv.ledger, "[0, %llu) .. [0, %llu)", (unsigned long long)before,
                                   (unsigned long long)after);
-    sheet a, b;
+    sheet a, b, c;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    sheet *list[2] = {&a, &b};
+    memset(&c, 0, sizeof c);
+    sheet *list[3] = {&a, &b, &c};
     size_t ns = 1;
     if (strcmp(view, "enterprises") == 0) view_enterprises(j, &a), snprintf(pv.title, sizeof pv.title, "企业列表");
     else if (strcmp(view, "alerts") == 0) view_alerts(j, &a), snprintf(pv.title, sizeof pv.title, "告警列表");
     else if (strcmp(view, "balance") == 0) view_balance(j, &a), snprintf(pv.title, sizeof pv.title, "水量平衡分析");
-    else {
+    else if (strcmp(view, "meter") == 0) {
+        view_meter(j, &a);
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
+        snprintf(pv.title, sizeof pv.title, "计量表 %s %s", jstr(j, "meter"), jstr(l, "number"));
+    } else {
         view_enterprise(j, &a, &b);
+        view_meters(j, &c);
         if (strcmp(view, "report") == 0) a.name = "用水统计月报";
         else snprintf(pv.title, sizeof pv.title, "企业用水 %s .. %s", jstr(j, "from"), jstr(j, "to"));
-        ns = 2;
+        ns = 3;
         if (!xlsx && part && strcmp(part, "months") == 0) list[0] = &b;
+        if (!xlsx && part && strcmp(part, "meters") == 0) list[0] = &c;
     }
     const char *ent = jstr(j, "enterprise");
     const cJSON *lab = cJSON_GetObjectItemCaseSensitive(j, "enterprise_label");
     if (*ent) snprintf(pv.subject, sizeof pv.subject, "%s %s", ent, jstr(lab, "name"));
     else snprintf(pv.subject, sizeof pv.subject, "%s", who->role == WN_ROLE_ENTERPRISE ? who->enterprise : "全部");
-    if (a.over || b.over)
+    if (a.over || b.over || c.over)
         wn_reply_error(out, WN_NE_BAD_REQUEST, "more than 20000 rows: ask for a shorter window or fewer items");
     else if (xlsx) write_xlsx(&pv, list, ns, out);
     else write_csv(&pv, list[0], out);
     sheet_free(&a);
     sheet_free(&b);
+    sheet_free(&c);
     cJSON_Delete(j);
 }
