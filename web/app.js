@@ -310,7 +310,7 @@ async function viewEnterprise(id, params) {
   chart($("#plan-chart"), { legend: { top: 0 }, xAxis: { type: "category", data: pm.map((x) => x.month) },
     yAxis: { type: "value", name: "m³" }, series: [{ name: T("used_month"), type: "bar", data: pm.map((x) => x.used_m3) },
       { name: T("used_cumulative"), type: "line", data: pm.map((x) => x.cumulative_m3),
-        markLine: plan ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { formatter: T("plan_m3") + " {c}" },
+        markLine: plan ? { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" }, label: { position: "insideEndTop", formatter: T("plan_m3") + " {c}" },
           data: [{ yAxis: plan.plan_m3 }] } : undefined }] });
   if ($("#va-form")) $("#va-form").addEventListener("submit", async (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
     try { await post("/v1/monitor/value_added", { enterprise: id, year: Number(f.get("year")), value_added_10k_cny: f.get("value_added_10k_cny"), by: f.get("by") }); route(); }
@@ -477,8 +477,13 @@ async function viewMeter(id, params) {
     const lines = ["avg", "min", "max"].map((k) => ({ name: T(k), type: "line", showSymbol: false,
       data: series.filter((s) => s.values[c]).map((s) => [local(s.t), s.values[c][k]]) }));
     if (lim.length) lines[0].markLine = { symbol: "none", lineStyle: { color: "#c0392b", type: "dashed" },
-      label: { formatter: (p) => `${T("threshold")} ${p.value}` }, data: lim };
-    chart($("#ch-" + c), { legend: { top: 0 }, xAxis: TIME_AXIS(), yAxis: { type: "value", scale: true }, series: lines });
+      label: { position: "insideEndTop", formatter: (p) => `${T("threshold")} ${p.value}` }, data: lim };
+    /* the axis reaches the thresholds, so their lines are always drawn */
+    const ys = lim.map((x) => x.yAxis).filter((v) => typeof v === "number");
+    const pad = (v) => Math.abs(v) * 0.02 + 0.01;
+    chart($("#ch-" + c), { legend: { top: 0 }, xAxis: TIME_AXIS(), yAxis: { type: "value", scale: true,
+      min: ys.length ? (v) => +(Math.min(v.min, ...ys) - pad(Math.min(v.min, ...ys))).toPrecision(3) : null,
+      max: ys.length ? (v) => +(Math.max(v.max, ...ys) + pad(Math.max(v.max, ...ys))).toPrecision(3) : null }, series: lines });
   });
   bindExports();
   $("#win").addEventListener("submit", (ev) => { ev.preventDefault(); const f = new FormData(ev.target);
