@@ -32,7 +32,8 @@ LIBS_JSON   = -lcjson
 LIBS_NET    = -lcurl -lmicrohttpd
 LIBS_NETTLE = -lnettle
 LIBS_MODBUS = -lmodbus
-ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) -lm
+LIBS_XLSX   = -lxlsxwriter
+ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) $(LIBS_XLSX) -lm
 
 src = $(wildcard $(1)/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(call src,$(1)))

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev python3
       libsecp256k1-dev liblmdb-dev lmdb-utils libssl-dev libcjson-dev libcriterion-dev
       libcurl4-openssl-dev libmicrohttpd-dev nettle-dev libmodbus-dev curl
+      libxlsxwriter-dev              # .xlsx exports of the monitoring page (node/monitor/monitor_export.c)
       chromium fonts-wqy-microhei    # headless browser test of the monitoring page (tests/test_ui.c)
       debhelper dpkg-dev fakeroot help2man lintian   # make deb / make deb-check (debian/)
       prometheus                     # promtool check rules on packaging/waternotary-alerts.yml
