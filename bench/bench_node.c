@@ -1550,7 +1550,7 @@ int main(int argc, char **argv)
     for (int a = 0; a < 3; a++) {
         char name[96];
         double per = fl[a].accepted ? fl[a].node_cpu / (double)fl[a].accepted : 1;
-        snprintf(name, sizeof name, "%s fleet, CPU-time ratio (verification / node CPU per reading)", alg_names[a]);
+        snprintf(name, sizeof name, "%s fleet (viii): CPU-time ratio, verification / node CPU", alg_names[a]);
         printf("  %-64s %10.3f  %-10s %s\n", name, fl[a].verify_cpu / per, "(idle 2 cores)", "");
     }
 #undef ROW
