@@ -21,11 +21,17 @@
  *         (target >= 0.6), then the acknowledgement latency at half that rate (p99 target
  *         <= 100 ms);
  *   (vii) the same readings sent as one Ethereum transaction each to a local anvil
- *         (tools/anvil, automine), and the ratio node / chain (target >= 20x).
+ *         (tools/anvil, automine), and the ratio node / chain (target >= 20x);
+ *   (viii) one fleet per meter algorithm (BIP-340, P-256, SM2): that algorithm's raw
+ *         verification rate on two threads with prepared keys, measured right before its
+ *         fleet pushes batches of 100 to the same node, and the ratio (target >= 0.85);
+ * then a summary of every figure beside its target. --quick (or WN_BENCH_QUICK=1) runs
+ * shorter phases (about a minute in all) for a shared machine; the figures are noisier.
  * The load generator shares the machine's cores with the node, as it would not in a
  * deployment; its own CPU use during (ii) is printed so that it can be taken into account.
  *
- * usage: bench_node [--clients N] [--meters N] [--readings N] [--conns N]   (defaults 4, 200, 60000, 2000)
+ * usage: bench_node [--quick] [--clients N] [--meters N] [--readings N] [--conns N]
+ *        (defaults 4, 200, 60000 (16000 with --quick), 2000)
  * The node is $WN_BIN/wn-node (default bin/wn-node: run from the repository root). */
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -53,6 +59,8 @@
 #include "protocol/receipt.h"
 #include "crypto/sha256.h"
 #include "crypto/sig.h"
+#include "crypto/evp_ec.h"
+#include "crypto/verifier.h"
 #include "chain/ethrpc.h"
 #include "chain/ethtx.h"
 #include "chain/keccak.h"
@@ -339,11 +347,27 @@ static size_t count_str(const char *hay, size_t n, const char *needle)
 
 typedef struct {
     uint8_t sk[32], id[32];
+    uint8_t alg;         /* enum wn_sig_alg: BIP-340, P-256 or SM2 */
+    uint8_t pub33[33];
     uint64_t seq;
     uint8_t prev[32];
     uint64_t time_ms;
     int64_t volume;
 } meter;
+
+/* A new meter key of algorithm alg and its id (PROTOCOL §1: the x-only key for BIP-340,
+ * derived from the compressed key for P-256 and SM2). */
+static void meter_new(meter *m, uint8_t alg)
+{
+    int ok;
+    m->alg = alg;
+    if (alg == WN_ALG_P256) ok = wn_p256_seckey_generate(m->sk) && wn_p256_pub33(m->pub33, m->sk);
+    else if (alg == WN_ALG_SM2) ok = wn_sm2_seckey_generate(m->sk) && wn_sm2_pub33(m->pub33, m->sk);
+    else ok = wn_seckey_generate(m->sk) && wn_seckey_pub33(m->pub33, m->sk);
+    if (alg == WN_ALG_BIP340) ok = ok && wn_seckey_xonly(m->id, m->sk);
+    else ok = ok && wn_meter_id_of(alg, m->pub33, m->id);
+    if (!ok) die("meter key");
+}
 
 typedef struct {
     uint8_t *data;       /* u16 len || reading, BATCH times */
@@ -385,9 +409,13 @@ static void *enrol_thread(void *arg)
         wn_enrolment e;
         memset(&e, 0, sizeof e);
         memcpy(e.meter, j->m[i].id, 32);
-        e.alg = WN_ALG_BIP340;
-        e.pubkey[0] = 0x02;
-        memcpy(e.pubkey + 1, j->m[i].id, 32);
+        e.alg = j->m[i].alg;
+        if (e.alg == WN_ALG_BIP340) {
+            e.pubkey[0] = 0x02;
+            memcpy(e.pubkey + 1, j->m[i].id, 32);
+        } else {
+            memcpy(e.pubkey, j->m[i].pub33, 33);
+        }
         e.time_ms = j->m[i].time_ms - 60000;
         e.point = WN_POINT_USE;
         e.tier = 2;
@@ -426,7 +454,8 @@ static void next_reading(meter *m, batch *bt)
     r.m[1] = (wn_measurement){WN_Q_FLOW, WN_U_M3_PER_H, 2, 2500 + (int64_t)(r.seq % 50)};
     r.m[2] = (wn_measurement){WN_Q_PH, WN_U_PH, 2, 700 + (int64_t)(r.seq % 40)};
     size_t len;
-    if (wn_reading_sign(&r, m->sk) || wn_reading_encode(&r, bt->data + bt->len + 2, WN_READING_MAX_LEN, &len))
+    int serr = m->alg == WN_ALG_BIP340 ? wn_reading_sign(&r, m->sk) : wn_reading_sign_evp(&r, m->alg, m->sk);
+    if (serr || wn_reading_encode(&r, bt->data + bt->len + 2, WN_READING_MAX_LEN, &len))
         die("cannot sign a reading");
     wn_put_u16(bt->data + bt->len, (uint16_t)len);
     wn_sha256(m->prev, bt->data + bt->len + 2, len);
@@ -890,7 +919,7 @@ static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_s
     if (!ms || !ks) die("out of memory");
     uint64_t t0 = wall_ms() - (per_conn + 600) * 1000;
     for (size_t i = 0; i < nconn; i++) {
-        if (!wn_seckey_generate(ms[i].sk) || !wn_seckey_xonly(ms[i].id, ms[i].sk)) die("meter key");
+        meter_new(&ms[i], WN_ALG_BIP340);
         ms[i].time_ms = t0;
         ms[i].volume = 5000000 + 1000 * (int64_t)i;
         ks[i].m = &ms[i];
@@ -1086,22 +1115,221 @@ static eth_result run_anvil(const client *cl, size_t nclients, size_t want, doub
     return out;
 }
 
+/* ---------------------------------------------------------------- (viii) P-256 and SM2 fleets */
+
+/* Each algorithm's own limit and how close the node comes to it: raw verifications per
+ * second on two threads with keys prepared once (crypto/verifier.h, as the node's meter
+ * cache holds them; 32-byte messages), measured right before a fleet of meters of that
+ * algorithm pushes batches of BATCH readings from nclients clients to the same node. */
+
+#define ALG_KEYS 64
+#define ALG_SIGS 1024
+
+typedef struct {
+    const wn_verifier *v;
+    const uint8_t (*msg)[32];
+    const uint8_t (*sig)[64];
+    double seconds;
+    uint64_t done;
+    double cpu; /* CPU seconds this thread used */
+    int bad;
+} alg_job;
+
+static void *alg_verify_thread(void *arg)
+{
+    alg_job *j = arg;
+    double end = now_s() + j->seconds;
+    uint64_t n = 0;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    while (now_s() < end)
+        for (int i = 0; i < 64; i++, n++) {
+            size_t k = n % ALG_SIGS;
+            if (!wn_verifier_verify(&j->v[k % ALG_KEYS], j->sig[k], j->msg[k])) j->bad++;
+        }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    j->cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
+    j->done = n;
+    return NULL;
+}
+
+/* Raw verifications/s of alg on two threads, best of three. Out: *cpu_each, the least CPU
+ * seconds one verification took (not disturbed by other processes). */
+static double alg_verify_rate(uint8_t alg, double seconds, double *cpu_each)
+{
+    static wn_verifier v[ALG_KEYS];
+    static uint8_t sk[ALG_KEYS][32], msg[ALG_SIGS][32], sig[ALG_SIGS][64];
+    for (int i = 0; i < ALG_KEYS; i++) {
+        meter m;
+        meter_new(&m, alg);
+        memcpy(sk[i], m.sk, 32);
+        int ok = alg == WN_ALG_BIP340 ? wn_verifier_bip340(&v[i], m.id) : wn_verifier_evp(&v[i], alg, m.pub33);
+        if (!ok) die("verifier");
+    }
+    for (int i = 0; i < ALG_SIGS; i++) {
+        wn_tagged_hash(msg[i], WN_TAG_READING, &i, sizeof i);
+        const uint8_t *k = sk[i % ALG_KEYS];
+        int ok = alg == WN_ALG_P256  ? wn_p256_sign(sig[i], k, msg[i])
+                 : alg == WN_ALG_SM2 ? wn_sm2_sign(sig[i], k, NULL, msg[i], 32)
+                                     : wn_schnorr_sign(sig[i], k, msg[i], NULL);
+        if (!ok) die("sign");
+    }
+    double best = 0;
+    *cpu_each = 1;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        alg_job j[2];
+        pthread_t t[2];
+        double t0 = now_s();
+        for (int i = 0; i < 2; i++) {
+            j[i] = (alg_job){v, (const uint8_t(*)[32])msg, (const uint8_t(*)[64])sig, seconds, 0, 0, 0};
+            if (pthread_create(&t[i], NULL, alg_verify_thread, &j[i]) != 0) die("pthread_create");
+        }
+        uint64_t total = 0;
+        double cpu = 0;
+        for (int i = 0; i < 2; i++) {
+            pthread_join(t[i], NULL);
+            if (j[i].bad) die("a signature did not verify");
+            total += j[i].done;
+            cpu += j[i].cpu;
+        }
+        double r = (double)total / (now_s() - t0);
+        if (r > best) best = r;
+        if (total && cpu / (double)total < *cpu_each) *cpu_each = cpu / (double)total;
+    }
+    explicit_bzero(sk, sizeof sk);
+    return best;
+}
+
+static void enrol_all(meter *ms, size_t n, const uint8_t reg_sk[32])
+{
+    enrol_job ej[4];
+    pthread_t et[4];
+    for (int i = 0; i < 4; i++) {
+        ej[i] = (enrol_job){ms, n * (size_t)i / 4, n * (size_t)(i + 1) / 4, reg_sk, 0};
+        pthread_create(&et[i], NULL, enrol_thread, &ej[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(et[i], NULL);
+        if (ej[i].failed) die("enrolment failed");
+    }
+}
+
+static barrier g_fleet_barrier;
+
+static void *fleet_client(void *arg)
+{
+    client *cl = arg;
+    struct curl_slist *h;
+    CURL *c = http_new(&h, "application/vnd.waternotary.readings");
+    body b = {0};
+    size_t i = 0;
+    for (; i < cl->warm && !cl->failed; i++)
+        if (!send_batch(cl, c, &b, i, PHASE_WARM)) cl->failed = 1;
+    barrier_wait(&g_fleet_barrier);
+    for (; i < cl->nb && !cl->failed; i++)
+        if (!send_batch(cl, c, &b, i, PHASE_THROUGHPUT)) cl->failed = 1;
+    barrier_wait(&g_fleet_barrier);
+    free(b.p);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    return NULL;
+}
+
+typedef struct {
+    double raw, rate, node_cpu, verify_cpu; /* verify_cpu: CPU seconds of one raw verification */
+    uint64_t accepted;
+    int failed;
+} fleet_result;
+
+/* nmeters meters of alg, enrolled, then `total` readings in batches from nclients. */
+static fleet_result run_fleet(uint8_t alg, unsigned nmeters, unsigned total, unsigned nclients,
+                              const uint8_t reg_sk[32], double base_seconds)
+{
+    fleet_result fr = {0};
+    if (nmeters < nclients) nmeters = nclients;
+    unsigned per_client_batches = (total + nclients * BATCH - 1) / (nclients * BATCH);
+    size_t per_meter = ((size_t)(WARMUP_BATCHES + per_client_batches) * BATCH * nclients + nmeters - 1) / nmeters + 1;
+    meter *ms = calloc(nmeters, sizeof *ms);
+    client *cl = calloc(nclients, sizeof *cl);
+    pthread_t *th = calloc(nclients, sizeof *th);
+    if (!ms || !cl || !th) die("out of memory");
+    uint64_t t0 = wall_ms() - (per_meter + 600) * 1000;
+    for (unsigned i = 0; i < nmeters; i++) {
+        meter_new(&ms[i], alg);
+        ms[i].time_ms = t0;
+        ms[i].volume = 9000000 + 1000 * (int64_t)i;
+    }
+    enrol_all(ms, nmeters, reg_sk);
+    for (unsigned c = 0; c < nclients; c++) {
+        client *x = &cl[c];
+        x->id = (int)c;
+        x->meters = calloc(nmeters, sizeof *x->meters);
+        for (unsigned i = c; i < nmeters; i += nclients) x->meters[x->nmeters++] = &ms[i];
+        x->warm = WARMUP_BATCHES;
+        x->thr = per_client_batches;
+        x->nb = x->warm + x->thr;
+        x->b = calloc(x->nb, sizeof *x->b);
+        pthread_create(&th[c], NULL, sign_client, x);
+    }
+    for (unsigned c = 0; c < nclients; c++) pthread_join(th[c], NULL);
+
+    fr.raw = alg_verify_rate(alg, base_seconds, &fr.verify_cpu); /* right before the node's run */
+    pthread_mutex_init(&g_fleet_barrier.mu, NULL);
+    pthread_cond_init(&g_fleet_barrier.cv, NULL);
+    g_fleet_barrier.nclients = (int)nclients + 1;
+    g_fleet_barrier.arrived = 0;
+    for (unsigned c = 0; c < nclients; c++) pthread_create(&th[c], NULL, fleet_client, &cl[c]);
+    barrier_wait(&g_fleet_barrier);
+    double ts = now_s(), cpu0 = node_cpu();
+    barrier_wait(&g_fleet_barrier);
+    double el = now_s() - ts;
+    fr.node_cpu = node_cpu() - cpu0;
+    for (unsigned c = 0; c < nclients; c++) {
+        pthread_join(th[c], NULL);
+        fr.accepted += cl[c].accepted;
+        if (cl[c].failed) {
+            fprintf(stderr, "bench_node: fleet client %u: %s\n", c, cl[c].err);
+            fr.failed = 1;
+        }
+        for (size_t i = 0; i < cl[c].nb; i++) free(cl[c].b[i].data);
+        free(cl[c].b);
+        free(cl[c].meters);
+    }
+    fr.rate = (double)fr.accepted / el;
+    pthread_mutex_destroy(&g_fleet_barrier.mu);
+    pthread_cond_destroy(&g_fleet_barrier.cv);
+    for (unsigned i = 0; i < nmeters; i++) explicit_bzero(ms[i].sk, 32);
+    free(ms);
+    free(cl);
+    free(th);
+    return fr;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
 {
-    unsigned nclients = 4, nmeters = 200, total = 60000;
+    unsigned nclients = 4, nmeters = 200, total = 60000, fleet_total = 30000;
+    const char *qenv = getenv("WN_BENCH_QUICK");
+    int quick = qenv && *qenv && strcmp(qenv, "0") != 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = 1;
+            for (int k = i; k + 1 < argc; k++) argv[k] = argv[k + 1];
+            argc--, i--;
+        }
+    if (quick) total = 16000, fleet_total = 10000;
     for (int i = 1; i + 1 < argc; i += 2) {
         unsigned v = (unsigned)strtoul(argv[i + 1], NULL, 10);
         if (strcmp(argv[i], "--clients") == 0 && v >= 1 && v <= 64) nclients = v;
         else if (strcmp(argv[i], "--meters") == 0 && v >= 1) nmeters = v;
         else if (strcmp(argv[i], "--readings") == 0 && v >= 1000) total = v;
         else if (strcmp(argv[i], "--conns") == 0 && v >= 1 && v <= 10000) g_conns = v;
-        else die("usage: bench_node [--clients N] [--meters N] [--readings N] [--conns N]");
+        else die("usage: bench_node [--quick] [--clients N] [--meters N] [--readings N] [--conns N]");
     }
     if (nmeters < nclients) nmeters = nclients;
-    printf("bench_node: %ld cores online; %u clients, %u meters, batches of %d readings\n", sysconf(_SC_NPROCESSORS_ONLN),
-           nclients, nmeters, BATCH);
+    printf("bench_node: %ld cores online; %u clients, %u meters, batches of %d readings%s\n", sysconf(_SC_NPROCESSORS_ONLN),
+           nclients, nmeters, BATCH, quick ? "; --quick (WN_BENCH_QUICK): shorter runs, noisier figures" : "");
 
     /* (i) */
     baseline base = run_baseline();
@@ -1143,7 +1371,7 @@ int main(int argc, char **argv)
     meter *ms = calloc(nmeters, sizeof *ms);
     uint64_t t0 = wall_ms() - (per_meter + 600) * 1000;
     for (unsigned i = 0; i < nmeters; i++) {
-        if (!wn_seckey_generate(ms[i].sk) || !wn_seckey_xonly(ms[i].id, ms[i].sk)) die("meter key");
+        meter_new(&ms[i], WN_ALG_BIP340);
         ms[i].time_ms = t0;
         ms[i].volume = 1000000 + 1000 * (int64_t)i;
     }
@@ -1253,7 +1481,7 @@ int main(int argc, char **argv)
     free(all);
 
     /* (vi) single-reading requests from many kept-alive connections */
-    conns_result cr = run_conns(g_conns, 16, reg_sk, 8.0, 6.0, 0);
+    conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
     printf("(vi)  %zu kept-alive connections, one reading per request (%zu connections answered at warm-up):\n"
            "      readings/s accepted:                                   %9.0f   ratio to (i): %.3f   (target >= 0.6)\n"
            "      [%llu accepted; %llu failed connections, %llu other answers; CPU seconds: node %.2f, load generator %.2f]\n",
@@ -1266,7 +1494,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     /* (vii) the same readings, one Ethereum transaction each, to a local anvil */
-    eth_result er = run_anvil(cl, nclients, 400, 10.0);
+    eth_result er = run_anvil(cl, nclients, quick ? 200 : 400, quick ? 5.0 : 10.0);
     if (er.ran) {
         printf("(vii) one Ethereum transaction per reading, local anvil (automine):  %9.1f mined/s   [%zu sent in\n"
                "      %.2f s, mined by %.2f s; the last of each of 4 senders mined with status 1: %zu of 4]\n"
@@ -1277,6 +1505,55 @@ int main(int argc, char **argv)
     } else {
         printf("(vii) one Ethereum transaction per reading: not measured: %s\n", er.why);
     }
+    fflush(stdout);
+
+    /* (viii) P-256 and SM2 fleets against their own raw verification rates */
+    static const uint8_t algs[3] = {WN_ALG_BIP340, WN_ALG_P256, WN_ALG_SM2};
+    static const char *const alg_names[3] = {"BIP-340", "P-256", "SM2"};
+    fleet_result fl[3];
+    printf("(viii) one fleet per meter algorithm: raw verifications/s on 2 threads (prepared keys, measured\n"
+           "      right before), then %u readings in batches of %d from %u clients, %u meters:\n",
+           fleet_total, BATCH, nclients, nmeters);
+    for (int a = 0; a < 3; a++) {
+        fl[a] = run_fleet(algs[a], nmeters, fleet_total, nclients, reg_sk, quick ? 0.4 : BASELINE_SECONDS);
+        if (fl[a].failed) failed = 1;
+        double per = fl[a].accepted ? fl[a].node_cpu / (double)fl[a].accepted : 1;
+        printf("      %-8s raw verify/s %8.0f   ingest readings/s %8.0f   ratio %.3f (target >= 0.85)\n"
+               "               CPU per reading: verification %.1f us, node %.1f us: CPU-time ratio %.3f\n",
+               alg_names[a], fl[a].raw, fl[a].rate, fl[a].rate / fl[a].raw, fl[a].verify_cpu * 1e6, per * 1e6,
+               fl[a].verify_cpu / per);
+        fflush(stdout);
+    }
+    printf("      raw verification rate vs BIP-340's: P-256 %.2f, SM2 %.2f\n", fl[1].raw / fl[0].raw,
+           fl[2].raw / fl[0].raw);
+
+    /* the figures of issues 14 and 16, with their targets */
+    printf("\nsummary (one run; the machine may be shared: compare the ratios, each measured in this run)\n");
+    printf("  %-64s %10s  %-10s %s\n", "figure", "measured", "target", "");
+#define ROW(name, val, fmt, tgt, ok) printf("  %-64s " fmt "  %-10s %s\n", name, val, tgt, (ok) ? "met" : "NOT met")
+    ROW("batches of 100, BIP-340 fleet (ii): ingest / raw verify", rate / base.two, "%10.3f", ">= 0.85", rate / base.two >= 0.85);
+    for (int a = 0; a < 3; a++) {
+        char name[96];
+        snprintf(name, sizeof name, "batches of 100, %s fleet (viii): ingest / its raw verify", alg_names[a]);
+        ROW(name, fl[a].rate / fl[a].raw, "%10.3f", ">= 0.85", fl[a].rate / fl[a].raw >= 0.85);
+    }
+    {
+        char name[96];
+        snprintf(name, sizeof name, "%zu kept-alive connections (vi): ingest / raw verify", cr.nconn);
+        ROW(name, cr.rate / base.two, "%10.3f", ">= 0.6", cr.rate / base.two >= 0.6);
+        snprintf(name, sizeof name, "%zu connections at half rate: p99 ack latency (ms)", cr.nconn);
+        ROW(name, cr.p99, "%10.1f", "<= 100", cr.lat_n && cr.p99 <= 100);
+    }
+    if (er.ran) ROW("node batches (ii) / one Ethereum tx per reading (vii)", er.rate > 0 ? rate / er.rate : 0, "%9.0fx",
+                    ">= 20x", er.rate > 0 && rate / er.rate >= 20);
+    else printf("  %-64s %10s  %-10s %s\n", "node / one Ethereum tx per reading (vii)", "-", ">= 20x", "not measured");
+    for (int a = 0; a < 3; a++) {
+        char name[96];
+        double per = fl[a].accepted ? fl[a].node_cpu / (double)fl[a].accepted : 1;
+        snprintf(name, sizeof name, "%s fleet (viii): CPU-time ratio, verification / node CPU", alg_names[a]);
+        printf("  %-64s %10.3f  %-10s %s\n", name, fl[a].verify_cpu / per, "(idle 2 cores)", "");
+    }
+#undef ROW
     fflush(stdout);
     stop_node();
     double v = per_reading_costs(&cl[0]), per = cpu_node / (double)(accepted ? accepted : 1);

@@ -31,6 +31,7 @@
 #include "node/metrics.h"
 #include "node/server.h"
 #include "node/datadir/startcheck.h"
+#include "node/datadir/sm2_key.h"
 #include "node/http/access.h"
 #include "node/monitor/bureau.h"
 #include "node/monitor/monitor.h"
@@ -176,6 +177,21 @@ static int setup_keys(wn_node *n)
         wn_hex_encode(hex, n->notary_pk, 32);
         snprintf(n->origin, sizeof n->origin, "waternotary/%.16s", hex);
     }
+    uint8_t bip_id[4];
+    char why[5000];
+    wn_note_keyid(bip_id, n->origin, n->notary_pk);
+    int sm2 = wn_datadir_sm2_key(cfg->data_dir, cfg->sm2_key_file, n->origin, bip_id, n->notary_sm2_sk,
+                                 n->notary_sm2_pub, why, sizeof why);
+    if (sm2 < 0) {
+        wn_log("%s", why);
+        return 0;
+    }
+    n->has_sm2 = sm2;
+    if (sm2) {
+        char hex[67];
+        wn_hex_encode(hex, n->notary_sm2_pub, 33);
+        wn_log("checkpoints are co-signed with the SM2 key %s (public key %s)", cfg->sm2_key_file, hex);
+    }
     return 1;
 }
 
@@ -297,6 +313,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (!wn_monitor_open(&n->monitor, wn_state_env(n->state), n->ledger, n->bureau)) goto fail;
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
+                                 .sm2_seckey = n->has_sm2 ? n->notary_sm2_sk : NULL,
                                  .every = cfg->checkpoint_every, .ms = cfg->checkpoint_ms,
                                  .on_signed = keep_checkpoint, .on_signed_ctx = n};
     if (!wn_checkpointer_start(&n->checkpointer, &cc)) {
@@ -349,6 +366,7 @@ void wn_node_close(wn_node *n)
     if (n->server && n->cfg.port_file) unlink(n->cfg.port_file);
     wn_datadir_unlock(n->lock_fd);         /* last: nothing of DIR is open any more */
     memset(n->notary_sk, 0, sizeof n->notary_sk);
+    memset(n->notary_sm2_sk, 0, sizeof n->notary_sm2_sk);
     wn_signer_clear(&n->notary_signer);
     free(n);
 }

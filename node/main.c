@@ -53,6 +53,9 @@ static void usage(FILE *f)
             "  --listen HOST:PORT      address to listen on (default " WN_NODE_DEFAULT_LISTEN "; port 0 = any free)\n"
             "  --key FILE              notary secret key file (default DIR/notary.key, created 0600 if absent\n"
             "                          while DIR holds no ledger yet; never made anew for an existing one)\n"
+            "  --notary-sm2-key FILE   also co-sign every checkpoint with this SM2 key (GB/T 32918; created\n"
+            "                          0600 if absent and DIR/notary-sm2.pub does not name another key; its\n"
+            "                          public key is pinned in DIR/notary-sm2.pub and served by /v1/pubkey)\n"
             "  --registrar PUBHEX      the registrar's x-only public key (64 hex); without it DIR/registrar.key\n"
             "                          is created on first start and its public key used (for demos)\n"
             "  --authority PUBHEX      the evaluating authority's x-only key, which signs savings certificates\n"
@@ -113,7 +116,8 @@ int main(int argc, char **argv)
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_ZONE };
+           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_ZONE,
+           O_SM2_KEY };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
         {"config", required_argument, 0, O_CONFIG}, /* consumed by wn_config_merge_argv */
         {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {"zone", required_argument, 0, O_ZONE},
+        {"notary-sm2-key", required_argument, 0, O_SM2_KEY},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
         case O_DATA: cfg.data_dir = optarg; break;
         case O_LISTEN: cfg.listen = optarg; break;
         case O_KEY: cfg.key_file = optarg; break;
+        case O_SM2_KEY: cfg.sm2_key_file = optarg; break;
         case O_REGISTRAR: cfg.registrar_hex = optarg; break;
         case O_AUTHORITY: cfg.authority_hex = optarg; break;
         case O_ORIGIN: cfg.origin = optarg; break;

@@ -21,6 +21,7 @@ typedef struct {
     const char *data_dir;       /* --data (required) */
     const char *listen;         /* --listen HOST:PORT (default 127.0.0.1:8420) */
     const char *key_file;       /* --key (default DIR/notary.key, created 0600 if absent) */
+    const char *sm2_key_file;   /* --notary-sm2-key: SM2 key co-signing checkpoints (node/datadir/sm2_key.h) */
     const char *registrar_hex;  /* --registrar (default: DIR/registrar.key's, created if absent) */
     const char *authority_hex;  /* --authority: signs savings certificates (default: the registrar) */
     const char *origin;         /* --origin (default "waternotary/" + 16 hex of the notary key) */
@@ -60,6 +61,9 @@ typedef struct wn_node {
     uint8_t notary_sk[32];
     wn_signer notary_signer; /* notary_sk prepared for signing receipts */
     uint8_t notary_pk[32];
+    int has_sm2;                /* checkpoints are co-signed with SM2 (--notary-sm2-key) */
+    uint8_t notary_sm2_sk[32];
+    uint8_t notary_sm2_pub[33]; /* compressed */
     uint8_t registrar[32];
     uint8_t authority[32];      /* the evaluating authority's x-only key (certs.c) */
     char origin[WN_ORIGIN_MAX + 1];

@@ -19,6 +19,7 @@
 #include "crypto/encoding.h"
 #include "crypto/evp_ec.h"
 #include "crypto/sha256.h"
+#include "crypto/verifier.h"
 #include "tests/support/testutil.h"
 
 static uint8_t *hex_alloc(const char *hex, size_t *len)
@@ -348,4 +349,35 @@ Test(evp_ec, openssl_command_line_agrees, .timeout = 60)
     }
     wn_test_rmtree(dir);
     free(dir);
+}
+
+/* Prepared keys of a fleet larger than the per-thread key cache (crypto/evp_ec.c keeps
+ * 1,024 in hashed sets): every signature verifies with its own key, in any order, again
+ * after its key was evicted, and never with a neighbour's key (a cache returning another
+ * point's context would accept it). */
+Test(evp_ec, prepared_keys_of_a_fleet_larger_than_the_cache, .timeout = 120)
+{
+    enum { NP = 1500, NS = 200 };
+    static uint8_t sk[NP][32], pub[NP][33], sig[NP][64], msg[NP][32];
+    static wn_verifier v[NP];
+    for (int alg = WN_ALG_P256; alg <= WN_ALG_SM2; alg++) {
+        int n = alg == WN_ALG_P256 ? NP : NS;
+        for (int i = 0; i < n; i++) {
+            wn_sha256(msg[i], &i, sizeof i);
+            if (alg == WN_ALG_P256)
+                cr_assert(wn_p256_seckey_generate(sk[i]) && wn_p256_pub33(pub[i], sk[i]) && wn_p256_sign(sig[i], sk[i], msg[i]));
+            else
+                cr_assert(wn_sm2_seckey_generate(sk[i]) && wn_sm2_pub33(pub[i], sk[i]) &&
+                          wn_sm2_sign(sig[i], sk[i], NULL, msg[i], 32));
+            cr_assert(wn_verifier_evp(&v[i], (uint8_t)alg, pub[i]));
+        }
+        for (int round = 0; round < 3; round++)
+            for (int k = 0; k < n; k++) {
+                int i = round == 1 ? n - 1 - k : (k * 7 + round) % n; /* forward, backward, strided */
+                cr_assert(wn_verifier_verify(&v[i], sig[i], msg[i]), "alg %d key %d round %d", alg, i, round);
+                int j = (i + 1) % n;
+                cr_assert(!wn_verifier_verify(&v[j], sig[i], msg[i]), "alg %d: key %d accepted key %d's signature", alg,
+                          j, i);
+            }
+    }
 }

@@ -4,6 +4,7 @@
 #include "cli/proofs/bundle.h"
 #include "cli/commands.h"
 #include "cli/net.h"
+#include "cli/notary_sm2.h"
 #include "cli/nodekey.h"
 #include "cli/proofs/report.h"
 #include "cli/util.h"
@@ -19,7 +20,8 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: wn bundle --node URL --meter ID --from TIME --to TIME --out FILE\n"
-            "                 [--notary-pub HEX] [--registrar-pub HEX] [--wait SECONDS] [--json]\n"
+            "                 [--notary-pub HEX] [--notary-sm2-pub HEX|FILE] [--registrar-pub HEX]\n"
+            "                 [--wait SECONDS] [--json]\n"
             "\n"
             "Fetches from the node a proof bundle of the meter's readings with FROM <= time < TO, plus\n"
             "the last reading before FROM and the first at or after TO (to interpolate totalisers at\n"
@@ -38,6 +40,8 @@ static void help(FILE *f)
             "                        goes to standard error)\n"
             "  --notary-pub HEX      the notary's x-only public key; without it the key the node reports\n"
             "                        is used (trust on first use, announced on stderr)\n"
+            "  --notary-sm2-pub HEX|FILE  also require the checkpoint's SM2 co-signature by this\n"
+            "                        compressed SM2 key (PROTOCOL §4); without it that line is ignored\n"
             "  --registrar-pub HEX   also require the enrolment to be signed by this registrar\n"
             "  --wait SECONDS        if the latest checkpoint does not cover the readings yet, ask again\n"
             "                        for up to this long (default 10; 0: do not wait)\n"
@@ -103,12 +107,13 @@ static int fetch(const char *cmd, const char *node, const char *path, uint64_t w
 int wn_cmd_bundle(int argc, char **argv)
 {
     const char *cmd = argv[0], *node = NULL, *meter_s = NULL, *from_s = NULL, *to_s = NULL, *out = NULL, *pub = NULL,
-               *reg = NULL, *wait_s = NULL;
+               *reg = NULL, *wait_s = NULL, *sm2 = NULL;
     int json = 0, want_help;
     const wn_cli_opt opts[] = {
         {"node", &node, NULL},       {"meter", &meter_s, NULL},      {"from", &from_s, NULL},
         {"to", &to_s, NULL},         {"out", &out, NULL},            {"notary-pub", &pub, NULL},
         {"registrar-pub", &reg, NULL}, {"wait", &wait_s, NULL},      {"json", NULL, &json},
+        {"notary-sm2-pub", &sm2, NULL},
     };
     const char *pos[1];
     size_t npos;
@@ -126,6 +131,8 @@ int wn_cmd_bundle(int argc, char **argv)
     if (!wn_cli_hex32(cmd, "meter", meter_s, meter)) return WN_EXIT_USAGE;
     if (reg && !wn_cli_hex32(cmd, "registrar-pub", reg, registrar)) return WN_EXIT_USAGE;
     if (wait_s && !wn_cli_u64(cmd, "wait", wait_s, &wait)) return WN_EXIT_USAGE;
+    uint8_t sm2_pub[33];
+    if (sm2 && !wn_cli_sm2_pub(cmd, sm2, sm2_pub)) return WN_EXIT_USAGE;
     if (!parse_time(from_s, &from) || !parse_time(to_s, &to)) {
         wn_cli_error(cmd, "--from and --to take 2026-03-01T00:00:00.000Z, 2026-03-01T00:00:00Z, 2026-03-01 or "
                           "milliseconds since 1970");
@@ -165,6 +172,9 @@ int wn_cmd_bundle(int argc, char **argv)
     if (memcmp(b.meter, meter, 32) != 0 || b.from_ms != from || b.to_ms != to)
         wn_report_fail(&rep, "request", "the node sent a bundle for another meter or period than asked for");
     wn_bundle_verify(&b, notary, reg ? registrar : NULL, &rep);
+    char why[300];
+    if (sm2 && !wn_cli_sm2_check(b.checkpoint, b.checkpoint_len, sm2_pub, why, sizeof why))
+        wn_report_fail(&rep, "checkpoint_sm2", "the bundle's checkpoint: %s", why);
     int valid = wn_report_valid(&rep);
     if (json) {
         char *s = wn_report_json(&rep);

@@ -3,6 +3,7 @@
  * reports), print it, and optionally save the note for later consistency checks. */
 #include "cli/commands.h"
 #include "cli/net.h"
+#include "cli/notary_sm2.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
 #include "ledger/tlog/checkpoint.h"
@@ -15,7 +16,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn checkpoint --node URL [--notary-pub HEX] [--origin TEXT] [--out FILE] [--json]\n"
+            "usage: wn checkpoint --node URL [--notary-pub HEX] [--notary-sm2-pub HEX|FILE] [--origin TEXT]\n"
+            "                     [--out FILE] [--json]\n"
             "\n"
             "Fetches the node's latest signed checkpoint (GET URL/v1/checkpoint: origin, tree size and\n"
             "root hash, signed by the notary), verifies the signature and prints it. With --notary-pub\n"
@@ -26,6 +28,9 @@ static void help(FILE *f)
             "options:\n"
             "  --node URL          the node, e.g. http://127.0.0.1:8420\n"
             "  --notary-pub HEX    the notary's x-only public key (64 hex) to verify with\n"
+            "  --notary-sm2-pub HEX|FILE  also require the notary's SM2 co-signature line (PROTOCOL §4) by\n"
+            "                      this compressed SM2 key (66 hex, or a file holding it); without it the\n"
+            "                      line is ignored\n"
             "  --origin TEXT       require this origin (default: the node's, or any with --notary-pub)\n"
             "  --out FILE          also write the signed checkpoint, verbatim, to FILE\n"
             "  --json              print {\"origin\",\"size\",\"root\",\"notary\",\"pinned\"} instead of text\n"
@@ -62,11 +67,11 @@ static int node_pubkey(const char *cmd, const char *node, uint8_t pk[32], char *
 
 int wn_cmd_checkpoint(int argc, char **argv)
 {
-    const char *cmd = argv[0], *node = NULL, *pub = NULL, *origin = NULL, *out = NULL;
+    const char *cmd = argv[0], *node = NULL, *pub = NULL, *origin = NULL, *out = NULL, *sm2 = NULL;
     int json = 0, want_help;
     const wn_cli_opt opts[] = {
         {"node", &node, NULL}, {"notary-pub", &pub, NULL}, {"origin", &origin, NULL},
-        {"out", &out, NULL},   {"json", NULL, &json},
+        {"out", &out, NULL},   {"json", NULL, &json}, {"notary-sm2-pub", &sm2, NULL},
     };
     const char *pos[1];
     size_t npos;
@@ -84,6 +89,8 @@ int wn_cmd_checkpoint(int argc, char **argv)
     char node_origin[WN_ORIGIN_MAX + 1] = "";
     int pinned = pub != NULL;
     if (pinned && !wn_cli_hex32(cmd, "notary-pub", pub, pk)) return WN_EXIT_USAGE;
+    uint8_t sm2_pub[33];
+    if (sm2 && !wn_cli_sm2_pub(cmd, sm2, sm2_pub)) return WN_EXIT_USAGE;
 
     wn_cli_resp r;
     if (!wn_cli_http(cmd, node, "GET", "/v1/checkpoint", NULL, &r)) {
@@ -116,6 +123,12 @@ int wn_cmd_checkpoint(int argc, char **argv)
         free(r.body);
         return WN_EXIT_INVALID;
     }
+    char why[300];
+    if (sm2 && !wn_cli_sm2_check(r.body, r.len, sm2_pub, why, sizeof why)) {
+        printf("INVALID: %s\n", why);
+        free(r.body);
+        return WN_EXIT_INVALID;
+    }
     if (out && !wn_cli_write_file(cmd, out, r.body, r.len)) {
         free(r.body);
         return WN_EXIT_USAGE;
@@ -131,6 +144,11 @@ int wn_cmd_checkpoint(int argc, char **argv)
         cJSON_AddStringToObject(o, "root", root_hex);
         cJSON_AddStringToObject(o, "notary", pk_hex);
         cJSON_AddBoolToObject(o, "pinned", pinned);
+        if (sm2) {
+            char h[67];
+            wn_hex_encode(h, sm2_pub, 33);
+            cJSON_AddStringToObject(o, "notary_sm2", h);
+        }
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s ? s : "{}");
         free(s);
@@ -139,6 +157,11 @@ int wn_cmd_checkpoint(int argc, char **argv)
         printf("origin     %s\nsize       %llu\nroot       %s (hex %s)\nsignature  valid, notary key %s (%s)\n",
                cp.origin, (unsigned long long)cp.size, root_b64, root_hex, pk_hex,
                pinned ? "pinned with --notary-pub" : "trust on first use");
+        if (sm2) {
+            char h[67];
+            wn_hex_encode(h, sm2_pub, 33);
+            printf("sm2        co-signature valid, SM2 key %s (pinned with --notary-sm2-pub)\n", h);
+        }
     }
     free(r.body);
     return fflush(stdout) == 0 ? WN_EXIT_OK : WN_EXIT_USAGE;

@@ -5,6 +5,7 @@
  * that fails, a tree that shrank — are a fork: evidence that the notary showed different
  * logs to different people. That is reported loudly ("FORK: ..." on stderr). */
 #include "cli/commands.h"
+#include "cli/notary_sm2.h"
 #include "cli/net.h"
 #include "cli/util.h"
 #include "crypto/encoding.h"
@@ -19,7 +20,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn consistency --node URL --from-checkpoint FILE --notary-pub HEX [--save FILE] [--json]\n"
+            "usage: wn consistency --node URL --from-checkpoint FILE --notary-pub HEX\n"
+            "                      [--notary-sm2-pub HEX|FILE] [--save FILE] [--json]\n"
             "\n"
             "Checks that the node's log still contains, unchanged, everything of the checkpoint you saved\n"
             "earlier (with wn checkpoint --out, or --save here): fetches the node's latest signed\n"
@@ -32,6 +34,9 @@ static void help(FILE *f)
             "  --node URL              the node, e.g. http://127.0.0.1:8420\n"
             "  --from-checkpoint FILE  a signed checkpoint you saved earlier\n"
             "  --notary-pub HEX        the notary's x-only public key (64 hex)\n"
+            "  --notary-sm2-pub HEX|FILE  also require every checkpoint (saved, latest, the proof's) to\n"
+            "                          carry the notary's SM2 co-signature by this compressed SM2 key\n"
+            "                          (PROTOCOL §4); without it that line is ignored\n"
             "  --save FILE             on success, write the node's new checkpoint to FILE (for next time;\n"
             "                          it may be the same file as --from-checkpoint)\n"
             "  --json                  print {\"consistent\",\"fork\",\"old_size\",\"old_root\",\"new_size\",\n"
@@ -112,7 +117,7 @@ static int get(const ctx *c, const char *node, const char *path, wn_cli_resp *r)
 }
 
 /* Verifies the proof file against the saved checkpoint and the node's latest. */
-static int check_proof(ctx *c, const uint8_t notary[32], const wn_cli_resp *r)
+static int check_proof(ctx *c, const uint8_t notary[32], const uint8_t *sm2, const wn_cli_resp *r)
 {
     wn_cons_proof p;
     char detail[256];
@@ -124,6 +129,12 @@ static int check_proof(ctx *c, const uint8_t notary[32], const wn_cli_resp *r)
     if (wn_checkpoint_verify(p.old_cp, p.old_len, NULL, notary, &po) != WN_CHECKPOINT_OK ||
         wn_checkpoint_verify(p.new_cp, p.new_len, NULL, notary, &pn) != WN_CHECKPOINT_OK)
         return invalid(c, "a checkpoint in the node's consistency proof is not signed by the notary key");
+    char why[400], w[300];
+    if (sm2 && (!wn_cli_sm2_check(p.old_cp, p.old_len, sm2, w, sizeof w) ||
+                !wn_cli_sm2_check(p.new_cp, p.new_len, sm2, w, sizeof w))) {
+        snprintf(why, sizeof why, "a checkpoint in the node's consistency proof: %s", w);
+        return invalid(c, why);
+    }
     if (po.size != c->old_cp.size || pn.size != c->new_cp.size)
         return invalid(c, "the node's consistency proof is between other sizes than asked for");
     if (memcmp(po.root, c->old_cp.root, 32) != 0)
@@ -140,11 +151,11 @@ static int check_proof(ctx *c, const uint8_t notary[32], const wn_cli_resp *r)
 int wn_cmd_consistency(int argc, char **argv)
 {
     ctx c = {.cmd = argv[0]};
-    const char *node = NULL, *from = NULL, *pub = NULL, *save = NULL;
+    const char *node = NULL, *from = NULL, *pub = NULL, *save = NULL, *sm2arg = NULL;
     int want_help;
     const wn_cli_opt opts[] = {
         {"node", &node, NULL}, {"from-checkpoint", &from, NULL}, {"notary-pub", &pub, NULL},
-        {"save", &save, NULL}, {"json", NULL, &c.json},
+        {"save", &save, NULL}, {"json", NULL, &c.json}, {"notary-sm2-pub", &sm2arg, NULL},
     };
     const char *pos[1];
     size_t npos;
@@ -159,6 +170,11 @@ int wn_cmd_consistency(int argc, char **argv)
     }
     uint8_t notary[32];
     if (!wn_cli_hex32(c.cmd, "notary-pub", pub, notary)) return WN_EXIT_USAGE;
+    uint8_t sm2buf[33], *sm2 = NULL;
+    if (sm2arg) {
+        if (!wn_cli_sm2_pub(c.cmd, sm2arg, sm2buf)) return WN_EXIT_USAGE;
+        sm2 = sm2buf;
+    }
     size_t olen;
     char *old_note = wn_cli_read_file(c.cmd, from, WN_CHECKPOINT_MAX, &olen);
     if (!old_note) return WN_EXIT_USAGE;
@@ -169,11 +185,18 @@ int wn_cmd_consistency(int argc, char **argv)
         return WN_EXIT_USAGE;
     }
     err = wn_checkpoint_verify(old_note, olen, NULL, notary, &c.old_cp);
+    char sm2why[300];
+    int sm2ok = !err && (!sm2 || wn_cli_sm2_check(old_note, olen, sm2, sm2why, sizeof sm2why));
     free(old_note);
     if (err) {
         char why[300];
         snprintf(why, sizeof why, "the saved checkpoint %s is not signed by the notary key: %s", from,
                  wn_checkpoint_strerror(err));
+        return invalid(&c, why);
+    }
+    if (!sm2ok) {
+        char why[600];
+        snprintf(why, sizeof why, "the saved checkpoint %s: %s", from, sm2why);
         return invalid(&c, why);
     }
 
@@ -187,6 +210,12 @@ int wn_cmd_consistency(int argc, char **argv)
     if (err) {
         char why[300];
         snprintf(why, sizeof why, "the node's checkpoint is not signed by the notary key: %s", wn_checkpoint_strerror(err));
+        free(r.body);
+        return invalid(&c, why);
+    }
+    if (sm2 && !wn_cli_sm2_check(r.body, r.len, sm2, sm2why, sizeof sm2why)) {
+        char why[600];
+        snprintf(why, sizeof why, "the node's checkpoint: %s", sm2why);
         free(r.body);
         return invalid(&c, why);
     }
@@ -210,7 +239,7 @@ int wn_cmd_consistency(int argc, char **argv)
                  (unsigned long long)c.new_cp.size);
         wn_cli_resp pr;
         rc = get(&c, node, path, &pr);
-        if (!rc) rc = check_proof(&c, notary, &pr);
+        if (!rc) rc = check_proof(&c, notary, sm2, &pr);
         free(pr.body);
     }
     if (rc == WN_EXIT_OK) {

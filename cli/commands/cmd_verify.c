@@ -5,6 +5,7 @@
  * or, with --json, as the stable report of docs/PROTOCOL.md §13. */
 #include "cli/proofs/bundle.h"
 #include "cli/commands.h"
+#include "cli/notary_sm2.h"
 #include "cli/proofs/meterlog.h"
 #include "cli/proofs/proofs.h"
 #include "cli/proofs/report.h"
@@ -15,6 +16,7 @@
 #include "protocol/receipt.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/entry.h"
+#include "ledger/proof_file.h"
 #include "ledger/ledger.h"
 #include "ledger/tlog/merkle.h"
 
@@ -31,7 +33,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: wn verify FILE --notary-pub HEX [--registrar-pub HEX] [--entry ENTRYFILE] [--json]\n"
+            "usage: wn verify FILE --notary-pub HEX [--notary-sm2-pub HEX|FILE] [--registrar-pub HEX]\n"
+            "                 [--entry ENTRYFILE] [--json]\n"
             "\n"
             "Checks FILE offline with nothing but the notary's public key, and reports every problem\n"
             "found, not just the first. What FILE is, is recognised from its content:\n"
@@ -50,6 +53,10 @@ static void help(FILE *f)
             "\n"
             "options:\n"
             "  --notary-pub HEX      the notary's x-only public key, 64 hex characters\n"
+            "  --notary-sm2-pub HEX|FILE  bundles, checkpoints and proofs: also require every checkpoint\n"
+            "                        to carry the notary's SM2 co-signature (PROTOCOL §4) by this\n"
+            "                        compressed SM2 key (66 hex, or a file holding it); without it that\n"
+            "                        line is ignored\n"
             "  --registrar-pub HEX   bundles: also require the enrolment to be signed by this registrar\n"
             "  --entry ENTRYFILE     receipts and inclusion proofs: the entry, as raw bytes (type byte\n"
             "                        and payload) or as a reading in JSON (section 2)\n"
@@ -72,7 +79,17 @@ typedef struct {
     uint8_t *entry;
     size_t elen;
     int json;
+    int has_sm2;            /* --notary-sm2-pub: checkpoints must carry its co-signature */
+    uint8_t sm2[33];
 } verify_opts;
+
+/* With --notary-sm2-pub, the checkpoint note must carry that key's valid SM2 line. */
+static void check_sm2(const verify_opts *o, wn_report *rep, const char *what, const char *note, size_t len)
+{
+    char why[300];
+    if (o->has_sm2 && !wn_cli_sm2_check(note, len, o->sm2, why, sizeof why))
+        wn_report_fail(rep, "checkpoint_sm2", "%s: %s", what, why);
+}
 
 /* Prints the report (JSON, or its lines and a verdict) and returns the exit code. */
 static int finish(wn_report *rep, const verify_opts *o, const char *valid_line)
@@ -119,6 +136,7 @@ static int verify_bundle(const verify_opts *o, const char *path, const char *tex
     wn_report rep;
     wn_report_init(&rep, "bundle");
     wn_bundle_verify(&b, o->notary, o->has_registrar ? o->registrar : NULL, &rep);
+    check_sm2(o, &rep, "the bundle's checkpoint", b.checkpoint, b.checkpoint_len);
     if (!o->json) wn_bundle_describe(&b, stdout);
     char line[200];
     size_t in = 0;
@@ -133,6 +151,7 @@ static int verify_bundle(const verify_opts *o, const char *path, const char *tex
 static int verify_receipt(const verify_opts *o, const char *path, const char *text, size_t len)
 {
     char detail[200];
+    if (o->has_sm2) return unusable(o, "receipt", path, "--notary-sm2-pub checks checkpoints, and a receipt holds none");
     cJSON *j = wn_json_parse_strict(text, len, detail, sizeof detail);
     if (!j) return unusable(o, "receipt", path, detail);
     const cJSON *obj = j;
@@ -191,6 +210,8 @@ static int verify_receipt(const verify_opts *o, const char *path, const char *te
 static int verify_receipts_log(const verify_opts *o, const uint8_t *rcpt, size_t rlen, const uint8_t *readings,
                                size_t rdlen)
 {
+    if (o->has_sm2)
+        return unusable(o, "receipts-log", "receipts log", "--notary-sm2-pub checks checkpoints, and a receipts log holds none");
     wn_report rep;
     wn_report_init(&rep, "receipts-log");
     wn_meterlog_verify(rcpt, rlen, readings, rdlen, o->notary, &rep);
@@ -245,9 +266,12 @@ static int verify_checkpoint(const verify_opts *o, const char *path, const char 
     wn_report_info_str(&rep, "root", root);
     int err = wn_checkpoint_verify(text, len, NULL, o->notary, &cp);
     if (err) wn_report_fail(&rep, "checkpoint", "not validly signed by the notary key: %s", wn_checkpoint_strerror(err));
+    size_t nfail = rep.n_reasons;
+    check_sm2(o, &rep, "the checkpoint", text, len);
     if (!o->json)
         printf("checkpoint checked against the notary key\n  log origin: %s\n  tree size:  %llu\n  root hash:  %s\n"
                "  signature:  %s\n", cp.origin, (unsigned long long)cp.size, root, err ? "INVALID" : "valid");
+    if (!o->json && o->has_sm2) printf("  SM2 co-sig: %s\n", rep.n_reasons > nfail ? "INVALID or missing" : "valid");
     char line[200];
     snprintf(line, sizeof line, "the notary signed tree size %llu with root %s", (unsigned long long)cp.size, root);
     return finish(&rep, o, line);
@@ -260,6 +284,32 @@ static int verify_proof(const verify_opts *o, const char *path, const char *text
     wn_cli_incl_result ir;
     wn_cli_cons_result cr;
     FILE *out = o->json ? NULL : stdout;
+    if (o->has_sm2) { /* the proof's checkpoints must carry the SM2 co-signature */
+        char detail[256], why[400] = "";
+        wn_incl_proof ip;
+        wn_cons_proof cp;
+        memset(&ip, 0, sizeof ip);
+        int parsed;
+        if (inclusion) {
+            parsed = wn_incl_proof_parse(&ip, text, len, detail, sizeof detail) == WN_PROOF_OK;
+            if (parsed) wn_cli_sm2_check(ip.checkpoint, ip.checkpoint_len, o->sm2, why, sizeof why);
+            wn_incl_proof_free(&ip);
+        } else {
+            parsed = wn_cons_proof_parse(&cp, text, len, detail, sizeof detail) == WN_PROOF_OK;
+            char w2[300];
+            if (parsed && !wn_cli_sm2_check(cp.old_cp, cp.old_len, o->sm2, w2, sizeof w2))
+                snprintf(why, sizeof why, "the old checkpoint: %s", w2);
+            else if (parsed && !wn_cli_sm2_check(cp.new_cp, cp.new_len, o->sm2, w2, sizeof w2))
+                snprintf(why, sizeof why, "the new checkpoint: %s", w2);
+        }
+        if (!parsed) return unusable(o, kind, path, detail);
+        if (*why) {
+            wn_report rep;
+            wn_report_init(&rep, kind);
+            wn_report_fail(&rep, "checkpoint_sm2", "%s", why);
+            return finish(&rep, o, "");
+        }
+    }
     int rc = inclusion ? wn_cli_verify_inclusion(text, len, o->notary, o->entry, o->elen, out, &ir)
                        : wn_cli_verify_consistency(text, len, o->notary, out, &cr);
     const char *reason = inclusion ? ir.reason : cr.reason;
@@ -323,10 +373,11 @@ static int starts(const char *text, size_t len, const char *prefix)
 int wn_cmd_verify(int argc, char **argv)
 {
     verify_opts o = {.cmd = argv[0]};
-    const char *pub = NULL, *reg = NULL, *entry = NULL;
+    const char *pub = NULL, *reg = NULL, *entry = NULL, *sm2 = NULL;
     int want_help;
     const wn_cli_opt opts[] = {
         {"notary-pub", &pub, NULL}, {"registrar-pub", &reg, NULL}, {"entry", &entry, NULL}, {"json", NULL, &o.json},
+        {"notary-sm2-pub", &sm2, NULL},
     };
     const char *pos[1];
     size_t npos;
@@ -338,6 +389,10 @@ int wn_cmd_verify(int argc, char **argv)
     if (npos != 1 || !pub) {
         wn_cli_error(o.cmd, "a FILE and --notary-pub HEX are required (see wn verify --help)");
         return WN_EXIT_USAGE;
+    }
+    if (sm2) {
+        if (!wn_cli_sm2_pub(o.cmd, sm2, o.sm2)) return WN_EXIT_USAGE;
+        o.has_sm2 = 1;
     }
     if (!wn_cli_hex32(o.cmd, "notary-pub", pub, o.notary)) return WN_EXIT_USAGE;
     if (reg) {

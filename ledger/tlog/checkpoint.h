@@ -22,7 +22,7 @@
 #include "crypto/sig.h"
 
 #define WN_ORIGIN_MAX 255
-#define WN_CHECKPOINT_MAX 1024 /* largest note we write or accept (one signature) */
+#define WN_CHECKPOINT_MAX 2048 /* largest note we write or accept (a few signature lines) */
 #define WN_NOTE_SIG_ID "waternotary-bip340"
 
 typedef struct {

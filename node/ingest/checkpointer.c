@@ -8,6 +8,7 @@
 
 #include "crypto/encoding.h"
 #include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/checkpoint_sm2.h"
 #include "node/log.h"
 #include "node/metrics.h"
 
@@ -42,6 +43,14 @@ static int make_checkpoint(wn_checkpointer *cp, uint64_t size)
     if (cerr != WN_CHECKPOINT_OK) {
         wn_log("checkpoint: cannot sign: %s", wn_checkpoint_strerror(cerr));
         return 0;
+    }
+    if (cp->cfg.sm2_seckey) {
+        char bip[WN_CHECKPOINT_MAX + 1];
+        memcpy(bip, note, len + 1);
+        if ((cerr = wn_checkpoint_cosign_sm2(bip, len, cp->cfg.sm2_seckey, note, sizeof note, &len))) {
+            wn_log("checkpoint: cannot co-sign with SM2: %s", wn_checkpoint_strerror(cerr));
+            return 0;
+        }
     }
     /* Kept outside the ledger first: if the store below fails, the kept note is still one
      * of entries the ledger holds. */

@@ -14,6 +14,7 @@
 typedef struct {
     wn_ledger *ledger;
     const uint8_t *seckey; /* 32 bytes, the notary key; must outlive the checkpointer */
+    const uint8_t *sm2_seckey; /* NULL, or the SM2 key that co-signs each checkpoint (checkpoint_sm2.h) */
     const char *origin;    /* key name and origin line */
     uint64_t every;        /* --checkpoint-every (entries, >= 1) */
     uint64_t ms;           /* --checkpoint-ms */

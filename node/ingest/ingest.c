@@ -25,6 +25,7 @@
 #include "ledger/entry.h"
 #include "protocol/enrolment.h"
 #include "node/http/errors.h"
+#include "node/ingest/helpers.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/monitor/monitor.h"
@@ -127,28 +128,24 @@ static int meter_known(void *ctx, const uint8_t meter[32])
     return wn_state_get(((wn_node *)ctx)->state, meter, &m, NULL, 0);
 }
 
-static void *span_thread(void *arg)
+static void span_run(void *arg)
 {
     span *s = arg;
     for (size_t i = s->from; i < s->to; i++) s->work(s->n, &s->b->items[i], &s->res[i]);
-    return NULL;
 }
 
-/* Runs work on every reading; a large request is split over two threads. */
+/* Runs work on every reading; a large request is split over this thread and a helper
+ * (helpers.h: started once, so their key caches stay warm). */
 static void for_all(wn_node *n, wn_parsed_batch *b, result *res, void (*work)(wn_node *, const wn_parsed_reading *, result *))
 {
     span all = {n, b, res, 0, b->n, work};
     if (b->n >= PARALLEL_MIN) {
         span half = {n, b, res, b->n / 2, b->n, work};
-        pthread_t t;
-        if (pthread_create(&t, NULL, span_thread, &half) == 0) {
-            all.to = b->n / 2;
-            span_thread(&all);
-            pthread_join(t, NULL);
-            return;
-        }
+        all.to = b->n / 2;
+        wn_helpers_run2(span_run, &all, &half);
+        return;
     }
-    span_thread(&all);
+    span_run(&all);
 }
 
 /* Takes the committer's result for a reading handed to it. */

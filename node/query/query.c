@@ -12,6 +12,7 @@
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
+#include "ledger/tlog/checkpoint_sm2.h"
 #include "node/authorize.h"
 #include "node/http/errors.h"
 #include "node/metrics.h"
@@ -207,6 +208,11 @@ static int old_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, siz
         return 0;
     }
     int cerr = wn_checkpoint_sign(&cp, n->notary_sk, note, cap, len);
+    if (cerr == WN_CHECKPOINT_OK && n->has_sm2) { /* co-signed as the checkpointer's notes are */
+        char bip[WN_CHECKPOINT_MAX + 1];
+        memcpy(bip, note, *len + 1);
+        cerr = wn_checkpoint_cosign_sm2(bip, *len, n->notary_sm2_sk, note, cap, len);
+    }
     if (cerr != WN_CHECKPOINT_OK) {
         wn_reply_error(out, WN_NE_INTERNAL, wn_checkpoint_strerror(cerr));
         return 0;
@@ -419,6 +425,9 @@ void wn_query(wn_node *n, const wn_principal *who, const wn_route_match *m, wn_q
         wn_buf_json_str(&b, n->origin);
         wn_buf_str(&b, ",\"registrar\":");
         wn_buf_json_hex(&b, n->registrar, 32);
+        wn_buf_str(&b, ",\"notary_sm2\":");
+        if (n->has_sm2) wn_buf_json_hex(&b, n->notary_sm2_pub, 33);
+        else wn_buf_str(&b, "null");
         wn_buf_str(&b, "}");
         wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
         return;
