@@ -11,6 +11,10 @@
  *   0x06 certificate transfer  payload = a transfer signed by the certificate's holder
  *   0x07 certificate retirement payload = a retirement signed by the holder
  *                    (protocol/certificate.h, docs/PROTOCOL.md §17)
+ *   0x08 enterprise record      payload = a record signed by the registrar: an enterprise's
+ *                    credit code, name, area and signing keys (protocol/enterprise.h, §5)
+ *   0x09 certifier accreditation (reserved: PROTOCOL §5)
+ *   0x0A calibration record     (reserved: PROTOCOL §5)
  *
  * The leaf hash of an entry is SHA-256(0x00 || type || payload), per RFC 6962.
  * Unknown types are an error for every reader. See docs/PROTOCOL.md "Ledger entries". */
@@ -24,7 +28,10 @@ enum wn_entry_type {
     WN_ENTRY_EQUIVOCATION = 0x04,
     WN_ENTRY_CERTIFICATE = 0x05,
     WN_ENTRY_TRANSFER = 0x06,
-    WN_ENTRY_RETIREMENT = 0x07
+    WN_ENTRY_RETIREMENT = 0x07,
+    WN_ENTRY_ENTERPRISE = 0x08,
+    WN_ENTRY_ACCREDITATION = 0x09,
+    WN_ENTRY_CALIBRATION = 0x0A
 };
 
 #endif

@@ -15,6 +15,7 @@
 #include "crypto/sha256.h"
 #include "ledger/entry.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define AT WN_AUDIT_AT_ENTRY
@@ -149,6 +150,53 @@ static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
     m->point = e.point;
     if (e.point == WN_POINT_CERTIFIER) a->sum.certifiers++;
     else a->sum.meters++;
+}
+
+/* An enterprise record (PROTOCOL §5 "Enterprises"): decodes, is signed by the registrar,
+ * carries a sequence above its code's last record, and names no key in force for another
+ * enterprise — what the node checked when it accepted it. */
+static void enterprise(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
+{
+    wn_enterprise e;
+    a->sum.enterprises++;
+    if (wn_enterprise_decode(&e, p, n) != WN_ENT_OK) {
+        wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the enterprise record does not decode (section 5)");
+        return;
+    }
+    wn_audit_i_check_registrar(a, index, e.registrar);
+    queue_record_sig(a, index, 7, WN_TAG_ENTERPRISE, p, n, e.registrar, e.keys[0]);
+    size_t at = a->n_ents;
+    for (size_t i = 0; i < a->n_ents; i++) {
+        if (strcmp(a->ents[i].code, e.code) == 0) {
+            at = i;
+            continue;
+        }
+        for (size_t k = 0; k < e.n_keys; k++)
+            if (wn_enterprise_has_key(&a->ents[i], e.keys[k])) {
+                char h[17];
+                wn_audit_i_hex16(h, e.keys[k]);
+                wn_audit_i_problem(a, AT, index, WN_AC_KEY_IN_USE, 0, "enterprise %s: key %s is in force for enterprise %s",
+                                   e.code, h, a->ents[i].code);
+            }
+    }
+    if (at < a->n_ents) {
+        if (e.seq <= a->ents[at].seq) {
+            wn_audit_i_problem(a, AT, index, WN_AC_STALE_RECORD, 0,
+                               "enterprise %s: a record of sequence %llu after one of sequence %llu", e.code,
+                               (unsigned long long)e.seq, (unsigned long long)a->ents[at].seq);
+            return;
+        }
+        a->ents[at] = e;
+        return;
+    }
+    if (a->n_ents == a->cap_ents) {
+        size_t cap = a->cap_ents ? 2 * a->cap_ents : 16;
+        wn_enterprise *q = realloc(a->ents, cap * sizeof *q);
+        if (!q) return oom(a);
+        a->ents = q;
+        a->cap_ents = cap;
+    }
+    a->ents[a->n_ents++] = e;
 }
 
 static void revocation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
@@ -384,6 +432,7 @@ void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry,
     case WN_ENTRY_CERTIFICATE: wn_audit_i_certificate(a, index, p, n); break;
     case WN_ENTRY_TRANSFER: wn_audit_i_cert_op(a, index, 0, p, n); break;
     case WN_ENTRY_RETIREMENT: wn_audit_i_cert_op(a, index, 1, p, n); break;
+    case WN_ENTRY_ENTERPRISE: enterprise(a, index, p, n); break;
     default:
         a->sum.unknown++;
         wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "unknown entry type 0x%02x", entry[0]);

@@ -254,6 +254,7 @@ static int claim_evaluate(int argc, char **argv)
         for (size_t i = 1; i < npos; i++) files[nf++] = pos[i];
         rc = wn_claim_data_from_files(cmd, &d, &c, files, nf, notary, reg ? registrar : NULL);
     }
+    if (rc == WN_EXIT_OK) rc = wn_claim_data_need_enterprise(cmd, &d, &c, &p);
     wn_eval_prior *prior = NULL;
     size_t n_prior = 0;
     int history = 0;

@@ -72,6 +72,11 @@ int wn_bundle_sniff(const char *text, size_t len);
 int wn_bundle_parse(wn_bundle *b, const char *text, size_t len, char *detail, size_t detailcap);
 void wn_bundle_free(wn_bundle *b);
 
+/* Parses one proved entry {"index","entry","proof"} (no "boundary") strictly, as a bundle's;
+ * what names it in detail. Returns: 1, or 0 with detail (e's buffers may be allocated:
+ * free e->entry and e->proof either way). */
+int wn_bundle_parse_entry(const void *cjson_obj, wn_bundle_entry *e, const char *what, char *detail, size_t cap);
+
 /* Verifies everything (PROTOCOL §13, "Verification") with the notary's x-only key and,
  * if registrar is not NULL, the registrar key the enrolment must name. Adds every failure,
  * warning and gap to rep (kind "bundle"), with counts and facts. Fills the verify fields

@@ -18,6 +18,8 @@
 #include "node/http/errors.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "protocol/enrolment.h"
+#include "savings/identity.h"
 
 static int fail(char *detail, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *detail, int code, const char *fmt, ...)
@@ -41,6 +43,25 @@ static int may_share(const wn_certificate *a, const wn_certificate *b)
            (b->flags & WN_CERT_FLAG_SUBSIDY_AND_SALE);
 }
 
+/* The meter's enrolment (at enrol_index) names the certificate's enterprise. */
+static int meter_of_enterprise(wn_node *n, const wn_certificate *c, const uint8_t meter[32], uint64_t enrol_index,
+                               char *detail)
+{
+    uint8_t e[1 + WN_ENROLMENT_MAX_LEN];
+    size_t len;
+    wn_enrolment en;
+    if (wn_ledger_get(n->ledger, enrol_index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK || len < 2 ||
+        e[0] != WN_ENTRY_ENROLMENT || wn_enrolment_decode(&en, e + 1, len - 1) != WN_ENROL_OK)
+        return fail(detail, WN_NE_INTERNAL, "the enrolment at ledger entry %llu cannot be read",
+                    (unsigned long long)enrol_index);
+    if (strcmp(en.enterprise, c->enterprise) == 0) return WN_NE_OK;
+    char h[17], who[64];
+    wn_hex_encode(h, meter, 8);
+    snprintf(who, sizeof who, "meter %s (reporting)", h);
+    wn_identity_meter_detail(detail, WN_DETAIL_MAX, who, en.enterprise, c->enterprise);
+    return WN_NE_METER_ENTERPRISE;
+}
+
 static int decide_certificate(wn_node *n, const wn_certificate *c, char *detail)
 {
     wn_certs *s = n->certs;
@@ -59,7 +80,15 @@ static int decide_certificate(wn_node *n, const wn_certificate *c, char *detail)
             wn_hex_encode(h, c->meters[i], 8);
             return fail(detail, WN_NE_UNKNOWN_METER, "meter %s is not enrolled", h);
         }
+        int rc = meter_of_enterprise(n, c, c->meters[i], m.enrol_index, detail);
+        if (rc != WN_NE_OK) return rc;
     }
+    /* The holder must be a key of the named enterprise's record in force now (savings/identity.h);
+     * whether a record is required at all is the policy's, which the evaluation applied. */
+    const wn_ent_rec *er = wn_certs_enterprise(s, c->enterprise, size, NULL);
+    if (wn_identity_check_key(er ? &er->e : NULL, er ? er->index : 0, c->enterprise, c->holder, 0, detail,
+                              WN_DETAIL_MAX))
+        return WN_NE_KEY_NOT_ENTERPRISE;
     if (c->purpose == WN_PURPOSE_SUBSIDY && c->project_subsidies) {
         size_t held = 0;
         uint64_t last = 0;

@@ -6,7 +6,8 @@
  *   meta   "format" -> u32 1; "applied" -> u64 W; "chain" -> chain hash of entry W-1
  *   certs  u64 certificate index -> u64 retired || u32 holders || u32 ops ||
  *          holders x (32 key || u64 balance) || ops x (u64 index || u8 type) ||
- *          the certificate entry's payload (protocol/certificate.h) */
+ *          the certificate entry's payload (protocol/certificate.h)
+ *   enterprises  u64 ledger index -> the enterprise record (protocol/enterprise.h) */
 #include "node/certs/certs_state.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@
 #include "node/log.h"
 #include "node/datadir/rebuild.h"
 
-#define CERTS_FORMAT 1
+#define CERTS_FORMAT 2 /* 2: enterprise records */
 #define CERTS_MAP_SIZE (1ULL << 30)
 
 /* ---- memory ---- */
@@ -42,6 +43,31 @@ const wn_holding *wn_certs_holding(const wn_cert_rec *r, const uint8_t key[32])
     for (size_t i = 0; i < r->n_holders; i++)
         if (memcmp(r->holders[i].key, key, 32) == 0) return &r->holders[i];
     return NULL;
+}
+
+const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint64_t before, size_t *n_before)
+{
+    const wn_ent_rec *last = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_ents && s->ents[i].index < before; i++)
+        if (strcmp(s->ents[i].e.code, code) == 0) last = &s->ents[i], n++;
+    if (n_before) *n_before = n;
+    return last;
+}
+
+static int add_ent(wn_certs *s, uint64_t index, const wn_enterprise *e)
+{
+    if (s->n_ents && s->ents[s->n_ents - 1].index >= index) return 0;
+    if (s->n_ents == s->cap_ents) {
+        size_t cap = s->cap_ents ? s->cap_ents * 2 : 16;
+        wn_ent_rec *p = realloc(s->ents, cap * sizeof *p);
+        if (!p) return 0;
+        s->ents = p;
+        s->cap_ents = cap;
+    }
+    s->ents[s->n_ents].index = index;
+    s->ents[s->n_ents++].e = *e;
+    return 1;
 }
 
 static void rec_free(wn_cert_rec *r)
@@ -141,8 +167,9 @@ static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t c
     return wn_rebuild_put_meta(txn, s->meta, CERTS_FORMAT, applied, chain);
 }
 
-/* Writes rec (may be NULL) and the watermark in one transaction. */
-static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const uint8_t chain[32])
+/* Writes rec (may be NULL), the enterprise record ent (may be NULL) and the watermark in
+ * one transaction. */
+static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, uint64_t applied, const uint8_t chain[32])
 {
     if (s->env_failed) return;
     MDB_txn *txn;
@@ -152,12 +179,21 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const
         return;
     }
     if (rec) {
-        size_t len;
+        size_t len = 0;
         uint8_t *b = encode_rec(rec, &len), kb[8];
         wn_put_u64(kb, rec->index);
         MDB_val k = {8, kb}, v = {len, b};
         rc = b ? mdb_put(txn, s->certs[0], &k, &v, 0) : ENOMEM;
         free(b);
+    }
+    if (ent && !rc) {
+        uint8_t b[WN_ENTERPRISE_MAX_LEN], kb[8];
+        size_t len;
+        wn_put_u64(kb, ent->index);
+        MDB_val k = {8, kb}, v = {0, b};
+        rc = wn_enterprise_encode(&ent->e, b, sizeof b, &len) == WN_ENT_OK ? 0 : EINVAL;
+        v.mv_size = len;
+        if (!rc) rc = mdb_put(txn, s->certs[1], &k, &v, 0);
     }
     if (!rc) rc = put_meta(s, txn, applied, chain);
     if (rc) {
@@ -170,8 +206,15 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const
 
 /* ---- apply ---- */
 
-static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, wn_cert_rec **changed)
+static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, wn_cert_rec **changed,
+                        const wn_ent_rec **ent)
 {
+    if (e[0] == WN_ENTRY_ENTERPRISE) {
+        wn_enterprise er;
+        if (wn_enterprise_decode(&er, e + 1, len - 1) != WN_ENT_OK || !add_ent(s, index, &er)) return 0;
+        *ent = &s->ents[s->n_ents - 1];
+        return 1;
+    }
     if (e[0] == WN_ENTRY_CERTIFICATE) {
         wn_cert_rec r;
         memset(&r, 0, sizeof r);
@@ -216,16 +259,19 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
 int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32])
 {
     wn_cert_rec *changed = NULL;
+    const wn_ent_rec *ent = NULL;
+    wn_ent_rec ent_copy;
     pthread_rwlock_wrlock(&s->lock);
-    int ok = len > 1 && apply_memory(s, index, e, len, &changed);
+    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent);
     if (ok) s->applied = index + 1;
+    if (ent) ent_copy = *ent;
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         wn_log("certs: ledger entry %llu (type %u) does not fit the certificates' state", (unsigned long long)index,
                len ? e[0] : 0u);
         return 0;
     }
-    persist(s, changed, index + 1, chain);
+    persist(s, changed, ent ? &ent_copy : NULL, index + 1, chain);
     return 1;
 }
 
@@ -237,6 +283,9 @@ static void free_all(wn_certs *s)
     free(s->recs);
     s->recs = NULL;
     s->n = s->cap = 0;
+    free(s->ents);
+    s->ents = NULL;
+    s->n_ents = s->cap_ents = 0;
 }
 
 /* wn_rebuild_spec.load: every certificate record into memory. */
@@ -251,6 +300,18 @@ static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
         wn_cert_rec r;
         if (k.mv_size != 8 || !decode_rec(&r, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) || !add_rec(s, &r)) {
             rec_free(&r);
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
+    if (!ok || mdb_cursor_open(txn, dbi[1], &cur)) return 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_enterprise e;
+        if (k.mv_size != 8 || wn_enterprise_decode(&e, v.mv_data, v.mv_size) != WN_ENT_OK ||
+            !add_ent(s, wn_get_u64(k.mv_data), &e)) {
             *why = "corrupt";
             ok = 0;
             break;
@@ -273,7 +334,8 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     replay_ctx *c = ctx;
     (void)leaf;
     memcpy(c->chain, chain, 32);
-    if (len && (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT) &&
+    if (len && (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT ||
+                e[0] == WN_ENTRY_ENTERPRISE) &&
         !wn_certs_apply(c->s, index, e, len, chain)) {
         c->failed = 1;
         return 1;
@@ -291,7 +353,7 @@ static int replay(void *ctx, uint64_t size)
     int err = wn_ledger_iterate(s->ledger, from, size, replay_entry, &c);
     if (err || c.failed) return 0;
     s->applied = size;
-    persist(s, NULL, size, c.chain);
+    persist(s, NULL, NULL, size, c.chain);
     return !s->env_failed;
 }
 
@@ -313,7 +375,7 @@ int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->ledger = ledger;
     wn_rebuild_spec spec = {.name = "certs", .dir = s->dir, .map_size = CERTS_MAP_SIZE, .format = CERTS_FORMAT,
-                            .dbs = {"certs", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
+                            .dbs = {"certs", "enterprises", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
     if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->certs, &s->applied)) {
         wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n,
                (unsigned long long)s->applied);
@@ -333,7 +395,7 @@ void wn_certs_close(wn_certs *s, wn_ledger *ledger)
     uint64_t size;
     uint8_t chain[32];
     if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && wn_rebuild_chain(ledger, size - 1, chain))
-        persist(s, NULL, size, chain); /* nothing after the watermark is a certificate entry */
+        persist(s, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
     if (s->env) {
         mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);

@@ -455,8 +455,9 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
         a.evidence_index = index;
         wn_reading_digest(&r, a.digest);
         if (!wn_meter_add_alert(m, &a)) goto bad;
-    } else if (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT) {
-        /* savings certificates change no meter: node/certs/certs.c keeps their state */
+    } else if (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT ||
+               e[0] == WN_ENTRY_ENTERPRISE) {
+        /* savings certificates and enterprise records change no meter: node/certs/ keeps their state */
     } else {
         goto bad;
     }

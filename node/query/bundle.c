@@ -84,6 +84,12 @@ static int first_at_or_after(wn_node *n, const uint8_t meter[32], uint64_t lo, u
 /* ---- output ---- */
 
 /* Appends {"index":i,"entry":b64,"proof":[...]} (and "boundary"). Returns: a ledger error. */
+static int add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size, const char *boundary);
+int wn_bundle_add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size)
+{
+    return add_entry(n, b, index, size, NULL);
+}
+
 static int add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size, const char *boundary)
 {
     uint8_t e[ENTRY_CAP], proof[WN_MERKLE_MAX_PROOF][32];
