@@ -26,6 +26,7 @@
 #include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
 #include "protocol/reading.h"
+#include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
@@ -36,7 +37,7 @@
 #define B0 1735689600000ULL   /* 2025-01-01T00:00:00.000Z: baseline, 30 days */
 #define R0 (B0 + 59 * DAY)    /* 2025-03-01T00:00:00.000Z: reporting, 30 days */
 #define PERIOD (30 * DAY)
-#define ENTERPRISE "91330400MA2B000000"
+#define ENTERPRISE "91330400MA2B00000L" /* GB 32100-2015: L is its check character */
 /* The Jiaxing policy with a 30-day baseline (the shipped one asks for 12 months), written
  * into the test's folder at setup so the scenarios stay a month long. */
 #define POLICY policy_file
@@ -110,6 +111,8 @@ static void setup(void)
     cr_assert(wn_keyfile_read(nk, sk));
     cr_assert(wn_seckey_xonly(pk, sk));
     wn_hex_encode(notary_pub, pk, 32);
+    /* the claimant's enterprise record: the policy pays only a registered enterprise's keys */
+    cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENTERPRISE, 1, &ent_sk, 1, NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -335,6 +338,11 @@ Test(claims, steel_plant_online_equals_offline)
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
+    char eb[4300]; /* the enterprise's records: who may sign for it */
+    snprintf(eb, sizeof eb, "%s/enterprise.bundle", tmp);
+    r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -346,11 +354,11 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
     result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, NULL);
+                    "--bundle", cb, bb, rb, eb, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
     result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", rb, bb, cb, NULL);
+                     "--certificates", pc, "--bundle", rb, bb, cb, eb, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);
