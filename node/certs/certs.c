@@ -201,13 +201,15 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     uint64_t balance = 0;
     if (rc == WN_NE_OK) {
-        uint8_t entry[1 + WN_CERTIFICATE_MAX_LEN], chain[32];
-        size_t elen;
-        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK)
+        uint8_t entry[WN_ENTRY_TIMED_HEADER + WN_CERTIFICATE_MAX_LEN], chain[32];
+        size_t elen = 0;
+        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK) {
             memset(chain, 0, 32); /* the env will not match the ledger and is rebuilt at the next start */
-        entry[0] = entry_type;
-        memcpy(entry + 1, record, rlen);
-        if (!wn_certs_apply(s, job.index, entry, 1 + rlen, chain))
+            entry[0] = entry_type;
+            memcpy(entry + 1, record, rlen);
+            elen = 1 + rlen;
+        }
+        if (!wn_certs_apply(s, job.index, entry, elen, chain))
             wn_log("certs: entry %llu is in the ledger but could not be applied; restart the node to rebuild",
                    (unsigned long long)job.index);
         if (kind != WN_CERTS_ISSUE) {
@@ -232,8 +234,11 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     wn_buf b;
     wn_buf_init(&b);
+    char t[25];
+    wn_time_format(t, job.commit_ms);
     wn_buf_printf(&b, "{\"index\":%llu,\"leaf\":", (unsigned long long)job.index);
     wn_buf_json_hex(&b, job.leaf, 32);
+    wn_buf_printf(&b, ",\"commit_time\":\"%s\"", t);
     if (kind != WN_CERTS_ISSUE) wn_buf_printf(&b, ",\"balance_l\":%llu", (unsigned long long)balance);
     wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
