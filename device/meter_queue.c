@@ -111,14 +111,13 @@ int wn_mstate_mark_acked(wn_meter *m, uint64_t seq)
 
 int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t notary[WN_XONLY_LEN])
 {
-    uint8_t rec[WN_MREC_MAX], leaf[32], r[WN_MRCPT_MAX];
+    uint8_t rec[WN_MREC_MAX], r[WN_MRCPT_MAX];
     size_t total;
     int err;
 
     if (m->failed) return WN_METER_EFAILED;
     if ((err = read_seq(m, seq, rec, &total))) return err;
-    wn_reading_leaf_hash(leaf, rec + 2, total - 2 - WN_MREC_CHECK);
-    if (memcmp(leaf, rc->leaf, 32) != 0) return WN_METER_ELEAF;
+    if (!wn_receipt_is_for_reading(rc, rec + 2, total - 2 - WN_MREC_CHECK)) return WN_METER_ELEAF;
     /* Version 2: the path from this leaf to the commit root and the head's signature. */
     if (!wn_receipt_verify(rc, notary)) return WN_METER_ESIG;
     if (wn_meter_is_acked(m, seq)) return WN_METER_OK;

@@ -619,9 +619,9 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     size_t rawlen;
     cr_assert(wn_base64_decode(raw, sizeof raw, &rawlen, b64, strlen(b64)));
     cJSON_Delete(entry);
-    cr_assert_eq(raw[0], 0x06, "a transfer entry");
+    cr_assert_eq(raw[0], 0x86, "a timed transfer entry");
     wn_cert_op op;
-    cr_assert_eq(wn_cert_op_decode(&op, 0, raw + 1, rawlen - 1), WN_CERT_OK);
+    cr_assert_eq(wn_cert_op_decode(&op, 0, raw + 10, rawlen - 10), WN_CERT_OK);
     char body[WN_TRANSFER_JSON_MAX];
     cr_assert_eq(wn_cert_op_to_json(&op, body, sizeof body, NULL), WN_CERT_OK);
     cr_assert(wn_test_http(node.url, "POST", "/v1/transfers", "application/json", body, strlen(body), &er));

@@ -388,7 +388,7 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            (unsigned long long)orig);
         return;
     }
-    uint8_t buf[1 + WN_READING_MAX_LEN];
+    uint8_t buf[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN];
     size_t len = 0;
     if (!a->cfg.fetch || a->cfg.fetch(a->cfg.fetch_ctx, orig, buf, sizeof buf, &len) != 0 || len > sizeof buf) {
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0,
@@ -397,7 +397,9 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
         return;
     }
     wn_reading o;
-    if (len < 1 || buf[0] != WN_ENTRY_READING || wn_reading_decode(&o, buf + 1, len - 1) != WN_READING_OK) {
+    wn_entry_view ov;
+    if (wn_entry_parse(&ov, buf, len) != WN_ENTRY_OK || ov.kind != WN_ENTRY_READING ||
+        wn_reading_decode(&o, ov.payload, ov.len) != WN_READING_OK) {
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0, "entry %llu, which it names, is not a valid reading",
                            (unsigned long long)orig);
         return;
@@ -410,21 +412,24 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            oid, (unsigned long long)o.seq, id, (unsigned long long)r.seq);
         return;
     }
-    if (len - 1 == rn && memcmp(buf + 1, rd, rn) == 0)
+    if (ov.len == rn && memcmp(ov.payload, rd, rn) == 0)
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0,
                            "the conflicting reading is identical to entry %llu: no equivocation", (unsigned long long)orig);
 }
 
 void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len)
 {
-    if (len == 0) {
+    wn_entry_view v;
+    int err = wn_entry_parse(&v, entry, len);
+    if (err != WN_ENTRY_OK) {
         a->sum.unknown++;
-        wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "empty entry");
+        wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "%s (type 0x%02x, %zu bytes)", wn_entry_strerror(err),
+                           len ? entry[0] : 0u, len);
         return;
     }
-    const uint8_t *p = entry + 1;
-    size_t n = len - 1;
-    switch (entry[0]) {
+    const uint8_t *p = v.payload;
+    size_t n = v.len;
+    switch (v.kind) {
     case WN_ENTRY_READING: reading(a, index, p, n); break;
     case WN_ENTRY_ENROLMENT: enrolment(a, index, p, n); break;
     case WN_ENTRY_REVOCATION: revocation(a, index, p, n); break;

@@ -18,6 +18,7 @@
 #include "cli/proofs/report.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
+#include "ledger/entry.h"
 #include "ledger/tlog/checkpoint.h"
 
 #define WN_BUNDLE_FORMAT_V1 "waternotary/bundle@v1"
@@ -34,6 +35,8 @@ typedef struct {
     size_t proof_len;
     int boundary;            /* readings: enum wn_bundle_boundary */
     /* set by wn_bundle_verify: */
+    int parsed;              /* entry bytes parse (ledger/entry.h); view: kind, commit time, marks */
+    wn_entry_view view;      /* payload points into entry */
     int proved;              /* the inclusion proof leads to the checkpoint's root */
     int decoded;             /* readings and evidence: `reading` holds the (conflicting) reading */
     wn_reading reading;

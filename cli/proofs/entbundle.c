@@ -126,7 +126,9 @@ int wn_ent_bundle_verify(wn_ent_bundle *b, const uint8_t notary[32], const uint8
         if (!e->proved)
             wn_report_fail(rep, "inclusion", "%s: the inclusion proof does not lead to the checkpoint's root", what);
         wn_enterprise *r = &b->recs[i];
-        if (e->len < 2 || e->entry[0] != WN_ENTRY_ENTERPRISE || wn_enterprise_decode(r, e->entry + 1, e->len - 1) != WN_ENT_OK) {
+        wn_entry_view v;
+        if (wn_entry_parse(&v, e->entry, e->len) != WN_ENTRY_OK || v.kind != WN_ENTRY_ENTERPRISE ||
+            wn_enterprise_decode(r, v.payload, v.len) != WN_ENT_OK) {
             wn_report_fail(rep, "enterprise_record", "%s: not an enterprise record (type 0x08) that decodes", what);
             continue;
         }

@@ -47,11 +47,13 @@ static int may_share(const wn_certificate *a, const wn_certificate *b)
 static int meter_of_enterprise(wn_node *n, const wn_certificate *c, const uint8_t meter[32], uint64_t enrol_index,
                                char *detail)
 {
-    uint8_t e[1 + WN_ENROLMENT_MAX_LEN];
+    uint8_t e[WN_ENTRY_TIMED_HEADER + WN_ENROLMENT_MAX_LEN];
     size_t len;
     wn_enrolment en;
-    if (wn_ledger_get(n->ledger, enrol_index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK || len < 2 ||
-        e[0] != WN_ENTRY_ENROLMENT || wn_enrolment_decode(&en, e + 1, len - 1) != WN_ENROL_OK)
+    wn_entry_view v;
+    if (wn_ledger_get(n->ledger, enrol_index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK ||
+        wn_entry_parse(&v, e, len) != WN_ENTRY_OK || v.kind != WN_ENTRY_ENROLMENT ||
+        wn_enrolment_decode(&en, v.payload, v.len) != WN_ENROL_OK)
         return fail(detail, WN_NE_INTERNAL, "the enrolment at ledger entry %llu cannot be read",
                     (unsigned long long)enrol_index);
     if (strcmp(en.enterprise, c->enterprise) == 0) return WN_NE_OK;
@@ -230,13 +232,15 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     uint64_t balance = 0;
     if (rc == WN_NE_OK) {
-        uint8_t entry[1 + WN_CERTIFICATE_MAX_LEN], chain[32];
-        size_t elen;
-        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK)
+        uint8_t entry[WN_ENTRY_TIMED_HEADER + WN_CERTIFICATE_MAX_LEN], chain[32];
+        size_t elen = 0;
+        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK) {
             memset(chain, 0, 32); /* the env will not match the ledger and is rebuilt at the next start */
-        entry[0] = entry_type;
-        memcpy(entry + 1, record, rlen);
-        if (!wn_certs_apply(s, job.index, entry, 1 + rlen, chain))
+            entry[0] = entry_type;
+            memcpy(entry + 1, record, rlen);
+            elen = 1 + rlen;
+        }
+        if (!wn_certs_apply(s, job.index, entry, elen, chain))
             wn_log("certs: entry %llu is in the ledger but could not be applied; restart the node to rebuild",
                    (unsigned long long)job.index);
         if (kind != WN_CERTS_ISSUE) {
@@ -261,8 +265,11 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     wn_buf b;
     wn_buf_init(&b);
+    char t[25];
+    wn_time_format(t, job.commit_ms);
     wn_buf_printf(&b, "{\"index\":%llu,\"leaf\":", (unsigned long long)job.index);
     wn_buf_json_hex(&b, job.leaf, 32);
+    wn_buf_printf(&b, ",\"commit_time\":\"%s\"", t);
     if (kind != WN_CERTS_ISSUE) wn_buf_printf(&b, ",\"balance_l\":%llu", (unsigned long long)balance);
     wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);

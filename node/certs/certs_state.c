@@ -206,20 +206,24 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, 
 
 /* ---- apply ---- */
 
-static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, wn_cert_rec **changed,
+static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_t elen, wn_cert_rec **changed,
                         const wn_ent_rec **ent)
 {
-    if (e[0] == WN_ENTRY_ENTERPRISE) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, elen) != WN_ENTRY_OK) return 0;
+    const uint8_t *p = v.payload;
+    size_t len = v.len;
+    if (v.kind == WN_ENTRY_ENTERPRISE) {
         wn_enterprise er;
-        if (wn_enterprise_decode(&er, e + 1, len - 1) != WN_ENT_OK || !add_ent(s, index, &er)) return 0;
+        if (wn_enterprise_decode(&er, p, len) != WN_ENT_OK || !add_ent(s, index, &er)) return 0;
         *ent = &s->ents[s->n_ents - 1];
         return 1;
     }
-    if (e[0] == WN_ENTRY_CERTIFICATE) {
+    if (v.kind == WN_ENTRY_CERTIFICATE) {
         wn_cert_rec r;
         memset(&r, 0, sizeof r);
         r.index = index;
-        if (wn_certificate_decode(&r.c, e + 1, len - 1) != WN_CERT_OK) return 0;
+        if (wn_certificate_decode(&r.c, p, len) != WN_CERT_OK) return 0;
         r.holders = malloc(sizeof *r.holders);
         if (!r.holders) return 0;
         memcpy(r.holders[0].key, r.c.holder, 32);
@@ -233,7 +237,8 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
         return 1;
     }
     wn_cert_op op;
-    if (wn_cert_op_decode(&op, e[0] == WN_ENTRY_RETIREMENT, e + 1, len - 1) != WN_CERT_OK) return 0;
+    if (v.kind != WN_ENTRY_TRANSFER && v.kind != WN_ENTRY_RETIREMENT) return 0;
+    if (wn_cert_op_decode(&op, v.kind == WN_ENTRY_RETIREMENT, p, len) != WN_CERT_OK) return 0;
     wn_cert_rec *r = (wn_cert_rec *)wn_certs_find(s, op.cert_index);
     if (!r || op.op != r->n_ops + 1) return 0;
     size_t at = 0;
@@ -251,7 +256,7 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
         r->holders[at].balance -= op.volume_l;
         to->balance += op.volume_l;
     }
-    r->ops[r->n_ops++] = (wn_cert_opref){.index = index, .type = e[0]};
+    r->ops[r->n_ops++] = (wn_cert_opref){.index = index, .type = v.kind};
     *changed = r;
     return 1;
 }
@@ -334,8 +339,9 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     replay_ctx *c = ctx;
     (void)leaf;
     memcpy(c->chain, chain, 32);
-    if (len && (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT ||
-                e[0] == WN_ENTRY_ENTERPRISE) &&
+    uint8_t kind = wn_entry_kind(e, len);
+    if ((kind == WN_ENTRY_CERTIFICATE || kind == WN_ENTRY_TRANSFER || kind == WN_ENTRY_RETIREMENT ||
+         kind == WN_ENTRY_ENTERPRISE) &&
         !wn_certs_apply(c->s, index, e, len, chain)) {
         c->failed = 1;
         return 1;

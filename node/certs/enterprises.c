@@ -21,6 +21,7 @@
 #include "node/log.h"
 #include "node/node.h"
 #include "node/query/bundle.h"
+#include "protocol/reading.h"
 
 /* Is key in force for an enterprise other than code? Caller holds decide. */
 static const wn_ent_rec *key_elsewhere(const wn_certs *s, const char *code, const uint8_t key[32])
@@ -102,13 +103,15 @@ void wn_enterprises_post(wn_node *n, const char *content_type, const char *body,
         if (rc != WN_NE_OK) snprintf(detail, sizeof detail, "%s", job.detail);
     }
     if (rc == WN_NE_OK) {
-        uint8_t entry[1 + WN_ENTERPRISE_MAX_LEN], chain[32];
-        size_t elen;
-        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK)
+        uint8_t entry[WN_ENTRY_TIMED_HEADER + WN_ENTERPRISE_MAX_LEN], chain[32];
+        size_t elen = 0;
+        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK) {
             memset(chain, 0, 32); /* the env will not match the ledger and is rebuilt at the next start */
-        entry[0] = WN_ENTRY_ENTERPRISE;
-        memcpy(entry + 1, record, rlen);
-        if (!wn_certs_apply(s, job.index, entry, 1 + rlen, chain))
+            entry[0] = WN_ENTRY_ENTERPRISE;
+            memcpy(entry + 1, record, rlen);
+            elen = 1 + rlen;
+        }
+        if (!wn_certs_apply(s, job.index, entry, elen, chain))
             wn_log("enterprises: entry %llu is in the ledger but could not be applied; restart the node to rebuild",
                    (unsigned long long)job.index);
         wn_log("enterprise %s: record of sequence %llu with %zu key%s at entry %llu", e.code,
@@ -123,7 +126,9 @@ void wn_enterprises_post(wn_node *n, const char *content_type, const char *body,
     wn_buf_init(&b);
     wn_buf_printf(&b, "{\"index\":%llu,\"leaf\":", (unsigned long long)job.index);
     wn_buf_json_hex(&b, job.leaf, 32);
-    wn_buf_str(&b, "}");
+    char t[25];
+    wn_time_format(t, job.commit_ms);
+    wn_buf_printf(&b, ",\"commit_time\":\"%s\"}", t);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
