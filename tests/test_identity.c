@@ -303,10 +303,33 @@ static void fetch_bundles(const meter *m, const char *code, char bb[4300], char 
     result_free(&r);
 }
 
+/* Waits (at most 10 s) until the latest checkpoint covers every entry: online and offline
+ * evaluations then rest on the same tree. */
+static void settle(void)
+{
+    for (int i = 0; i < 200; i++) {
+        wn_test_resp r;
+        cr_assert(wn_test_http(node.url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r));
+        const char *nl = r.status == 200 ? strchr((char *)r.body, '\n') : NULL;
+        unsigned long long size = nl ? strtoull(nl + 1, NULL, 10) : 0;
+        wn_test_resp_free(&r);
+        char path[64];
+        snprintf(path, sizeof path, "/v1/entries/%llu", size);
+        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &r));
+        long st = r.status;
+        wn_test_resp_free(&r);
+        if (size && st == 404) return;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_fail("no checkpoint covers the ledger after 10 s");
+}
+
 /* Evaluates claim online (text and JSON) and offline from bundle files; both must give the
  * same bytes. Returns: the JSON (caller frees with result_free); *code_out the exit code. */
 static result evaluate_both(const char *claim, const char *policy, const meter *m, const char *code)
 {
+    settle();
     result on = evaluate(claim, policy, 0), onj = evaluate(claim, policy, 1);
     char bb[4300], rb[4300], cb[4300], eb[4300];
     fetch_bundles(m, code, bb, rb, cb, eb);
