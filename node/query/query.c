@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "protocol/certificate.h"
+#include "protocol/enterprise.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
@@ -97,7 +98,7 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         return;
     }
     static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation",
-                                        "certificate", "transfer", "retirement"};
+                                        "certificate", "transfer", "retirement", "enterprise"};
     wn_entry_view v;
     int parsed = wn_entry_parse(&v, e, len) == WN_ENTRY_OK;
     unsigned type = parsed ? v.kind : 0;
@@ -159,6 +160,14 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         if (wn_certificate_decode(&c, p, pl) == WN_CERT_OK &&
             wn_certificate_to_json(&c, cj, sizeof cj, &jl) == WN_CERT_OK)
             wn_buf_add(&b, cj, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_ENTERPRISE) {
+        wn_enterprise er;
+        wn_buf_str(&b, ",\"enterprise\":");
+        if (wn_enterprise_decode(&er, p, pl) == WN_ENT_OK &&
+            wn_enterprise_to_json(&er, json, sizeof json, &jl) == WN_ENT_OK)
+            wn_buf_add(&b, json, jl);
         else
             wn_buf_str(&b, "null");
     } else if (type == WN_ENTRY_TRANSFER || type == WN_ENTRY_RETIREMENT) {
