@@ -57,6 +57,28 @@ static size_t count_readings(const wn_bundle *b)
     return n;
 }
 
+/* The accreditation bundle of code with the largest checkpoint: its last record is in force. */
+static void pick_accreditation(wn_claim_data *d, const char *code, int missing_ok)
+{
+    long best = -1;
+    memset(&d->accreditation, 0, sizeof d->accreditation);
+    for (size_t i = 0; i < d->n_ent_bundles; i++)
+        if (d->ent_bundles[i].acc && strcmp(d->ent_bundles[i].code, code) == 0 &&
+            (best < 0 || d->ent_bundles[i].cp.size > d->ent_bundles[best].cp.size))
+            best = (long)i;
+    if (best < 0) { /* online: the node has no record of the code; no record can exist for another text */
+        d->accreditation.given = missing_ok || !wn_uscc_valid(code);
+        return;
+    }
+    const wn_ent_bundle *b = &d->ent_bundles[best];
+    d->accreditation.given = d->accreditation.found = 1;
+    d->accreditation.rec = b->arecs[b->n_records - 1];
+    d->accreditation.index = b->records[b->n_records - 1].index;
+    snprintf(d->accreditation.cp.origin, sizeof d->accreditation.cp.origin, "%s", b->cp.origin);
+    d->accreditation.cp.size = b->cp.size;
+    memcpy(d->accreditation.cp.root, b->cp.root, 32);
+}
+
 static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int missing_ok)
 {
     const wn_claim_period *periods[2] = {&c->baseline, &c->reporting};
@@ -82,7 +104,7 @@ static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int miss
     memset(&d->enterprise, 0, sizeof d->enterprise);
     long eb = -1;
     for (size_t i = 0; i < d->n_ent_bundles; i++)
-        if (strcmp(d->ent_bundles[i].code, c->enterprise) == 0 &&
+        if (!d->ent_bundles[i].acc && strcmp(d->ent_bundles[i].code, c->enterprise) == 0 &&
             (eb < 0 || d->ent_bundles[i].cp.size > d->ent_bundles[eb].cp.size))
             eb = (long)i;
     if (eb >= 0) { /* the records ascend: the last is the one in force at the checkpoint */
@@ -112,6 +134,7 @@ static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int miss
             d->certifier.revoked = b->has_revocation;
             d->certifier.revoke_index = b->has_revocation ? b->revocation.index : 0;
             cp_of(&d->certifier.cp, b);
+            pick_accreditation(d, b->enrol.enterprise, missing_ok);
         } else if (!missing_ok) {
             char h[65];
             wn_hex_encode(h, c->certifier, 32);
@@ -313,6 +336,22 @@ int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, co
         snprintf(path, sizeof path, "/v1/enterprises/bundle?code=%s", c->enterprise);
         rc = fetch_path(cmd, &f, node, path, c->enterprise, wait_s);
     }
+    /* the certifier's accreditation, by the organisation its enrolment names: known only
+     * once its bundle is read, so fetched in a second round */
+    if (!rc && c->certified) {
+        const char **names = calloc(f.n ? f.n : 1, sizeof *names);
+        wn_claim_data probe;
+        rc = names ? WN_EXIT_OK : WN_EXIT_USAGE;
+        for (size_t i = 0; names && i < f.n; i++) names[i] = f.names[i];
+        if (names && load_texts(cmd, &probe, c, f.texts, f.lens, names, f.n, notary, registrar, 1) == WN_EXIT_OK &&
+            probe.certifier.found && wn_uscc_valid(probe.certifier.enrol.enterprise)) {
+            char path[128];
+            snprintf(path, sizeof path, "/v1/accreditations/bundle?code=%s", probe.certifier.enrol.enterprise);
+            rc = fetch_path(cmd, &f, node, path, probe.certifier.enrol.enterprise, wait_s);
+        }
+        if (names) wn_claim_data_free(&probe);
+        free(names);
+    }
     if (!rc) {
         const char **names = calloc(f.n ? f.n : 1, sizeof *names);
         if (!names) rc = WN_EXIT_USAGE;
@@ -330,12 +369,18 @@ int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, co
 wn_eval_input wn_claim_data_input(const wn_claim_data *d, const wn_claim *c, const wn_policy *p)
 {
     wn_eval_input in = {.claim = c, .policy = p, .baseline = d->baseline, .reporting = d->reporting,
-                        .certifier = d->certifier, .enterprise = d->enterprise};
+                        .certifier = d->certifier, .enterprise = d->enterprise, .accreditation = d->accreditation};
     return in;
 }
 
 int wn_claim_data_need_enterprise(const char *cmd, const wn_claim_data *d, const wn_claim *c, const wn_policy *p)
 {
+    if (p->accreditation_scope[0] && c->certified && d->certifier.found && !d->accreditation.given) {
+        const char *org = d->certifier.enrol.enterprise;
+        wn_cli_error(cmd, "the policy requires the certifier's accreditation and no accreditation bundle of \"%s\" was "
+                          "given; fetch one with: wn accreditation bundle --node URL --code %s --out FILE", org, org);
+        return WN_EXIT_USAGE;
+    }
     if (!p->require_registered_enterprise || d->enterprise.given) return WN_EXIT_OK;
     wn_cli_error(cmd, "the policy requires an enterprise record and no enterprise bundle of \"%s\" was given: it "
                       "proves who may sign for the enterprise; fetch one with: wn enterprise bundle --node URL --code %s "

@@ -30,6 +30,7 @@ typedef struct {
     wn_ent_bundle *ent_bundles;         /* every enterprise bundle read, parsed and verified */
     size_t n_ent_bundles;
     wn_eval_enterprise enterprise;      /* the claimant's records: the bundle of its code with the largest checkpoint */
+    wn_eval_accreditation accreditation; /* the certifier's: the accreditation bundle of the code its enrolment names */
 } wn_claim_data;
 
 /* Verifies the bundle texts texts[0..n) (names: file names, for messages) and picks what

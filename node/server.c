@@ -280,6 +280,8 @@ static void run_handler(wn_server *s, struct MHD_Connection *conn, request *rq, 
     case WN_ROUTE_PROJECT_CERTS: wn_certs_project(s->node, get_arg(conn, "id"), &r); break;
     case WN_ROUTE_ENTERPRISES: wn_enterprises_post(s->node, ct, body, rq->len, &r); break;
     case WN_ROUTE_ENTERPRISE_BUNDLE: wn_enterprises_bundle(s->node, get_arg(conn, "code"), &r); break;
+    case WN_ROUTE_ACCREDITATIONS: wn_accreditations_post(s->node, ct, body, rq->len, &r); break;
+    case WN_ROUTE_ACCREDITATION_BUNDLE: wn_accreditations_bundle(s->node, get_arg(conn, "code"), &r); break;
     case WN_ROUTE_MONITOR: wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r); break;
     case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
     default: wn_query(s->node, &rq->who, &rq->m, get_arg, conn, &r); break;
@@ -300,6 +302,8 @@ static int may_wait(const request *rq)
     case WN_ROUTE_RETIREMENTS:
     case WN_ROUTE_ENTERPRISES:
     case WN_ROUTE_ENTERPRISE_BUNDLE:
+    case WN_ROUTE_ACCREDITATIONS:
+    case WN_ROUTE_ACCREDITATION_BUNDLE:
     case WN_ROUTE_BUNDLE: return 1;
     case WN_ROUTE_MONITOR: return rq->m.is_post;
     default: return 0;

@@ -403,6 +403,51 @@ static void check_signatures(const wn_eval_input *in, wn_eval_result *res)
     res->certifier_ok = ok;
 }
 
+/* The certifier's accreditation (policy.accreditation_scope set): a record in force of the
+ * organisation its enrolment names, holding its key, valid when it certified, covering the
+ * scope, of another organisation than the claimant. */
+static void check_accreditation(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_eval_accreditation *ea = &in->accreditation;
+    const char *scope = in->policy->accreditation_scope;
+    if (!c->certified || !scope[0] || !in->certifier.found) return;
+    const char *org = in->certifier.enrol.enterprise;
+    char h[65], t1[25], t2[25], t3[25];
+    wn_hex_encode(h, c->certifier, 32);
+    if (!ea->given || !ea->found) {
+        reason(res, 0, "certifier_not_accredited", "the certifier's organisation \"%s\" holds no accreditation record "
+                                                   "at the notary", org);
+        res->certifier_ok = 0;
+        return;
+    }
+    const wn_accreditation *a = &ea->rec;
+    if (!wn_accreditation_has_key(a, c->certifier)) {
+        reason(res, 0, "certifier_not_accredited", "the key %s is not one of the keys of accreditation %s of \"%s\" "
+                                                   "(sequence %llu, ledger entry %llu)",
+               h, a->number, a->code, (unsigned long long)a->seq, (unsigned long long)ea->index);
+        res->certifier_ok = 0;
+    }
+    if (c->certified_ms < a->valid_from_ms || c->certified_ms >= a->valid_to_ms) {
+        fmt_time(t1, c->certified_ms);
+        fmt_time(t2, a->valid_from_ms);
+        fmt_time(t3, a->valid_to_ms);
+        reason(res, 0, "certification_out_of_validity", "the certification (%s) lies outside accreditation %s's "
+                                                        "validity [%s, %s)", t1, a->number, t2, t3);
+        res->certifier_ok = 0;
+    }
+    if (!wn_accreditation_has_scope(a, scope)) {
+        reason(res, 0, "certifier_out_of_scope", "accreditation %s does not cover scope \"%s\", which the policy "
+                                                 "requires", a->number, scope);
+        res->certifier_ok = 0;
+    }
+    if (strcmp(a->code, c->enterprise) == 0) {
+        reason(res, 0, "certifier_not_independent", "the certifier's accreditation is the claimant \"%s\"'s own",
+               c->enterprise);
+        res->certifier_ok = 0;
+    }
+}
+
 /* The identity rules (savings/identity.h) against the enterprise record in force at the
  * enterprise bundle's checkpoint; and a certifier must hold none of the claimant's keys. */
 static void check_identity(const wn_eval_input *in, wn_eval_result *res)
@@ -555,6 +600,7 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
 
     check_signatures(in, res);
     check_identity(in, res);
+    check_accreditation(in, res);
     check_periods(in, res);
     check_policy_dates(in, res);
     int ub = eval_period(in, res, "baseline", &c->baseline, in->baseline, &res->baseline);
@@ -565,6 +611,7 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
         if (in->reporting[i].found) keep_largest_cp(res, &in->reporting[i].cp);
     if (c->certified && in->certifier.found) keep_largest_cp(res, &in->certifier.cp);
     if (in->enterprise.given && in->enterprise.found) keep_largest_cp(res, &in->enterprise.cp);
+    if (c->certified && in->accreditation.given && in->accreditation.found) keep_largest_cp(res, &in->accreditation.cp);
     check_project(in, res);
 
     char a[48], b[48];

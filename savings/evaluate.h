@@ -23,6 +23,7 @@
 #include "savings/policy.h"
 #include "protocol/certificate.h"
 #include "protocol/enrolment.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 #include "protocol/reading.h"
 #include "ledger/tlog/checkpoint.h"
@@ -83,6 +84,16 @@ typedef struct {
     wn_eval_checkpoint cp;
 } wn_eval_enterprise;
 
+/* The certifier's accreditation records (protocol/accreditation.h), as an accreditation
+ * bundle of the code its enrolment names gives them: the record in force at its checkpoint. */
+typedef struct {
+    int given;
+    int found;
+    wn_accreditation rec;
+    uint64_t index;
+    wn_eval_checkpoint cp;
+} wn_eval_accreditation;
+
 /* A certificate the ledger holds at `index` (the project's history). */
 typedef struct {
     uint64_t index;
@@ -96,6 +107,7 @@ typedef struct {
     const wn_eval_series *reporting; /* claim->reporting.n_meters */
     wn_eval_signer certifier;        /* used when the claim is certified */
     wn_eval_enterprise enterprise;   /* the claimant's enterprise records (identity rules) */
+    wn_eval_accreditation accreditation; /* the certifier's accreditation records */
     /* The ledger's certificates for the claim's project (verified by the caller; others
      * may be among them and are ignored), when the policy limits subsidies per project. */
     int history_given;

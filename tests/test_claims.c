@@ -113,6 +113,9 @@ static void setup(void)
     wn_hex_encode(notary_pub, pk, 32);
     /* the claimant's enterprise record: the policy pays only a registered enterprise's keys */
     cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENTERPRISE, 1, &ent_sk, 1, NULL, 0), 200);
+    /* the certifier's accreditation: the policy counts only an accredited body's certification */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, WN_TEST_CERTIFIER_CODE, 1, &cert_sk, 1, "water_saving",
+                                            1704067200000ULL, 1798761600000ULL, NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -138,7 +141,7 @@ static void enrol(const uint8_t id[32], unsigned point, unsigned source)
     e.point = (uint8_t)point;
     e.tier = 1;
     e.source = (uint8_t)source;
-    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? "Zhejiang Water Testing Co." : ENTERPRISE);
+    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? WN_TEST_CERTIFIER_CODE : ENTERPRISE);
     strcpy(e.calibration, point == WN_POINT_CERTIFIER ? "CMA 2023-11-0042" : "CAL-2024-7");
     cr_assert_eq(wn_enrolment_sign(&e, reg_sk), WN_ENROL_OK);
     char json[WN_ENROLMENT_JSON_MAX];
@@ -343,6 +346,12 @@ Test(claims, steel_plant_online_equals_offline)
     r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char ab[4300]; /* the certifier's accreditation */
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -354,11 +363,11 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
     result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, eb, NULL);
+                    "--bundle", cb, bb, rb, eb, ab, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
     result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", rb, bb, cb, eb, NULL);
+                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);

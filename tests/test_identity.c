@@ -38,7 +38,11 @@
 #define ENT_A "91330400MA2B00000L" /* check characters computed by GB 32100-2015 */
 #define ENT_B "91330400MA2C000007"
 #define ENT_C "91350100M000100Y43" /* a valid code nobody registered */
-#define CERT_ORG "Zhejiang Water Testing Co."
+#define CERT_ORG WN_TEST_CERTIFIER_CODE /* the testing body, accredited for water_saving */
+#define CERT_EXPIRED "91330100MA27D0000F"
+#define CERT_OTHER_SCOPE "91330100MA27E00007"
+#define ACC_FROM 1704067200000ULL /* 2024-01-01 */
+#define ACC_TO 1798761600000ULL   /* 2027-01-01 */
 
 static char *tmp;
 static wn_test_node node;
@@ -116,6 +120,8 @@ static void setup(void)
     wn_hex_encode(notary_pub, pk, 32);
     cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENT_A, 1, &a_sk, 1, NULL, 0), 200);
     cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENT_B, 1, &b_sk, 1, NULL, 0), 200);
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_ORG, 1, &cert_sk, 1, "water_saving", ACC_FROM, ACC_TO,
+                                            NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -279,9 +285,16 @@ static void honest_figures(const char *json)
     cr_assert_eq(num(json, "decision", "subsidy_fen"), 20000000.0);
 }
 
-/* Fetches the bundles of meter m (baseline, reporting), the certifier and enterprise code. */
+/* Fetches the bundles of meter m (baseline, reporting), the certifier, its accreditation
+ * (into ab, named after eb) and enterprise code. */
 static void fetch_bundles(const meter *m, const char *code, char bb[4300], char rb[4300], char cb[4300], char eb[4300])
 {
+    char ab[4300];
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    result ra = wn("accreditation", "bundle", "--node", node.url, "--code", CERT_ORG, "--notary-pub", notary_pub,
+                   "--out", ab, NULL);
+    cr_assert_eq(ra.code, 0, "%s %s", ra.out, ra.err);
+    result_free(&ra);
     char hex[65];
     wn_hex_encode(hex, m->id, 32);
     snprintf(bb, 4300, "%s/%.8s-base.bundle", tmp, hex);
@@ -338,10 +351,12 @@ static result evaluate_both(const char *claim, const char *policy, const meter *
     result h = wn("cert", "project", "JX-PRJ-2025-007", "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(h.code, 0, "%s", h.err);
     result_free(&h);
+    char ab[4300];
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
     result off = wn("claim", "evaluate", claim, "--policy", policy, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", eb, rb, cb, bb, NULL);
+                    "--bundle", eb, rb, ab, cb, bb, NULL);
     result offj = wn("claim", "evaluate", claim, "--policy", policy, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", bb, rb, cb, eb, NULL);
+                     "--certificates", pc, "--bundle", bb, rb, cb, eb, ab, NULL);
     cr_assert_eq(off.code, on.code, "%s %s", off.out, off.err);
     size_t k = 0;
     while (off.out[k] && off.out[k] == on.out[k]) k++;
@@ -456,7 +471,10 @@ Test(identity, foreign_enterprise_refused_by_node_and_offline, .init = setup, .f
     /* offline, evidence is required: no enterprise bundle, no evaluation */
     char bb[4300], rb[4300], cb[4300], eb[4300];
     fetch_bundles(&ma, ENT_A, bb, rb, cb, eb);
-    r = wn("claim", "evaluate", honest, "--policy", policy_file, "--notary-pub", notary_pub, "--bundle", bb, rb, cb, NULL);
+    char ab[4300];
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    r = wn("claim", "evaluate", honest, "--policy", policy_file, "--notary-pub", notary_pub, "--bundle", bb, rb, cb, ab,
+           NULL);
     cr_assert_eq(r.code, 2, "%s", r.out);
     cr_assert_not_null(strstr(r.err, "wn enterprise bundle"), "%s", r.err);
     result_free(&r);
@@ -469,7 +487,7 @@ Test(identity, foreign_enterprise_refused_by_node_and_offline, .init = setup, .f
     fclose(f);
     free(t);
     r = wn("claim", "evaluate", honest, "--policy", policy_file, "--notary-pub", notary_pub, "--bundle", bb, rb, cb, eb,
-           NULL);
+           ab, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "INVALID enterprise bundle"), "%s", r.err);
     result_free(&r);
@@ -605,6 +623,88 @@ Test(identity, gateway_meter_under_a_sensor_only_policy, .init = setup, .fini = 
     /* Jiaxing's text asks for online metering, not sensor signatures: the same data count */
     r = evaluate_both(claim, policy_file, &mg, ENT_A);
     honest_figures(r.out);
+    result_free(&r);
+}
+
+Test(identity, accreditation_validity_scope_and_independence, .init = setup, .fini = teardown)
+{
+    meter ma;
+    plant(&ma, ENT_A, NULL);
+    enrol_certifier(cert_sk, CERT_ORG);
+    char claim[4300], body[512];
+    /* the honest claim, certified by the accredited body: eligible, same figures */
+    claim_file(claim, "accredited", &ma, ENT_A, a_sk, cert_sk);
+    result r = evaluate_both(claim, policy_file, &ma, ENT_A);
+    honest_figures(r.out);
+    result_free(&r);
+
+    /* a body whose accreditation ended before it certified (2025-04-10) */
+    uint8_t sk[3][32];
+    for (int i = 0; i < 3; i++) do wn_test_prng_bytes(sk[i], 32); while (!wn_seckey_valid(sk[i]));
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_EXPIRED, 1, &sk[0], 1, "water_saving", ACC_FROM,
+                                            1743465600000ULL /* 2025-04-01 */, body, sizeof body), 200, "%s", body);
+    enrol_certifier(sk[0], CERT_EXPIRED);
+    claim_file(claim, "expired", &ma, ENT_A, a_sk, sk[0]);
+    r = evaluate(claim, policy_file, 1);
+    cr_assert_eq(r.code, 1, "%s", r.out);
+    char *d = reason_detail(r.out, "certification_out_of_validity");
+    cr_assert_not_null(d, "%s", r.out);
+    cr_assert(strstr(d, "2025-04-10T00:00:00.000Z") && strstr(d, "2025-04-01T00:00:00.000Z"), "%s", d);
+    free(d);
+    cr_assert(strstr(r.out, "\"saleable\":false"), "%s", r.out);
+    result_free(&r);
+    /* ... re-accredited (a higher sequence, a new term): the same certification counts */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_EXPIRED, 1, &sk[0], 1, "water_saving", ACC_FROM,
+                                            ACC_TO, body, sizeof body), 409, "%s", body);
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_EXPIRED, 2, &sk[0], 1, "water_saving", ACC_FROM,
+                                            ACC_TO, body, sizeof body), 200, "%s", body);
+    settle();
+    r = evaluate(claim, policy_file, 1);
+    honest_figures(r.out);
+    result_free(&r);
+
+    /* a body accredited for another scope */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_OTHER_SCOPE, 1, &sk[1], 1, "water_quality", ACC_FROM,
+                                            ACC_TO, body, sizeof body), 200, "%s", body);
+    enrol_certifier(sk[1], CERT_OTHER_SCOPE);
+    claim_file(claim, "scope", &ma, ENT_A, a_sk, sk[1]);
+    r = evaluate(claim, policy_file, 1);
+    cr_assert_eq(r.code, 1, "%s", r.out);
+    d = reason_detail(r.out, "certifier_out_of_scope");
+    cr_assert_not_null(d, "%s", r.out);
+    free(d);
+    result_free(&r);
+
+    /* the claimant accredited as its own certifier (another key, same credit code) */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, ENT_A, 1, &sk[2], 1, "water_saving", ACC_FROM, ACC_TO, body,
+                                            sizeof body), 200, "%s", body);
+    enrol_certifier(sk[2], ENT_A);
+    claim_file(claim, "own-lab", &ma, ENT_A, a_sk, sk[2]);
+    r = evaluate(claim, policy_file, 1);
+    cr_assert_eq(r.code, 1, "%s", r.out);
+    d = reason_detail(r.out, "certifier_not_independent");
+    cr_assert_not_null(d, "%s", r.out);
+    free(d);
+    result_free(&r);
+
+    /* an enrolled certifier without any accreditation; an accreditation may not take a claimant's key */
+    uint8_t bare[32];
+    do wn_test_prng_bytes(bare, 32); while (!wn_seckey_valid(bare));
+    enrol_certifier(bare, CERT_ORG);
+    claim_file(claim, "bare", &ma, ENT_A, a_sk, bare);
+    r = evaluate(claim, policy_file, 1);
+    cr_assert_eq(r.code, 1, "%s", r.out);
+    d = reason_detail(r.out, "certifier_not_accredited");
+    cr_assert_not_null(d, "%s", r.out);
+    free(d);
+    result_free(&r);
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, CERT_ORG, 2, &a_sk, 1, "water_saving", ACC_FROM, ACC_TO,
+                                            body, sizeof body), 409, "%s", body);
+    cr_assert_not_null(strstr(body, "key_in_use"), "%s", body);
+
+    r = wn("audit", "--node", node.url, "--notary-pub", notary_pub, "--registrar", reg_pub, "--authority", auth_pub, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.out, "5 accreditation records"), "%s", r.out);
     result_free(&r);
 }
 

@@ -105,6 +105,9 @@ static void setup(void)
     wn_hex_encode(notary_pub, pk, 32);
     /* the claimant's enterprise record: the policy pays only a registered enterprise's keys */
     cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENTERPRISE, 1, &ent_sk, 1, NULL, 0), 200);
+    /* the certifier's accreditation: the policy counts only an accredited body's certification */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, WN_TEST_CERTIFIER_CODE, 1, &cert_sk, 1, "water_saving",
+                                            1704067200000ULL, 1798761600000ULL, NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -136,7 +139,7 @@ static void enrol(const uint8_t id[32], unsigned point)
     e.point = (uint8_t)point;
     e.tier = 1;
     e.source = WN_SOURCE_TAP;
-    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? "Zhejiang Water Testing Co." : ENTERPRISE);
+    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? WN_TEST_CERTIFIER_CODE : ENTERPRISE);
     strcpy(e.calibration, point == WN_POINT_CERTIFIER ? "CMA 2023-11-0042" : "CAL-2024-7");
     cr_assert_eq(wn_enrolment_sign(&e, reg_sk), WN_ENROL_OK);
     char json[WN_ENROLMENT_JSON_MAX];
@@ -436,16 +439,22 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char ab[4300]; /* the certifier's accreditation */
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     r = wn("cert", "project", PROJECT, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, NULL);
+           bb, rb, cb, eb, ab, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.out, online.out, "offline and online evaluations differ");
     result_free(&r);
     /* offline without the project's certificates: no subsidy, for want of proof */
-    r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb, eb,
+    r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb, eb, ab,
            NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert(has_reason(r.out, "project_history_unknown"), "%s", r.out);
@@ -461,7 +470,7 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     fclose(f);
     free(h);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, NULL);
+           bb, rb, cb, eb, ab, NULL);
     cr_assert_eq(r.code, 1);
     cr_assert_not_null(strstr(r.err, "signature does not verify"), "%s", r.err);
     result_free(&r);

@@ -157,6 +157,7 @@ typedef struct {
     uint64_t readings, enrolments, revocations, equivocations, unknown;
     uint64_t certificates, transfers, retirements;
     uint64_t enterprises;              /* enterprise records (entry type 0x08) */
+    uint64_t accreditations;           /* certifier accreditation records (entry type 0x09) */
     uint64_t meters;                   /* enrolled meters (point 1..6) */
     uint64_t certifiers;               /* enrolled certifiers (point 7) */
     uint64_t revoked;                  /* of both */

@@ -8,6 +8,7 @@
 
 #include "cli/audit/audit.h"
 #include "crypto/verifier.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 
 /* Position of a problem in report order: the checkpoint of size N sits between entry N-1
@@ -169,6 +170,8 @@ struct wn_auditor {
 
     wn_enterprise *ents;           /* the latest enterprise record of each code (rotation order, key use) */
     size_t n_ents, cap_ents;
+    wn_accreditation *accs;        /* the latest accreditation record of each code (re-accreditation order) */
+    size_t n_accs, cap_accs;
 
     wn_audit_cert *certs;          /* by ledger index */
     size_t n_certs, cap_certs;

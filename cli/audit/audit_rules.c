@@ -199,6 +199,39 @@ static void enterprise(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n
     a->ents[a->n_ents++] = e;
 }
 
+/* An accreditation record: decodes, is signed by the registrar, carries a sequence above its
+ * code's last record. */
+static void accreditation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
+{
+    wn_accreditation r;
+    a->sum.accreditations++;
+    if (wn_accreditation_decode(&r, p, n) != WN_ENT_OK) {
+        wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the accreditation record does not decode (section 5)");
+        return;
+    }
+    wn_audit_i_check_registrar(a, index, r.registrar);
+    queue_record_sig(a, index, 8, WN_TAG_ACCREDITATION, p, n, r.registrar, r.keys[0]);
+    for (size_t i = 0; i < a->n_accs; i++) {
+        if (strcmp(a->accs[i].code, r.code) != 0) continue;
+        if (r.seq <= a->accs[i].seq) {
+            wn_audit_i_problem(a, AT, index, WN_AC_STALE_RECORD, 0,
+                               "certifier %s: an accreditation of sequence %llu after one of sequence %llu", r.code,
+                               (unsigned long long)r.seq, (unsigned long long)a->accs[i].seq);
+            return;
+        }
+        a->accs[i] = r;
+        return;
+    }
+    if (a->n_accs == a->cap_accs) {
+        size_t cap = a->cap_accs ? 2 * a->cap_accs : 16;
+        wn_accreditation *q = realloc(a->accs, cap * sizeof *q);
+        if (!q) return oom(a);
+        a->accs = q;
+        a->cap_accs = cap;
+    }
+    a->accs[a->n_accs++] = r;
+}
+
 static void revocation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
 {
     wn_revocation r;
@@ -438,6 +471,7 @@ void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry,
     case WN_ENTRY_TRANSFER: wn_audit_i_cert_op(a, index, 0, p, n); break;
     case WN_ENTRY_RETIREMENT: wn_audit_i_cert_op(a, index, 1, p, n); break;
     case WN_ENTRY_ENTERPRISE: enterprise(a, index, p, n); break;
+    case WN_ENTRY_ACCREDITATION: accreditation(a, index, p, n); break;
     default:
         a->sum.unknown++;
         wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "unknown entry type 0x%02x", entry[0]);

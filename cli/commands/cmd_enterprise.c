@@ -17,6 +17,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "crypto/strict_json.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 #include "protocol/reading.h"
 
@@ -28,6 +29,10 @@ static void help(FILE *f)
             "       wn enterprise show FILE\n"
             "       wn enterprise register FILE --node URL\n"
             "       wn enterprise bundle --node URL --code CODE [--notary-pub HEX] [--out FILE]\n"
+            "       wn accreditation sign --code CODE --name NAME --number CMA/CNAS --scope NAME[,NAME...]\n"
+            "                          --valid-from TIME --valid-to TIME --keys HEX[,HEX...] --sequence N\n"
+            "                          --registrar-key FILE [--out FILE]\n"
+            "       wn accreditation show|register|bundle ... (as for enterprise records)\n"
             "\n"
             "An enterprise record (docs/PROTOCOL.md section 5, \"Enterprises\") states, under the\n"
             "registrar's signature, which keys may sign for the enterprise with unified social credit\n"
@@ -35,6 +40,11 @@ static void help(FILE *f)
             "signed by one of those keys and only over meters enrolled for CODE. To rotate keys, or\n"
             "revoke one, sign a record with a higher --sequence: from its ledger index on, only its\n"
             "keys count.\n"
+            "\n"
+            "An accreditation record (section 5, \"Certifier accreditation\") states a testing body's\n"
+            "CMA/CNAS number, scope (e.g. water_saving), validity [from, to) and certifying keys; a\n"
+            "policy with accreditation_scope counts a certification only inside its validity and scope,\n"
+            "by a body other than the claimant. The certifier's enrolment names the body by its code.\n"
             "\n"
             "  sign      the registrar signs a record (written as JSON).\n"
             "  show      prints a record and whether its signature verifies.\n"
@@ -155,6 +165,117 @@ static int read_record(const char *cmd, const char *path, wn_enterprise *e, char
     return 1;
 }
 
+static int read_acc(const char *cmd, const char *path, wn_accreditation *a)
+{
+    size_t len;
+    char *text = wn_cli_read_file(cmd, path, 1u << 16, &len), detail[300];
+    if (!text) return 0;
+    cJSON *j = wn_json_parse_strict(text, len, detail, sizeof detail);
+    int rc = j ? wn_accreditation_from_cjson(a, j, detail, sizeof detail) : WN_ENT_EJSON;
+    cJSON_Delete(j);
+    free(text);
+    if (rc != WN_ENT_OK) wn_cli_error(cmd, "%s: not a valid accreditation record: %s", path, detail);
+    return rc == WN_ENT_OK;
+}
+
+/* Splits "a,b,c" into at most max items of at most 64 bytes. Returns: the count, or -1. */
+static int split(const char *s, char (*out)[65], int max)
+{
+    int n = 0;
+    for (const char *p = s; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (n == max || len == 0 || len > 64) return -1;
+        memcpy(out[n], p, len);
+        out[n++][len] = '\0';
+        p += len + (end ? 1 : 0);
+    }
+    return n;
+}
+
+static int acc_sign(int argc, char **argv)
+{
+    const char *cmd = argv[0], *code = NULL, *name = NULL, *number = NULL, *scope = NULL, *from = NULL, *to = NULL,
+               *keys = NULL, *seq = NULL, *key = NULL, *out = NULL, *pos[1];
+    int want_help;
+    size_t npos;
+    const wn_cli_opt opts[] = {{"code", &code, NULL},   {"name", &name, NULL},         {"number", &number, NULL},
+                               {"scope", &scope, NULL}, {"valid-from", &from, NULL},   {"valid-to", &to, NULL},
+                               {"keys", &keys, NULL},   {"sequence", &seq, NULL},      {"registrar-key", &key, NULL},
+                               {"out", &out, NULL}};
+    if (!wn_cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
+    if (want_help) return help(stdout), WN_EXIT_OK;
+    if (npos || !code || !name || !number || !scope || !from || !to || !keys || !seq || !key) {
+        wn_cli_error(cmd, "give --code, --name, --number, --scope, --valid-from, --valid-to, --keys, --sequence and "
+                          "--registrar-key (see wn accreditation --help)");
+        return WN_EXIT_USAGE;
+    }
+    wn_accreditation a;
+    memset(&a, 0, sizeof a);
+    char items[16][65];
+    int ns = split(scope, items, WN_ACC_SCOPES_MAX);
+    if (!wn_uscc_valid(code) || strlen(name) > WN_ENT_NAME_MAX || strlen(number) > WN_ACC_NUMBER_MAX || ns < 1) {
+        wn_cli_error(cmd, "--code must be a unified social credit code, --name at most 200 bytes, --number 64, --scope "
+                          "1..16 names");
+        return WN_EXIT_USAGE;
+    }
+    strcpy(a.code, code);
+    strcpy(a.name, name);
+    strcpy(a.number, number);
+    for (int i = 0; i < ns; i++) snprintf(a.scope[a.n_scope++], sizeof a.scope[0], "%.32s", items[i]);
+    if (!wn_cli_u64(cmd, "sequence", seq, &a.seq)) return WN_EXIT_USAGE;
+    if (!wn_time_parse(from, strlen(from), &a.valid_from_ms) || !wn_time_parse(to, strlen(to), &a.valid_to_ms)) {
+        wn_cli_error(cmd, "--valid-from and --valid-to take times like 2025-01-01T00:00:00.000Z");
+        return WN_EXIT_USAGE;
+    }
+    int nkeys = split(keys, items, WN_ENT_KEYS_MAX);
+    if (nkeys < 1) return wn_cli_error(cmd, "--keys takes 1..8 keys, comma-separated"), WN_EXIT_USAGE;
+    for (int i = 0; i < nkeys; i++)
+        if (!wn_cli_hex32(cmd, "keys", items[i], a.keys[a.n_keys++])) return WN_EXIT_USAGE;
+    uint8_t sk[32];
+    if (!wn_keyfile_read(key, sk)) {
+        wn_cli_error(cmd, "%s: not a readable secret key file", key);
+        return WN_EXIT_USAGE;
+    }
+    int rc = wn_accreditation_sign(&a, sk);
+    memset(sk, 0, sizeof sk);
+    char json[WN_ACCREDITATION_JSON_MAX];
+    size_t len;
+    if (rc != WN_ENT_OK || wn_accreditation_to_json(&a, json, sizeof json - 1, &len) != WN_ENT_OK) {
+        wn_cli_error(cmd, "the record could not be signed: %s (a scope name of a-z, 0-9, _? from before to?)",
+                     wn_ent_strerror(rc));
+        return WN_EXIT_USAGE;
+    }
+    json[len++] = '\n';
+    return wn_cli_write_file(cmd, out, json, len) ? WN_EXIT_OK : WN_EXIT_USAGE;
+}
+
+static int acc_show(int argc, char **argv)
+{
+    const char *cmd = argv[0], *pos[1];
+    int want_help;
+    size_t npos;
+    if (!wn_cli_parse(argc, argv, NULL, 0, pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
+    if (want_help) return help(stdout), WN_EXIT_OK;
+    if (npos != 1) return wn_cli_error(cmd, "give FILE (see wn accreditation --help)"), WN_EXIT_USAGE;
+    wn_accreditation a;
+    if (!read_acc(cmd, pos[0], &a)) return WN_EXIT_USAGE;
+    int valid = wn_accreditation_verify(&a) == WN_ENT_OK;
+    char h[65], t1[25], t2[25];
+    wn_time_format(t1, a.valid_from_ms);
+    wn_time_format(t2, a.valid_to_ms);
+    printf("certifier    %s\nname         %s\nnumber       %s\nvalid        [%s, %s)\nsequence     %llu\n", a.code,
+           a.name, a.number, t1, t2, (unsigned long long)a.seq);
+    for (size_t i = 0; i < a.n_scope; i++) printf("scope        %s\n", a.scope[i]);
+    for (size_t i = 0; i < a.n_keys; i++) {
+        wn_hex_encode(h, a.keys[i], 32);
+        printf("key          %s\n", h);
+    }
+    wn_hex_encode(h, a.registrar, 32);
+    printf("registrar    %s\nsignature    %s\n", h, valid ? "valid" : "DOES NOT VERIFY");
+    return valid ? WN_EXIT_OK : WN_EXIT_INVALID;
+}
+
 static int ent_show(int argc, char **argv)
 {
     const char *cmd = argv[0], *pos[1];
@@ -179,6 +300,8 @@ static int ent_show(int argc, char **argv)
     return valid ? WN_EXIT_OK : WN_EXIT_INVALID;
 }
 
+static int acc_mode; /* 1: `wn accreditation` */
+
 static int ent_register(int argc, char **argv)
 {
     const char *cmd = argv[0], *node = NULL, *pos[1];
@@ -188,12 +311,18 @@ static int ent_register(int argc, char **argv)
     if (!wn_cli_parse(argc, argv, opts, 1, pos, 1, &npos, &want_help)) return WN_EXIT_USAGE;
     if (want_help) return help(stdout), WN_EXIT_OK;
     if (npos != 1 || !node) return wn_cli_error(cmd, "give FILE and --node URL (see wn enterprise --help)"), WN_EXIT_USAGE;
-    wn_enterprise e;
-    char json[WN_ENTERPRISE_JSON_MAX], msg[512];
-    if (!read_record(cmd, pos[0], &e, NULL) || wn_enterprise_to_json(&e, json, sizeof json, NULL) != WN_ENT_OK)
-        return WN_EXIT_USAGE;
+    char json[WN_ACCREDITATION_JSON_MAX], msg[512];
+    if (acc_mode) {
+        wn_accreditation a;
+        if (!read_acc(cmd, pos[0], &a) || wn_accreditation_to_json(&a, json, sizeof json, NULL) != WN_ENT_OK)
+            return WN_EXIT_USAGE;
+    } else {
+        wn_enterprise e;
+        if (!read_record(cmd, pos[0], &e, NULL) || wn_enterprise_to_json(&e, json, sizeof json, NULL) != WN_ENT_OK)
+            return WN_EXIT_USAGE;
+    }
     wn_cli_resp r;
-    if (!wn_cli_http(cmd, node, "POST", "/v1/enterprises", json, &r)) {
+    if (!wn_cli_http(cmd, node, "POST", acc_mode ? "/v1/accreditations" : "/v1/enterprises", json, &r)) {
         free(r.body);
         return WN_EXIT_NETWORK;
     }
@@ -221,7 +350,7 @@ static int ent_bundle(int argc, char **argv)
     uint8_t notary[32];
     if (pub && !wn_cli_hex32(cmd, "notary-pub", pub, notary)) return WN_EXIT_USAGE;
     char path[128], msg[512];
-    snprintf(path, sizeof path, "/v1/enterprises/bundle?code=%s", code);
+    snprintf(path, sizeof path, "/v1/%s/bundle?code=%s", acc_mode ? "accreditations" : "enterprises", code);
     wn_cli_resp r;
     if (!wn_cli_http(cmd, node, "GET", path, NULL, &r)) {
         free(r.body);
@@ -229,7 +358,7 @@ static int ent_bundle(int argc, char **argv)
     }
     int rc = WN_EXIT_OK;
     if (r.status != 200) {
-        wn_cli_error(cmd, "the node gave no enterprise bundle: %s", wn_cli_node_error(&r, msg, sizeof msg));
+        wn_cli_error(cmd, "the node gave no bundle: %s", wn_cli_node_error(&r, msg, sizeof msg));
         rc = r.status == 404 ? WN_EXIT_INVALID : WN_EXIT_NETWORK;
     } else if (pub) {
         wn_ent_bundle b;
@@ -237,11 +366,11 @@ static int ent_bundle(int argc, char **argv)
         char detail[256];
         wn_report_init(&rep, "enterprise-bundle");
         if (!wn_ent_bundle_parse(&b, r.body, r.len, detail, sizeof detail)) {
-            wn_cli_error(cmd, "the node's answer is not an enterprise bundle: %s", detail);
+            wn_cli_error(cmd, "the node's answer is not a bundle of records: %s", detail);
             rc = WN_EXIT_NETWORK;
         } else if (!wn_ent_bundle_verify(&b, notary, NULL, &rep)) {
             wn_report_print(&rep, stderr, 20);
-            wn_cli_error(cmd, "the node's enterprise bundle does not verify");
+            wn_cli_error(cmd, "the node's bundle does not verify");
             rc = WN_EXIT_INVALID;
         }
         wn_ent_bundle_free(&b);
@@ -250,6 +379,28 @@ static int ent_bundle(int argc, char **argv)
     if (rc == WN_EXIT_OK && !wn_cli_write_file(cmd, out, r.body, r.len)) rc = WN_EXIT_USAGE;
     free(r.body);
     return rc;
+}
+
+int wn_cmd_accreditation(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } subs[] = {{"sign", acc_sign}, {"show", acc_show}, {"register", ent_register}, {"bundle", ent_bundle}};
+    acc_mode = 1;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? WN_EXIT_USAGE : WN_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) != 0) continue;
+        char name[32];
+        snprintf(name, sizeof name, "accreditation %s", subs[i].name);
+        argv[1] = name;
+        return subs[i].fn(argc - 1, argv + 1);
+    }
+    wn_cli_error("accreditation", "unknown subcommand '%s': sign, show, register or bundle", argv[1]);
+    return WN_EXIT_USAGE;
 }
 
 int wn_cmd_enterprise(int argc, char **argv)

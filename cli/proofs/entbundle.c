@@ -15,7 +15,9 @@ int wn_ent_bundle_sniff(const char *text, size_t len)
 {
     cJSON *j = cJSON_ParseWithLength(text, len);
     const cJSON *f = j ? cJSON_GetObjectItemCaseSensitive(j, "format") : NULL;
-    int yes = cJSON_IsString(f) && strcmp(f->valuestring, WN_ENT_BUNDLE_FORMAT_V1) == 0;
+    int yes = !cJSON_IsString(f) ? 0
+              : strcmp(f->valuestring, WN_ENT_BUNDLE_FORMAT_V1) == 0 ? 1
+              : strcmp(f->valuestring, WN_ACC_BUNDLE_FORMAT_V1) == 0 ? 2 : 0;
     cJSON_Delete(j);
     return yes;
 }
@@ -38,8 +40,9 @@ int wn_ent_bundle_parse(wn_ent_bundle *b, const char *text, size_t len, char *de
         snprintf(detail, cap, "%s %s", why, bad);
         goto done;
     }
-    if (!cJSON_IsString(it[F_FORMAT]) || strcmp(it[F_FORMAT]->valuestring, WN_ENT_BUNDLE_FORMAT_V1) != 0) {
-        snprintf(detail, cap, "format is not \"" WN_ENT_BUNDLE_FORMAT_V1 "\"");
+    b->acc = cJSON_IsString(it[F_FORMAT]) && strcmp(it[F_FORMAT]->valuestring, WN_ACC_BUNDLE_FORMAT_V1) == 0;
+    if (!b->acc && (!cJSON_IsString(it[F_FORMAT]) || strcmp(it[F_FORMAT]->valuestring, WN_ENT_BUNDLE_FORMAT_V1) != 0)) {
+        snprintf(detail, cap, "format is not \"" WN_ENT_BUNDLE_FORMAT_V1 "\" or \"" WN_ACC_BUNDLE_FORMAT_V1 "\"");
         goto done;
     }
     if (!wn_json_hex(it[F_KEYID], b->notary_key_id, 4)) {
@@ -67,7 +70,8 @@ int wn_ent_bundle_parse(wn_ent_bundle *b, const char *text, size_t len, char *de
     }
     b->records = calloc((size_t)n, sizeof *b->records);
     b->recs = calloc((size_t)n, sizeof *b->recs);
-    if (!b->records || !b->recs) {
+    b->arecs = calloc((size_t)n, sizeof *b->arecs);
+    if (!b->records || !b->recs || !b->arecs) {
         snprintf(detail, cap, "out of memory");
         goto done;
     }
@@ -92,6 +96,7 @@ void wn_ent_bundle_free(wn_ent_bundle *b)
     }
     free(b->records);
     free(b->recs);
+    free(b->arecs);
     free(b->checkpoint);
     memset(b, 0, sizeof *b);
 }
@@ -126,21 +131,27 @@ int wn_ent_bundle_verify(wn_ent_bundle *b, const uint8_t notary[32], const uint8
         if (!e->proved)
             wn_report_fail(rep, "inclusion", "%s: the inclusion proof does not lead to the checkpoint's root", what);
         wn_enterprise *r = &b->recs[i];
+        wn_accreditation *ar = &b->arecs[i];
+        const char *code = b->acc ? "accreditation_record" : "enterprise_record";
         wn_entry_view v;
-        if (wn_entry_parse(&v, e->entry, e->len) != WN_ENTRY_OK || v.kind != WN_ENTRY_ENTERPRISE ||
-            wn_enterprise_decode(r, v.payload, v.len) != WN_ENT_OK) {
-            wn_report_fail(rep, "enterprise_record", "%s: not an enterprise record (type 0x08) that decodes", what);
+        if (wn_entry_parse(&v, e->entry, e->len) != WN_ENTRY_OK ||
+            v.kind != (b->acc ? WN_ENTRY_ACCREDITATION : WN_ENTRY_ENTERPRISE) ||
+            (b->acc ? wn_accreditation_decode(ar, v.payload, v.len) : wn_enterprise_decode(r, v.payload, v.len)) != WN_ENT_OK) {
+            wn_report_fail(rep, code, "%s: not an %s record (type 0x%02x) that decodes", what,
+                           b->acc ? "accreditation" : "enterprise", b->acc ? WN_ENTRY_ACCREDITATION : WN_ENTRY_ENTERPRISE);
             continue;
         }
-        if (wn_enterprise_verify(r) != WN_ENT_OK)
-            wn_report_fail(rep, "enterprise_record", "%s: the registrar's signature does not verify", what);
-        if (strcmp(r->code, b->code) != 0)
-            wn_report_fail(rep, "enterprise_record", "%s: a record of %s, not of %s", what, r->code, b->code);
-        if (!reg) reg = r->registrar;
-        if (memcmp(r->registrar, reg, 32) != 0)
-            wn_report_fail(rep, "enterprise_record", "%s: signed by another registrar than %s", what,
+        const char *rcode = b->acc ? ar->code : r->code;
+        const uint8_t *rreg = b->acc ? ar->registrar : r->registrar;
+        uint64_t seq = b->acc ? ar->seq : r->seq, prev = i ? (b->acc ? b->arecs[i - 1].seq : b->recs[i - 1].seq) : 0;
+        if ((b->acc ? wn_accreditation_verify(ar) : wn_enterprise_verify(r)) != WN_ENT_OK)
+            wn_report_fail(rep, code, "%s: the registrar's signature does not verify", what);
+        if (strcmp(rcode, b->code) != 0) wn_report_fail(rep, code, "%s: a record of %s, not of %s", what, rcode, b->code);
+        if (!reg) reg = rreg;
+        if (memcmp(rreg, reg, 32) != 0)
+            wn_report_fail(rep, code, "%s: signed by another registrar than %s", what,
                            registrar ? "the one given" : "the first record's");
-        if (i && (e->index <= b->records[i - 1].index || r->seq <= b->recs[i - 1].seq))
+        if (i && (e->index <= b->records[i - 1].index || seq <= prev))
             wn_report_fail(rep, "order", "%s: ledger indices and sequences must ascend along the records", what);
     }
     wn_report_info_str(rep, "code", b->code);

@@ -10,12 +10,15 @@
 #include <stdint.h>
 
 #include "cli/proofs/bundle.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 
 #define WN_ENT_BUNDLE_FORMAT_V1 "waternotary/enterprise-bundle@v1"
+#define WN_ACC_BUNDLE_FORMAT_V1 "waternotary/accreditation-bundle@v1" /* the same shape, kind 0x09 records */
 #define WN_ENT_BUNDLE_RECORDS_MAX 256
 
 typedef struct {
+    int acc;                     /* an accreditation bundle (kind 0x09 records) */
     uint8_t notary_key_id[4];
     char code[WN_USCC_LEN + 1];
     char *checkpoint;            /* malloc'd signed note */
@@ -26,9 +29,10 @@ typedef struct {
     int checkpoint_parsed;
     wn_checkpoint cp;
     wn_enterprise *recs;         /* malloc'd, n_records: the decoded records (valid when the bundle is) */
+    wn_accreditation *arecs;     /* the same for an accreditation bundle */
 } wn_ent_bundle;
 
-/* Returns: 1 if text names the enterprise bundle format. */
+/* Returns: 1 if text names the enterprise bundle format, 2 the accreditation bundle format. */
 int wn_ent_bundle_sniff(const char *text, size_t len);
 /* Returns: 1, or 0 with detail (free with wn_ent_bundle_free either way). */
 int wn_ent_bundle_parse(wn_ent_bundle *b, const char *text, size_t len, char *detail, size_t cap);

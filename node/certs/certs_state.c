@@ -7,7 +7,8 @@
  *   certs  u64 certificate index -> u64 retired || u32 holders || u32 ops ||
  *          holders x (32 key || u64 balance) || ops x (u64 index || u8 type) ||
  *          the certificate entry's payload (protocol/certificate.h)
- *   enterprises  u64 ledger index -> the enterprise record (protocol/enterprise.h) */
+ *   enterprises  u64 ledger index -> the enterprise record (protocol/enterprise.h)
+ *   accreditations  u64 ledger index -> the accreditation record (protocol/accreditation.h) */
 #include "node/certs/certs_state.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@
 #include "node/log.h"
 #include "node/datadir/rebuild.h"
 
-#define CERTS_FORMAT 2 /* 2: enterprise records */
+#define CERTS_FORMAT 3 /* 2: enterprise records, 3: accreditation records */
 #define CERTS_MAP_SIZE (1ULL << 30)
 
 /* ---- memory ---- */
@@ -53,6 +54,29 @@ const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint6
         if (strcmp(s->ents[i].e.code, code) == 0) last = &s->ents[i], n++;
     if (n_before) *n_before = n;
     return last;
+}
+
+const wn_acc_rec *wn_certs_accreditation(const wn_certs *s, const char *code, uint64_t before)
+{
+    const wn_acc_rec *last = NULL;
+    for (size_t i = 0; i < s->n_accs && s->accs[i].index < before; i++)
+        if (strcmp(s->accs[i].a.code, code) == 0) last = &s->accs[i];
+    return last;
+}
+
+static int add_acc(wn_certs *s, uint64_t index, const wn_accreditation *a)
+{
+    if (s->n_accs && s->accs[s->n_accs - 1].index >= index) return 0;
+    if (s->n_accs == s->cap_accs) {
+        size_t cap = s->cap_accs ? s->cap_accs * 2 : 16;
+        wn_acc_rec *p = realloc(s->accs, cap * sizeof *p);
+        if (!p) return 0;
+        s->accs = p;
+        s->cap_accs = cap;
+    }
+    s->accs[s->n_accs].index = index;
+    s->accs[s->n_accs++].a = *a;
+    return 1;
 }
 
 static int add_ent(wn_certs *s, uint64_t index, const wn_enterprise *e)
@@ -169,7 +193,8 @@ static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t c
 
 /* Writes rec (may be NULL), the enterprise record ent (may be NULL) and the watermark in
  * one transaction. */
-static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, uint64_t applied, const uint8_t chain[32])
+static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, const wn_acc_rec *acc, uint64_t applied,
+                    const uint8_t chain[32])
 {
     if (s->env_failed) return;
     MDB_txn *txn;
@@ -195,6 +220,14 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, 
         v.mv_size = len;
         if (!rc) rc = mdb_put(txn, s->certs[1], &k, &v, 0);
     }
+    if (acc && !rc) {
+        uint8_t b[WN_ACCREDITATION_MAX_LEN], kb[8];
+        size_t len = 0;
+        wn_put_u64(kb, acc->index);
+        rc = wn_accreditation_encode(&acc->a, b, sizeof b, &len) == WN_ENT_OK ? 0 : EINVAL;
+        MDB_val k = {8, kb}, v = {len, b};
+        if (!rc) rc = mdb_put(txn, s->certs[2], &k, &v, 0);
+    }
     if (!rc) rc = put_meta(s, txn, applied, chain);
     if (rc) {
         mdb_txn_abort(txn);
@@ -207,7 +240,7 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, 
 /* ---- apply ---- */
 
 static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_t elen, wn_cert_rec **changed,
-                        const wn_ent_rec **ent)
+                        const wn_ent_rec **ent, const wn_acc_rec **acc)
 {
     wn_entry_view v;
     if (wn_entry_parse(&v, entry, elen) != WN_ENTRY_OK) return 0;
@@ -217,6 +250,12 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_
         wn_enterprise er;
         if (wn_enterprise_decode(&er, p, len) != WN_ENT_OK || !add_ent(s, index, &er)) return 0;
         *ent = &s->ents[s->n_ents - 1];
+        return 1;
+    }
+    if (v.kind == WN_ENTRY_ACCREDITATION) {
+        wn_accreditation ar;
+        if (wn_accreditation_decode(&ar, p, len) != WN_ENT_OK || !add_acc(s, index, &ar)) return 0;
+        *acc = &s->accs[s->n_accs - 1];
         return 1;
     }
     if (v.kind == WN_ENTRY_CERTIFICATE) {
@@ -265,18 +304,21 @@ int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, co
 {
     wn_cert_rec *changed = NULL;
     const wn_ent_rec *ent = NULL;
+    const wn_acc_rec *acc = NULL;
     wn_ent_rec ent_copy;
+    wn_acc_rec acc_copy;
     pthread_rwlock_wrlock(&s->lock);
-    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent);
+    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent, &acc);
     if (ok) s->applied = index + 1;
     if (ent) ent_copy = *ent;
+    if (acc) acc_copy = *acc;
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         wn_log("certs: ledger entry %llu (type %u) does not fit the certificates' state", (unsigned long long)index,
                len ? e[0] : 0u);
         return 0;
     }
-    persist(s, changed, ent ? &ent_copy : NULL, index + 1, chain);
+    persist(s, changed, ent ? &ent_copy : NULL, acc ? &acc_copy : NULL, index + 1, chain);
     return 1;
 }
 
@@ -291,6 +333,9 @@ static void free_all(wn_certs *s)
     free(s->ents);
     s->ents = NULL;
     s->n_ents = s->cap_ents = 0;
+    free(s->accs);
+    s->accs = NULL;
+    s->n_accs = s->cap_accs = 0;
 }
 
 /* wn_rebuild_spec.load: every certificate record into memory. */
@@ -324,6 +369,18 @@ static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
     }
     if (rc && rc != MDB_NOTFOUND) ok = 0;
     mdb_cursor_close(cur);
+    if (!ok || mdb_cursor_open(txn, dbi[2], &cur)) return 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_accreditation a;
+        if (k.mv_size != 8 || wn_accreditation_decode(&a, v.mv_data, v.mv_size) != WN_ENT_OK ||
+            !add_acc(s, wn_get_u64(k.mv_data), &a)) {
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
     return ok;
 }
 
@@ -341,7 +398,7 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     memcpy(c->chain, chain, 32);
     uint8_t kind = wn_entry_kind(e, len);
     if ((kind == WN_ENTRY_CERTIFICATE || kind == WN_ENTRY_TRANSFER || kind == WN_ENTRY_RETIREMENT ||
-         kind == WN_ENTRY_ENTERPRISE) &&
+         kind == WN_ENTRY_ENTERPRISE || kind == WN_ENTRY_ACCREDITATION) &&
         !wn_certs_apply(c->s, index, e, len, chain)) {
         c->failed = 1;
         return 1;
@@ -359,7 +416,7 @@ static int replay(void *ctx, uint64_t size)
     int err = wn_ledger_iterate(s->ledger, from, size, replay_entry, &c);
     if (err || c.failed) return 0;
     s->applied = size;
-    persist(s, NULL, NULL, size, c.chain);
+    persist(s, NULL, NULL, NULL, size, c.chain);
     return !s->env_failed;
 }
 
@@ -381,7 +438,7 @@ int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->ledger = ledger;
     wn_rebuild_spec spec = {.name = "certs", .dir = s->dir, .map_size = CERTS_MAP_SIZE, .format = CERTS_FORMAT,
-                            .dbs = {"certs", "enterprises", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
+                            .dbs = {"certs", "enterprises", "accreditations", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
     if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->certs, &s->applied)) {
         wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n,
                (unsigned long long)s->applied);
@@ -401,7 +458,7 @@ void wn_certs_close(wn_certs *s, wn_ledger *ledger)
     uint64_t size;
     uint8_t chain[32];
     if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && wn_rebuild_chain(ledger, size - 1, chain))
-        persist(s, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
+        persist(s, NULL, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
     if (s->env) {
         mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);

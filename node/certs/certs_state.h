@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "protocol/certificate.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 #include "ledger/ledger.h"
 #include "node/certs/certs.h"
@@ -41,6 +42,12 @@ typedef struct {
     wn_enterprise e;
 } wn_ent_rec;
 
+/* A certifier accreditation record (entry type 0x09) and where the ledger holds it. */
+typedef struct {
+    uint64_t index;
+    wn_accreditation a;
+} wn_acc_rec;
+
 struct wn_certs {
     pthread_mutex_t decide;  /* held by certs.c from a decision to its durable append */
     pthread_rwlock_t lock;   /* guards recs for readers (GET) against apply */
@@ -48,9 +55,11 @@ struct wn_certs {
     size_t n, cap;
     wn_ent_rec *ents;        /* every enterprise record, in ledger order */
     size_t n_ents, cap_ents;
+    wn_acc_rec *accs;        /* every accreditation record, in ledger order */
+    size_t n_accs, cap_accs;
     uint64_t applied;        /* every certificate and enterprise entry below this index is applied */
     MDB_env *env;
-    MDB_dbi meta, certs[2];  /* certs[0]: the "certs" database, certs[1]: "enterprises" */
+    MDB_dbi meta, certs[3];  /* certs[0]: "certs", certs[1]: "enterprises", certs[2]: "accreditations" */
     wn_ledger *ledger;       /* what open replays */
     int env_failed;
     char dir[4096];
@@ -66,7 +75,10 @@ const wn_holding *wn_certs_holding(const wn_cert_rec *r, const uint8_t key[32]);
  * Caller holds lock or decide. */
 const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint64_t before, size_t *n_before);
 
-/* Applies the certificate-type or enterprise entry at index (entry bytes e[0..len), chain = its chain
+/* The latest accreditation record of code below `before`, or NULL (as wn_certs_enterprise). */
+const wn_acc_rec *wn_certs_accreditation(const wn_certs *s, const char *code, uint64_t before);
+
+/* Applies the certificate-type, enterprise or accreditation entry at index (entry bytes e[0..len), chain = its chain
  * hash) to memory (under the write lock) and the env. Returns: 1; 0 if the entry does not
  * fit the state (a ledger the node did not write) or memory ran out (logged). */
 int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32]);

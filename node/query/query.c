@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "protocol/certificate.h"
+#include "protocol/accreditation.h"
 #include "protocol/enterprise.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
@@ -98,7 +99,7 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         return;
     }
     static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation",
-                                        "certificate", "transfer", "retirement", "enterprise"};
+                                        "certificate", "transfer", "retirement", "enterprise", "accreditation"};
     wn_entry_view v;
     int parsed = wn_entry_parse(&v, e, len) == WN_ENTRY_OK;
     unsigned type = parsed ? v.kind : 0;
@@ -168,6 +169,15 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         if (wn_enterprise_decode(&er, p, pl) == WN_ENT_OK &&
             wn_enterprise_to_json(&er, json, sizeof json, &jl) == WN_ENT_OK)
             wn_buf_add(&b, json, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_ACCREDITATION) {
+        wn_accreditation ar;
+        char aj[WN_ACCREDITATION_JSON_MAX];
+        wn_buf_str(&b, ",\"accreditation\":");
+        if (wn_accreditation_decode(&ar, p, pl) == WN_ENT_OK &&
+            wn_accreditation_to_json(&ar, aj, sizeof aj, &jl) == WN_ENT_OK)
+            wn_buf_add(&b, aj, jl);
         else
             wn_buf_str(&b, "null");
     } else if (type == WN_ENTRY_TRANSFER || type == WN_ENTRY_RETIREMENT) {

@@ -11,4 +11,13 @@
 unsigned wn_test_enterprise_post(const char *url, const uint8_t reg_sk[32], const char *code, uint64_t seq,
                                  const uint8_t (*sks)[32], size_t n, char *body, size_t cap);
 
+/* The same for a certifier accreditation record (protocol/accreditation.h) of code with
+ * scope `scope` (one name), valid [from_ms, to_ms), POSTed to url/v1/accreditations. */
+unsigned wn_test_accreditation_post(const char *url, const uint8_t reg_sk[32], const char *code, uint64_t seq,
+                                    const uint8_t (*sks)[32], size_t n, const char *scope, uint64_t from_ms,
+                                    uint64_t to_ms, char *body, size_t cap);
+
+/* The testing body of the tests: its credit code and its name. */
+#define WN_TEST_CERTIFIER_CODE "91330100MA27C0000P"
+
 #endif
