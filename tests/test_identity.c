@@ -19,6 +19,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "crypto/sig.h"
+#include "protocol/accreditation.h"
 #include "protocol/certificate.h"
 #include "protocol/enrolment.h"
 #include "protocol/enterprise.h"
@@ -780,4 +781,58 @@ Test(identity, enterprise_record_codec)
     char *at = strstr(json, "\"keys\":[");
     cr_assert_not_null(at);
     cr_assert_eq(wn_enterprise_to_json(&e, json, 100, &len), WN_ENT_ESPACE);
+}
+
+Test(identity, accreditation_record_codec)
+{
+    wn_test_prng_seed(6);
+    uint8_t sk[32], k[32];
+    do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+    cr_assert(wn_seckey_xonly(k, sk));
+    wn_accreditation a, b;
+    memset(&a, 0, sizeof a);
+    strcpy(a.code, CERT_ORG);
+    strcpy(a.name, "浙江水务检测有限公司");
+    strcpy(a.number, "CMA 2023-11-0042");
+    strcpy(a.scope[0], "water_saving");
+    strcpy(a.scope[1], "water_balance");
+    a.n_scope = 2;
+    a.seq = 1;
+    a.valid_from_ms = ACC_FROM;
+    a.valid_to_ms = ACC_TO;
+    memcpy(a.keys[0], k, 32);
+    a.n_keys = 1;
+    cr_assert_eq(wn_accreditation_sign(&a, sk), WN_ENT_OK);
+    cr_assert_str_eq(a.scope[0], "water_balance", "scope sorted by sign");
+    uint8_t buf[WN_ACCREDITATION_MAX_LEN + 1];
+    size_t len;
+    cr_assert_eq(wn_accreditation_encode(&a, buf, sizeof buf, &len), WN_ENT_OK);
+    cr_assert_eq(wn_accreditation_decode(&b, buf, len), WN_ENT_OK);
+    cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
+    cr_assert_eq(wn_accreditation_verify(&b), WN_ENT_OK);
+    cr_assert_eq(wn_accreditation_decode(&b, buf, len - 1), WN_ENT_EFORMAT, "truncated");
+    buf[len] = 0;
+    cr_assert_eq(wn_accreditation_decode(&b, buf, len + 1), WN_ENT_EFORMAT, "a byte after the signature");
+    b = a;
+    b.valid_to_ms += 365 * DAY;
+    cr_assert_eq(wn_accreditation_verify(&b), WN_ENT_ESIG, "a longer term");
+    b = a;
+    strcpy(b.scope[1], "water_savings");
+    cr_assert_eq(wn_accreditation_verify(&b), WN_ENT_ESIG, "another scope");
+    b = a;
+    strcpy(b.scope[1], "Water_saving");
+    cr_assert_eq(wn_accreditation_verify(&b), WN_ENT_EFORMAT, "a scope name with a capital");
+    b = a;
+    b.valid_to_ms = b.valid_from_ms;
+    cr_assert_eq(wn_accreditation_verify(&b), WN_ENT_EFORMAT, "an empty validity");
+    cr_assert(wn_accreditation_has_scope(&a, "water_saving"));
+    cr_assert_not(wn_accreditation_has_scope(&a, "water"));
+    char json[WN_ACCREDITATION_JSON_MAX], d[256];
+    cr_assert_eq(wn_accreditation_to_json(&a, json, sizeof json, &len), WN_ENT_OK);
+    cJSON *j = cJSON_Parse(json);
+    cr_assert_eq(wn_accreditation_from_cjson(&b, j, d, sizeof d), WN_ENT_OK, "%s", d);
+    cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
+    cJSON_DeleteItemFromObject(j, "scope");
+    cr_assert_eq(wn_accreditation_from_cjson(&b, j, d, sizeof d), WN_ENT_EJSON, "scope is required");
+    cJSON_Delete(j);
 }

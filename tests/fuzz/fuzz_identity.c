@@ -1,5 +1,5 @@
-/* fuzz_identity.c — libFuzzer target for enterprise records (protocol/enterprise.c) and
- * enterprise bundles (cli/proofs/entbundle.c), which nodes and evaluators read from
+/* fuzz_identity.c — libFuzzer target for enterprise and accreditation records
+ * (protocol/enterprise.c, protocol/accreditation.c) and their bundles (cli/proofs/entbundle.c), which nodes and evaluators read from
  * strangers. Every input is tried as a record in its binary form (what decodes re-encodes
  * to the same bytes and survives its JSON form), as a record in JSON, and as a bundle (what
  * parses is verified against a fixed notary key without crashing). */
@@ -33,6 +33,25 @@ static void binary(const uint8_t *data, size_t size)
     CHECK(len == size && memcmp(buf, data, size) == 0);
 }
 
+static void accreditation(const uint8_t *data, size_t size)
+{
+    wn_accreditation a, back;
+    uint8_t buf[WN_ACCREDITATION_MAX_LEN];
+    size_t len;
+    char json[WN_ACCREDITATION_JSON_MAX];
+    if (wn_accreditation_decode(&a, data, size) != WN_ENT_OK) return;
+    CHECK(wn_accreditation_encode(&a, buf, sizeof buf, &len) == WN_ENT_OK);
+    CHECK(len == size && memcmp(buf, data, size) == 0);
+    (void)wn_accreditation_verify(&a);
+    CHECK(wn_accreditation_to_json(&a, json, sizeof json, &len) == WN_ENT_OK);
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    CHECK(j != NULL);
+    CHECK(wn_accreditation_from_cjson(&back, j, NULL, 0) == WN_ENT_OK);
+    cJSON_Delete(j);
+    CHECK(wn_accreditation_encode(&back, buf, sizeof buf, &len) == WN_ENT_OK);
+    CHECK(len == size && memcmp(buf, data, size) == 0);
+}
+
 static void json(const char *text, size_t size)
 {
     cJSON *j = cJSON_ParseWithLength(text, size);
@@ -42,6 +61,10 @@ static void json(const char *text, size_t size)
     size_t len;
     if (wn_enterprise_from_cjson(&e, j, NULL, 0) == WN_ENT_OK)
         CHECK(wn_enterprise_encode(&e, buf, sizeof buf, &len) == WN_ENT_OK);
+    wn_accreditation a;
+    uint8_t abuf[WN_ACCREDITATION_MAX_LEN];
+    if (wn_accreditation_from_cjson(&a, j, NULL, 0) == WN_ENT_OK)
+        CHECK(wn_accreditation_encode(&a, abuf, sizeof abuf, &len) == WN_ENT_OK);
     cJSON_Delete(j);
 }
 
@@ -64,6 +87,7 @@ static void bundle(const char *text, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     binary(data, size);
+    accreditation(data, size);
     char *text = malloc(size + 1);
     if (!text) return 0;
     memcpy(text, data, size);
