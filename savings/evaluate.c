@@ -411,11 +411,11 @@ static void check_accreditation(const wn_eval_input *in, wn_eval_result *res)
     const wn_claim *c = in->claim;
     const wn_eval_accreditation *ea = &in->accreditation;
     const char *scope = in->policy->accreditation_scope;
-    if (!c->certified || !scope[0] || !in->certifier.found) return;
+    if (!c->certified || !scope[0] || !in->certifier.found || !ea->given) return; /* the commands require it */
     const char *org = in->certifier.enrol.enterprise;
     char h[65], t1[25], t2[25], t3[25];
     wn_hex_encode(h, c->certifier, 32);
-    if (!ea->given || !ea->found) {
+    if (!ea->found) {
         reason(res, 0, "certifier_not_accredited", "the certifier's organisation \"%s\" holds no accreditation record "
                                                    "at the notary", org);
         res->certifier_ok = 0;
