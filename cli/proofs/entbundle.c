@@ -13,6 +13,10 @@
 
 int wn_ent_bundle_sniff(const char *text, size_t len)
 {
+    /* a meter's bundle (up to 64 MiB) is not parsed twice: only text naming one of the formats is */
+    if (!memmem(text, len, WN_ENT_BUNDLE_FORMAT_V1, strlen(WN_ENT_BUNDLE_FORMAT_V1)) &&
+        !memmem(text, len, WN_ACC_BUNDLE_FORMAT_V1, strlen(WN_ACC_BUNDLE_FORMAT_V1)))
+        return 0;
     cJSON *j = cJSON_ParseWithLength(text, len);
     const cJSON *f = j ? cJSON_GetObjectItemCaseSensitive(j, "format") : NULL;
     int yes = !cJSON_IsString(f) ? 0
