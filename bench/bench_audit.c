@@ -269,8 +269,9 @@ static triple *sample(const char *ledger, size_t *n)
         uint8_t e[ENTRY_MAX];
         size_t len;
         wn_reading r;
-        if (wn_ledger_get(l, METERS + i, e, sizeof e, &len, NULL, NULL) != 0 || e[0] != WN_ENTRY_READING ||
-            wn_reading_decode(&r, e + 1, len - 1) != 0)
+        wn_entry_view v;
+        if (wn_ledger_get(l, METERS + i, e, sizeof e, &len, NULL, NULL) != 0 || wn_entry_parse(&v, e, len) != 0 ||
+            v.kind != WN_ENTRY_READING || wn_reading_decode(&r, v.payload, v.len) != 0)
             continue;
         memcpy(t[k].key, r.meter, 32);
         wn_reading_signing_digest(&r, t[k].digest);

@@ -57,6 +57,28 @@ static size_t count_readings(const wn_bundle *b)
     return n;
 }
 
+/* The accreditation bundle of code with the largest checkpoint: its last record is in force. */
+static void pick_accreditation(wn_claim_data *d, const char *code, int missing_ok)
+{
+    long best = -1;
+    memset(&d->accreditation, 0, sizeof d->accreditation);
+    for (size_t i = 0; i < d->n_ent_bundles; i++)
+        if (d->ent_bundles[i].acc && strcmp(d->ent_bundles[i].code, code) == 0 &&
+            (best < 0 || d->ent_bundles[i].cp.size > d->ent_bundles[best].cp.size))
+            best = (long)i;
+    if (best < 0) { /* online: the node has no record of the code; no record can exist for another text */
+        d->accreditation.given = missing_ok || !wn_uscc_valid(code);
+        return;
+    }
+    const wn_ent_bundle *b = &d->ent_bundles[best];
+    d->accreditation.given = d->accreditation.found = 1;
+    d->accreditation.rec = b->arecs[b->n_records - 1];
+    d->accreditation.index = b->records[b->n_records - 1].index;
+    snprintf(d->accreditation.cp.origin, sizeof d->accreditation.cp.origin, "%s", b->cp.origin);
+    d->accreditation.cp.size = b->cp.size;
+    memcpy(d->accreditation.cp.root, b->cp.root, 32);
+}
+
 static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int missing_ok)
 {
     const wn_claim_period *periods[2] = {&c->baseline, &c->reporting};
@@ -79,6 +101,24 @@ static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int miss
             }
             series_of(&series[p][i], &d->bundles[k], d->arrays[k], count_readings(&d->bundles[k]));
         }
+    memset(&d->enterprise, 0, sizeof d->enterprise);
+    long eb = -1;
+    for (size_t i = 0; i < d->n_ent_bundles; i++)
+        if (!d->ent_bundles[i].acc && strcmp(d->ent_bundles[i].code, c->enterprise) == 0 &&
+            (eb < 0 || d->ent_bundles[i].cp.size > d->ent_bundles[eb].cp.size))
+            eb = (long)i;
+    if (eb >= 0) { /* the records ascend: the last is the one in force at the checkpoint */
+        const wn_ent_bundle *b = &d->ent_bundles[eb];
+        d->enterprise.given = d->enterprise.found = 1;
+        d->enterprise.rec = b->recs[b->n_records - 1];
+        d->enterprise.index = b->records[b->n_records - 1].index;
+        d->enterprise.n_records = b->n_records;
+        snprintf(d->enterprise.cp.origin, sizeof d->enterprise.cp.origin, "%s", b->cp.origin);
+        d->enterprise.cp.size = b->cp.size;
+        memcpy(d->enterprise.cp.root, b->cp.root, 32);
+    } else if (missing_ok) {
+        d->enterprise.given = 1; /* online: the node has no record of the code */
+    }
     memset(&d->certifier, 0, sizeof d->certifier);
     if (c->certified) {
         long best = -1;
@@ -94,6 +134,7 @@ static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int miss
             d->certifier.revoked = b->has_revocation;
             d->certifier.revoke_index = b->has_revocation ? b->revocation.index : 0;
             cp_of(&d->certifier.cp, b);
+            pick_accreditation(d, b->enrol.enterprise, missing_ok);
         } else if (!missing_ok) {
             char h[65];
             wn_hex_encode(h, c->certifier, 32);
@@ -112,14 +153,33 @@ static int load_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char
     memset(d, 0, sizeof *d);
     d->bundles = calloc(n ? n : 1, sizeof *d->bundles);
     d->arrays = calloc(n ? n : 1, sizeof *d->arrays);
-    if (!d->bundles || !d->arrays) {
+    d->ent_bundles = calloc(n ? n : 1, sizeof *d->ent_bundles);
+    if (!d->bundles || !d->arrays || !d->ent_bundles) {
         wn_cli_error(cmd, "out of memory");
         return WN_EXIT_USAGE;
     }
     for (size_t i = 0; i < n; i++) {
-        wn_bundle *b = &d->bundles[i];
         char detail[256];
-        d->n_bundles = i + 1;
+        if (wn_ent_bundle_sniff(texts[i], lens[i])) {
+            wn_ent_bundle *eb = &d->ent_bundles[d->n_ent_bundles++];
+            if (!wn_ent_bundle_parse(eb, texts[i], lens[i], detail, sizeof detail)) {
+                wn_cli_error(cmd, "%s: not an enterprise bundle: %s", names[i], detail);
+                return WN_EXIT_USAGE;
+            }
+            wn_report rep;
+            wn_report_init(&rep, "enterprise-bundle");
+            if (!wn_ent_bundle_verify(eb, notary, registrar, &rep)) {
+                fprintf(stderr, "%s:\n", names[i]);
+                wn_report_print(&rep, stderr, 20);
+                wn_cli_error(cmd, "%s: INVALID enterprise bundle: nothing is evaluated from tampered evidence", names[i]);
+                wn_report_free(&rep);
+                return WN_EXIT_INVALID;
+            }
+            wn_report_free(&rep);
+            continue;
+        }
+        wn_bundle *b = &d->bundles[d->n_bundles];
+        d->n_bundles++;
         if (!wn_bundle_parse(b, texts[i], lens[i], detail, sizeof detail)) {
             wn_cli_error(cmd, "%s: not a proof bundle: %s", names[i], detail);
             return WN_EXIT_USAGE;
@@ -135,14 +195,15 @@ static int load_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char
             return WN_EXIT_INVALID;
         }
         wn_report_free(&rep);
-        d->arrays[i] = calloc(b->n_readings ? b->n_readings : 1, sizeof **d->arrays);
-        if (!d->arrays[i]) {
+        size_t bi = d->n_bundles - 1;
+        d->arrays[bi] = calloc(b->n_readings ? b->n_readings : 1, sizeof **d->arrays);
+        if (!d->arrays[bi]) {
             wn_cli_error(cmd, "out of memory");
             return WN_EXIT_USAGE;
         }
         size_t k = 0;
         for (size_t j = 0; j < b->n_readings; j++)
-            if (b->readings[j].valid) wn_eval_reading_from(&d->arrays[i][k++], &b->readings[j].reading, b->readings[j].index);
+            if (b->readings[j].valid) wn_eval_reading_from(&d->arrays[bi][k++], &b->readings[j].reading, b->readings[j].index);
     }
     return choose(cmd, d, c, missing_ok);
 }
@@ -196,6 +257,9 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static int fetch_path(const char *cmd, fetched *f, const char *node, const char *path, const char *what,
+                      uint64_t wait_s);
+
 /* GETs one bundle into f (nothing for a meter the node does not know). */
 static int fetch_one(const char *cmd, fetched *f, const char *node, const uint8_t meter[32], uint64_t from, uint64_t to,
                      uint64_t wait_s)
@@ -205,6 +269,13 @@ static int fetch_one(const char *cmd, fetched *f, const char *node, const uint8_
     wn_time_format(ft, from);
     wn_time_format(tt, to);
     snprintf(path, sizeof path, "/v1/bundle?meter=%s&from=%s&to=%s", hex, ft, tt);
+    return fetch_path(cmd, f, node, path, hex, wait_s);
+}
+
+/* GETs path into f (nothing for a 404 not_found); what names it in messages. */
+static int fetch_path(const char *cmd, fetched *f, const char *node, const char *path, const char *what,
+                      uint64_t wait_s)
+{
     for (size_t i = 0; i < f->n; i++)
         if (strcmp(f->names[i], path) == 0) return WN_EXIT_OK; /* asked already */
     wn_cli_resp r;
@@ -223,7 +294,7 @@ static int fetch_one(const char *cmd, fetched *f, const char *node, const uint8_
     }
     if (r.status != 200) {
         char msg[512];
-        wn_cli_error(cmd, "the node gave no bundle for meter %s: %s", hex, wn_cli_node_error(&r, msg, sizeof msg));
+        wn_cli_error(cmd, "the node gave no bundle for %s: %s", what, wn_cli_node_error(&r, msg, sizeof msg));
         free(r.body);
         return WN_EXIT_NETWORK;
     }
@@ -260,6 +331,27 @@ int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, co
         for (size_t i = 0; i < periods[p]->n_meters && !rc; i++)
             rc = fetch_one(cmd, &f, node, periods[p]->meters[i].meter, periods[p]->from_ms, periods[p]->to_ms, wait_s);
     if (!rc && c->certified) rc = fetch_one(cmd, &f, node, c->certifier, c->reporting.from_ms, c->reporting.to_ms, wait_s);
+    if (!rc && wn_uscc_valid(c->enterprise)) { /* no record can exist for another code */
+        char path[128];
+        snprintf(path, sizeof path, "/v1/enterprises/bundle?code=%s", c->enterprise);
+        rc = fetch_path(cmd, &f, node, path, c->enterprise, wait_s);
+    }
+    /* the certifier's accreditation, by the organisation its enrolment names: known only
+     * once its bundle is read, so fetched in a second round */
+    if (!rc && c->certified) {
+        const char **names = calloc(f.n ? f.n : 1, sizeof *names);
+        wn_claim_data probe;
+        rc = names ? WN_EXIT_OK : WN_EXIT_USAGE;
+        for (size_t i = 0; names && i < f.n; i++) names[i] = f.names[i];
+        if (names && load_texts(cmd, &probe, c, f.texts, f.lens, names, f.n, notary, registrar, 1) == WN_EXIT_OK &&
+            probe.certifier.found && wn_uscc_valid(probe.certifier.enrol.enterprise)) {
+            char path[128];
+            snprintf(path, sizeof path, "/v1/accreditations/bundle?code=%s", probe.certifier.enrol.enterprise);
+            rc = fetch_path(cmd, &f, node, path, probe.certifier.enrol.enterprise, wait_s);
+        }
+        if (names) wn_claim_data_free(&probe);
+        free(names);
+    }
     if (!rc) {
         const char **names = calloc(f.n ? f.n : 1, sizeof *names);
         if (!names) rc = WN_EXIT_USAGE;
@@ -277,12 +369,29 @@ int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, co
 wn_eval_input wn_claim_data_input(const wn_claim_data *d, const wn_claim *c, const wn_policy *p)
 {
     wn_eval_input in = {.claim = c, .policy = p, .baseline = d->baseline, .reporting = d->reporting,
-                        .certifier = d->certifier};
+                        .certifier = d->certifier, .enterprise = d->enterprise, .accreditation = d->accreditation};
     return in;
+}
+
+int wn_claim_data_need_enterprise(const char *cmd, const wn_claim_data *d, const wn_claim *c, const wn_policy *p)
+{
+    if (p->accreditation_scope[0] && c->certified && d->certifier.found && !d->accreditation.given) {
+        const char *org = d->certifier.enrol.enterprise;
+        wn_cli_error(cmd, "the policy requires the certifier's accreditation and no accreditation bundle of \"%s\" was "
+                          "given; fetch one with: wn accreditation bundle --node URL --code %s --out FILE", org, org);
+        return WN_EXIT_USAGE;
+    }
+    if (!p->require_registered_enterprise || d->enterprise.given) return WN_EXIT_OK;
+    wn_cli_error(cmd, "the policy requires an enterprise record and no enterprise bundle of \"%s\" was given: it "
+                      "proves who may sign for the enterprise; fetch one with: wn enterprise bundle --node URL --code %s "
+                      "--out FILE", c->enterprise, c->enterprise);
+    return WN_EXIT_USAGE;
 }
 
 void wn_claim_data_free(wn_claim_data *d)
 {
+    for (size_t i = 0; i < d->n_ent_bundles; i++) wn_ent_bundle_free(&d->ent_bundles[i]);
+    free(d->ent_bundles);
     for (size_t i = 0; i < d->n_bundles; i++) {
         wn_bundle_free(&d->bundles[i]);
         if (d->arrays) free(d->arrays[i]);

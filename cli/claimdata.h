@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cli/proofs/bundle.h"
+#include "cli/proofs/entbundle.h"
 #include "savings/claim.h"
 #include "savings/evaluate.h"
 
@@ -26,6 +27,10 @@ typedef struct {
     wn_eval_reading **arrays;           /* one per bundle: its readings for the evaluator */
     wn_eval_series baseline[WN_CLAIM_MAX_METERS], reporting[WN_CLAIM_MAX_METERS];
     wn_eval_signer certifier;
+    wn_ent_bundle *ent_bundles;         /* every enterprise bundle read, parsed and verified */
+    size_t n_ent_bundles;
+    wn_eval_enterprise enterprise;      /* the claimant's records: the bundle of its code with the largest checkpoint */
+    wn_eval_accreditation accreditation; /* the certifier's: the accreditation bundle of the code its enrolment names */
 } wn_claim_data;
 
 /* Verifies the bundle texts texts[0..n) (names: file names, for messages) and picks what
@@ -42,6 +47,11 @@ int wn_claim_data_from_files(const char *cmd, wn_claim_data *d, const wn_claim *
  * checkpoint that covers them) and does the same. */
 int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, const char *node,
                         const uint8_t notary[32], const uint8_t *registrar, uint64_t wait_s);
+
+/* When the policy requires an enterprise record and no evidence of the claimant's records
+ * was given (offline: no enterprise bundle of its code), says how to fetch it.
+ * Returns: WN_EXIT_OK or WN_EXIT_USAGE. */
+int wn_claim_data_need_enterprise(const char *cmd, const wn_claim_data *d, const wn_claim *c, const wn_policy *p);
 
 /* The evaluator's input over d. */
 wn_eval_input wn_claim_data_input(const wn_claim_data *d, const wn_claim *c, const wn_policy *p);

@@ -24,19 +24,20 @@ enum { ENTRY_METER = 1, ENTRY_PUBLIC, ENTRY_NONE, ENTRY_UNREADABLE };
  * or unreadable. */
 static int entry_kind(const uint8_t *e, size_t len, uint8_t meter[32])
 {
-    if (!len) return ENTRY_UNREADABLE;
-    switch (e[0]) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK) return ENTRY_UNREADABLE;
+    switch (v.kind) {
     case WN_ENTRY_READING:
     case WN_ENTRY_ENROLMENT:
     case WN_ENTRY_REVOCATION:
-        if (len < 34) return ENTRY_UNREADABLE;
-        memcpy(meter, e + 2, 32); /* type, version, meter id */
+        if (v.len < 33) return ENTRY_UNREADABLE;
+        memcpy(meter, v.payload + 1, 32); /* version, meter id */
         return ENTRY_METER;
     case WN_ENTRY_EQUIVOCATION:
-        if (len < 42) return ENTRY_UNREADABLE;
-        memcpy(meter, e + 10, 32); /* type, original index, version, meter id */
+        if (v.len < 41) return ENTRY_UNREADABLE;
+        memcpy(meter, v.payload + 9, 32); /* original index, version, meter id */
         return ENTRY_METER;
-    default: return e[0] > WN_ENTRY_EQUIVOCATION ? ENTRY_PUBLIC : ENTRY_UNREADABLE;
+    default: return ENTRY_PUBLIC; /* certificates and their operations */
     }
 }
 

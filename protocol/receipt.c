@@ -336,3 +336,23 @@ void wn_reading_leaf_hash(uint8_t leaf[32], const uint8_t *reading, size_t len)
     static const uint8_t prefix[2] = {0x00, 0x01};
     wn_sha256_2(leaf, prefix, 2, reading, len);
 }
+
+void wn_reading_timed_leaf_hash(uint8_t leaf[32], const uint8_t *reading, size_t len, uint64_t commit_ms,
+                                uint8_t marks)
+{
+    uint8_t prefix[11] = {0x00, 0x81}; /* leaf prefix, timed reading type (PROTOCOL §3) */
+    wn_put_u64(prefix + 2, commit_ms);
+    prefix[10] = marks;
+    wn_sha256_2(leaf, prefix, sizeof prefix, reading, len);
+}
+
+int wn_receipt_is_for_reading(const wn_receipt *r, const uint8_t *reading, size_t len)
+{
+    uint8_t leaf[32];
+    for (unsigned marks = 0; marks <= 1; marks++) { /* marks bit 0: late */
+        wn_reading_timed_leaf_hash(leaf, reading, len, r->time_ms, (uint8_t)marks);
+        if (memcmp(leaf, r->leaf, 32) == 0) return 1;
+    }
+    wn_reading_leaf_hash(leaf, reading, len);
+    return memcmp(leaf, r->leaf, 32) == 0;
+}

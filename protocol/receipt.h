@@ -111,8 +111,17 @@ size_t wn_receipt_to_json(const wn_receipt *r, char *out, size_t cap);
 /* Parses either JSON form strictly (a cJSON object passed as void *). Returns: 1 on success. */
 int wn_receipt_from_cjson(wn_receipt *r, const void *cjson_obj) WN_WARN_UNUSED;
 
-/* Leaf hash of a reading entry: SHA-256(0x00 || 0x01 || reading bytes). */
+/* Leaf hash of a reading entry in the untimed form: SHA-256(0x00 || 0x01 || reading bytes). */
 void wn_reading_leaf_hash(uint8_t leaf[32], const uint8_t *reading, size_t len);
+/* Leaf hash of a reading entry in the timed form (PROTOCOL §3): SHA-256(0x00 || 0x81 ||
+ * u64 commit_ms || u8 marks || reading bytes). */
+void wn_reading_timed_leaf_hash(uint8_t leaf[32], const uint8_t *reading, size_t len, uint64_t commit_ms,
+                                uint8_t marks);
+/* Returns: 1 if r->leaf is the leaf of this reading's entry: the timed form committed at
+ * the receipt's time (r->time_ms is the commit time the entry carries), marked late or not
+ * (the late window is the node's, not the meter's), or the untimed form of ledgers written
+ * before commit times. In: reading bytes[0..len). */
+int wn_receipt_is_for_reading(const wn_receipt *r, const uint8_t *reading, size_t len) WN_WARN_UNUSED;
 
 /* The RFC 6962 inclusion proof length for leaf index m in a tree of n leaves (m < n). */
 unsigned wn_receipt_path_len(uint64_t m, uint64_t n);

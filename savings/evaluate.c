@@ -4,6 +4,7 @@
  * claim for. Pure integer arithmetic; every division floors. Rendering is in
  * evaluate_render.c. */
 #include "savings/evaluate.h"
+#include "savings/identity.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,9 +162,15 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
     if (cm->point == WN_POINT_INTAKE && s->enrol.tier != 1)
         reason(res, 0, "meter_tier", "%s: an intake meter must be a tier-1 meter; it is enrolled as tier %u", w,
                (unsigned)s->enrol.tier);
-    if (strcmp(s->enrol.enterprise, in->claim->enterprise) != 0)
-        reason(res, 0, "meter_enterprise", "%s: enrolled for enterprise \"%s\", not the claimant \"%s\"", w,
-               s->enrol.enterprise, in->claim->enterprise);
+    if (strcmp(s->enrol.enterprise, in->claim->enterprise) != 0) {
+        char d[400];
+        reason(res, 0, "meter_enterprise", "%s",
+               wn_identity_meter_detail(d, sizeof d, w, s->enrol.enterprise, in->claim->enterprise));
+    }
+    if (pol->require_sensor_attestation && s->enrol.attestation == WN_ATTEST_GATEWAY)
+        reason(res, 0, "meter_attestation", "%s: enrolled with attestation \"gateway\" (gateway \"%s\"): its readings "
+                                            "are signed at the gateway, not at the sensor, and the policy requires "
+                                            "sensor-signed data", w, s->enrol.gateway);
     if (s->n_equivocations)
         reason(res, 0, "equivocation", "%s: the meter signed two different readings with the same sequence "
                                        "(%zu evidence entries); its readings cannot be trusted", w, s->n_equivocations);
@@ -396,6 +403,72 @@ static void check_signatures(const wn_eval_input *in, wn_eval_result *res)
     res->certifier_ok = ok;
 }
 
+/* The certifier's accreditation (policy.accreditation_scope set): a record in force of the
+ * organisation its enrolment names, holding its key, valid when it certified, covering the
+ * scope, of another organisation than the claimant. */
+static void check_accreditation(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_eval_accreditation *ea = &in->accreditation;
+    const char *scope = in->policy->accreditation_scope;
+    if (!c->certified || !scope[0] || !in->certifier.found || !ea->given) return; /* the commands require it */
+    const char *org = in->certifier.enrol.enterprise;
+    char h[65], t1[25], t2[25], t3[25];
+    wn_hex_encode(h, c->certifier, 32);
+    if (!ea->found) {
+        reason(res, 0, "certifier_not_accredited", "the certifier's organisation \"%s\" holds no accreditation record "
+                                                   "at the notary", org);
+        res->certifier_ok = 0;
+        return;
+    }
+    const wn_accreditation *a = &ea->rec;
+    if (!wn_accreditation_has_key(a, c->certifier)) {
+        reason(res, 0, "certifier_not_accredited", "the key %s is not one of the keys of accreditation %s of \"%s\" "
+                                                   "(sequence %llu, ledger entry %llu)",
+               h, a->number, a->code, (unsigned long long)a->seq, (unsigned long long)ea->index);
+        res->certifier_ok = 0;
+    }
+    if (c->certified_ms < a->valid_from_ms || c->certified_ms >= a->valid_to_ms) {
+        fmt_time(t1, c->certified_ms);
+        fmt_time(t2, a->valid_from_ms);
+        fmt_time(t3, a->valid_to_ms);
+        reason(res, 0, "certification_out_of_validity", "the certification (%s) lies outside accreditation %s's "
+                                                        "validity [%s, %s)", t1, a->number, t2, t3);
+        res->certifier_ok = 0;
+    }
+    if (!wn_accreditation_has_scope(a, scope)) {
+        reason(res, 0, "certifier_out_of_scope", "accreditation %s does not cover scope \"%s\", which the policy "
+                                                 "requires", a->number, scope);
+        res->certifier_ok = 0;
+    }
+    if (strcmp(a->code, c->enterprise) == 0) {
+        reason(res, 0, "certifier_not_independent", "the certifier's accreditation is the claimant \"%s\"'s own",
+               c->enterprise);
+        res->certifier_ok = 0;
+    }
+}
+
+/* The identity rules (savings/identity.h) against the enterprise record in force at the
+ * enterprise bundle's checkpoint; and a certifier must hold none of the claimant's keys. */
+static void check_identity(const wn_eval_input *in, wn_eval_result *res)
+{
+    const wn_claim *c = in->claim;
+    const wn_eval_enterprise *ee = &in->enterprise;
+    if (!ee->given) return; /* the commands require the evidence when the policy requires a record */
+    const wn_enterprise *rec = ee->found ? &ee->rec : NULL;
+    char d[400];
+    const char *code = wn_identity_check_key(rec, ee->index, c->enterprise, c->enterprise_key,
+                                             in->policy->require_registered_enterprise, d, sizeof d);
+    if (code) reason(res, 0, code, "%s", d);
+    if (c->certified && wn_identity_shares_key(rec, c->certifier)) {
+        char h[65];
+        wn_hex_encode(h, c->certifier, 32);
+        reason(res, 0, "certifier_not_independent", "the certifier's key %s is one of the keys of the claimant \"%s\"",
+               h, c->enterprise);
+        res->certifier_ok = 0;
+    }
+}
+
 static void check_periods(const wn_eval_input *in, wn_eval_result *res)
 {
     const wn_claim *c = in->claim;
@@ -526,6 +599,8 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
     memcpy(res->policy_digest, pol->digest, 32);
 
     check_signatures(in, res);
+    check_identity(in, res);
+    check_accreditation(in, res);
     check_periods(in, res);
     check_policy_dates(in, res);
     int ub = eval_period(in, res, "baseline", &c->baseline, in->baseline, &res->baseline);
@@ -535,6 +610,8 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
     for (size_t i = 0; i < c->reporting.n_meters; i++)
         if (in->reporting[i].found) keep_largest_cp(res, &in->reporting[i].cp);
     if (c->certified && in->certifier.found) keep_largest_cp(res, &in->certifier.cp);
+    if (in->enterprise.given && in->enterprise.found) keep_largest_cp(res, &in->enterprise.cp);
+    if (c->certified && in->accreditation.given && in->accreditation.found) keep_largest_cp(res, &in->accreditation.cp);
     check_project(in, res);
 
     char a[48], b[48];

@@ -23,6 +23,8 @@
 #include "savings/policy.h"
 #include "protocol/certificate.h"
 #include "protocol/enrolment.h"
+#include "protocol/accreditation.h"
+#include "protocol/enterprise.h"
 #include "protocol/reading.h"
 #include "ledger/tlog/checkpoint.h"
 
@@ -71,6 +73,27 @@ typedef struct {
     wn_eval_checkpoint cp;
 } wn_eval_signer;
 
+/* The claimant's enterprise records (protocol/enterprise.h), as an enterprise bundle or
+ * the node gives them: the record in force at the bundle's checkpoint (savings/identity.h). */
+typedef struct {
+    int given;               /* the evidence was asked for (a node) or given (a bundle file) */
+    int found;               /* a record of the claim's enterprise is in force */
+    wn_enterprise rec;       /* the latest record (highest sequence) below the checkpoint */
+    uint64_t index;          /* its ledger index */
+    size_t n_records;        /* records of the code in the bundle (rotations + 1) */
+    wn_eval_checkpoint cp;
+} wn_eval_enterprise;
+
+/* The certifier's accreditation records (protocol/accreditation.h), as an accreditation
+ * bundle of the code its enrolment names gives them: the record in force at its checkpoint. */
+typedef struct {
+    int given;
+    int found;
+    wn_accreditation rec;
+    uint64_t index;
+    wn_eval_checkpoint cp;
+} wn_eval_accreditation;
+
 /* A certificate the ledger holds at `index` (the project's history). */
 typedef struct {
     uint64_t index;
@@ -83,6 +106,8 @@ typedef struct {
     const wn_eval_series *baseline;  /* claim->baseline.n_meters, in the claim's order */
     const wn_eval_series *reporting; /* claim->reporting.n_meters */
     wn_eval_signer certifier;        /* used when the claim is certified */
+    wn_eval_enterprise enterprise;   /* the claimant's enterprise records (identity rules) */
+    wn_eval_accreditation accreditation; /* the certifier's accreditation records */
     /* The ledger's certificates for the claim's project (verified by the caller; others
      * may be among them and are ignored), when the policy limits subsidies per project. */
     int history_given;

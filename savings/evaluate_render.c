@@ -107,6 +107,13 @@ char *wn_eval_text(const wn_eval_input *in, const wn_eval_result *res)
     wn_sb_printf(&b, "WaterNotary savings evaluation (%s)\n", WN_EVAL_METHOD);
     wn_sb_printf(&b, "claim       %s, digest %s\n", c->id, hex(h, res->claim_digest, 32));
     wn_sb_printf(&b, "enterprise  %s, key %s\n", c->enterprise, hex(h, c->enterprise_key, 32));
+    if (in->enterprise.given && in->enterprise.found)
+        wn_sb_printf(&b, "            enterprise record \"%s\" (%s), sequence %llu at ledger entry %llu, %zu key%s\n",
+                     in->enterprise.rec.name, in->enterprise.rec.area, (unsigned long long)in->enterprise.rec.seq,
+                     (unsigned long long)in->enterprise.index, in->enterprise.rec.n_keys,
+                     in->enterprise.rec.n_keys == 1 ? "" : "s");
+    else if (in->enterprise.given)
+        wn_sb_printf(&b, "            no enterprise record\n");
     wn_sb_printf(&b, "project     %s\n", c->project);
     if (c->has_project_record)
         wn_sb_printf(&b, "            record by registrar %s: investment %s CNY, commissioned %s\n",
@@ -293,6 +300,17 @@ char *wn_eval_json(const wn_eval_input *in, const wn_eval_result *res)
         wn_sb_printf(&b, ",\"investment_fen\":%llu,\"commissioned\":\"%s\",\"valid\":%s}",
                      (unsigned long long)c->project_record.investment_fen, tm(t, c->project_record.commissioned_ms),
                      res->project_checked ? (res->project_ok ? "true" : "false") : (wn_project_verify(&c->project_record) ? "true" : "false"));
+    } else {
+        wn_sb_printf(&b, "null");
+    }
+    wn_sb_printf(&b, ",\"enterprise_record\":");
+    if (in->enterprise.given && in->enterprise.found) {
+        wn_sb_printf(&b, "{\"code\":");
+        wn_sb_json_str(&b, in->enterprise.rec.code);
+        wn_sb_printf(&b, ",\"name\":");
+        wn_sb_json_str(&b, in->enterprise.rec.name);
+        wn_sb_printf(&b, ",\"sequence\":%llu,\"index\":%llu,\"keys\":%zu}", (unsigned long long)in->enterprise.rec.seq,
+                     (unsigned long long)in->enterprise.index, in->enterprise.rec.n_keys);
     } else {
         wn_sb_printf(&b, "null");
     }

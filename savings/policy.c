@@ -9,17 +9,19 @@
 #include <cjson/cJSON.h>
 
 #include "savings/jsondoc.h"
+#include "protocol/accreditation.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
 
 enum { F_FORMAT, F_ID, F_TITLE, F_STATUS, F_EFROM, F_ETO, F_SOURCE, F_SAVING, F_INVEST, F_RATE, F_CAP, F_CERT, F_COMPLETE, F_INTERVAL,
-       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_NOTES, NFIELDS };
+       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_IDENT, F_SENSOR, F_ACCSCOPE, F_NOTES, NFIELDS };
 
 static const char *const names[NFIELDS] = {
     "format", "id", "title", "status", "effective_from", "effective_to", "source", "min_annual_saving", "min_investment", "subsidy_rate", "subsidy_cap",
     "require_certification", "min_completeness", "max_interval_ms", "max_gap_ms", "min_baseline_ms",
     "min_reporting_ms", "disqualifying_flags", "nonconventional_is_intake", "subsidy_and_sale",
-    "subsidies_per_project", "certificate_term_ms", "notes",
+    "subsidies_per_project", "certificate_term_ms", "require_registered_enterprise", "require_sensor_attestation",
+    "accreditation_scope", "notes",
 };
 
 static int flags_parse(const cJSON *a, uint16_t *out, char *detail, size_t cap)
@@ -87,6 +89,15 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
     ok = ok && wn_jd_bool(it[F_BOTH], "subsidy_and_sale", &p->subsidy_and_sale, detail, cap);
     ok = ok && wn_jd_u64(it[F_PERPROJECT], "subsidies_per_project", 255, &p->subsidies_per_project, detail, cap);
     ok = ok && wn_jd_u64(it[F_TERM], "certificate_term_ms", WN_POLICY_MAX_MS, &p->certificate_term_ms, detail, cap);
+    ok = ok && wn_jd_bool(it[F_IDENT], "require_registered_enterprise", &p->require_registered_enterprise, detail, cap);
+    ok = ok && wn_jd_bool(it[F_SENSOR], "require_sensor_attestation", &p->require_sensor_attestation, detail, cap);
+    if (ok && !cJSON_IsNull(it[F_ACCSCOPE])) {
+        ok = wn_jd_text(it[F_ACCSCOPE], "accreditation_scope", 1, WN_ACC_SCOPE_MAX, p->accreditation_scope, detail, cap);
+        if (ok && !wn_scope_name_ok(p->accreditation_scope)) {
+            snprintf(detail, cap, "accreditation_scope: a scope name, 1..32 characters of a-z, 0-9 and _, or null");
+            ok = 0;
+        }
+    }
     ok = ok && wn_jd_text(it[F_NOTES], "notes", 0, WN_POLICY_TEXT_MAX, p->notes, detail, cap);
     if (ok && (p->max_interval_ms == 0 || p->max_gap_ms < p->max_interval_ms)) {
         snprintf(detail, cap, "max_gap_ms: must be at least max_interval_ms, which must be above 0");
@@ -146,6 +157,10 @@ char *wn_policy_to_json(const wn_policy *p)
     cJSON_AddBoolToObject(o, "subsidy_and_sale", p->subsidy_and_sale);
     cJSON_AddNumberToObject(o, "subsidies_per_project", (double)p->subsidies_per_project);
     cJSON_AddNumberToObject(o, "certificate_term_ms", (double)p->certificate_term_ms);
+    cJSON_AddBoolToObject(o, "require_registered_enterprise", p->require_registered_enterprise);
+    cJSON_AddBoolToObject(o, "require_sensor_attestation", p->require_sensor_attestation);
+    if (p->accreditation_scope[0]) cJSON_AddStringToObject(o, "accreditation_scope", p->accreditation_scope);
+    else cJSON_AddNullToObject(o, "accreditation_scope");
     cJSON_AddStringToObject(o, "notes", p->notes);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

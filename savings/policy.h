@@ -45,6 +45,10 @@ typedef struct {
     int subsidy_and_sale;                /* the same saving may be both subsidised and sold */
     uint64_t subsidies_per_project;      /* subsidy certificates one project may hold, 1..255; 0: no limit */
     uint64_t certificate_term_ms;        /* a certificate is valid this long after the reporting period */
+    int require_registered_enterprise;   /* the claimant must have an enterprise record (PROTOCOL §5) */
+    int require_sensor_attestation;      /* meters must sign at the sensor: gateway-attested ones refuse */
+    char accreditation_scope[33];        /* "": no accreditation required; else the certifier's accreditation
+                                            record (PROTOCOL §5) must be valid and cover this scope */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
 } wn_policy;
 

@@ -20,6 +20,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sig.h"
+#include "ledger/entry.h"
 #include "ledger/proof_file.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
@@ -187,9 +188,11 @@ static char *entry_b64(uint64_t i, char meter_hex[65])
     size_t len;
     uint8_t *bytes = malloc(strlen(b64));
     cr_assert(bytes && wn_base64_decode(bytes, strlen(b64), &len, b64, strlen(b64)));
-    /* reading, enrolment, revocation: type, version, meter; evidence: type, index, version, meter */
-    size_t off = bytes[0] == 4 ? 10 : 2;
-    wn_hex_encode(meter_hex, bytes + off, 32);
+    /* reading, enrolment, revocation: version, meter; evidence: index, version, meter */
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, bytes, len), WN_ENTRY_OK);
+    size_t off = v.kind == WN_ENTRY_EQUIVOCATION ? 9 : 1;
+    wn_hex_encode(meter_hex, v.payload + off, 32);
     free(bytes);
     cJSON_Delete(j);
     free(r.body);

@@ -230,11 +230,14 @@ static void check_proof(const char *meter_hex, uint64_t seq, const wn_receipt *r
     wn_incl_proof p;
     char detail[256] = "";
     cr_assert_eq(wn_incl_proof_parse(&p, text, n, detail, sizeof detail), WN_PROOF_OK, "%s", detail);
-    uint8_t entry[1 + WN_READING_MAX_LEN];
-    entry[0] = 0x01;
-    if (reading) memcpy(entry + 1, reading, len);
+    /* the timed entry: 0x81 || the receipt's (commit) time || marks 0 || reading */
+    uint8_t entry[10 + WN_READING_MAX_LEN];
+    entry[0] = 0x81;
+    for (int i = 0; i < 8; i++) entry[1 + i] = (uint8_t)(rc->time_ms >> (56 - 8 * i));
+    entry[9] = 0x00;
+    if (reading) memcpy(entry + 10, reading, len);
     wn_checkpoint cp;
-    int err = wn_incl_proof_verify(&p, g_notary, reading ? entry : NULL, reading ? len + 1 : 0, &cp, detail, sizeof detail);
+    int err = wn_incl_proof_verify(&p, g_notary, reading ? entry : NULL, reading ? len + 10 : 0, &cp, detail, sizeof detail);
     cr_assert_eq(err, WN_PROOF_OK, "proof of %s/%llu: %s", meter_hex, (unsigned long long)seq, detail);
     cr_assert_eq(p.index, rc->index, "the receipt's index is where the node has the reading");
     uint8_t leaf[32];
@@ -271,7 +274,7 @@ static uint64_t check_fleet(const char *state, unsigned meters, uint64_t expect_
             int have = wn_meter_get(&m, s, b, &len) == WN_METER_OK;
             if (have) {
                 uint8_t leaf[32];
-                wn_reading_leaf_hash(leaf, b, len);
+                wn_reading_timed_leaf_hash(leaf, b, len, rc.time_ms, 0);
                 cr_assert_arr_eq(leaf, rc.leaf, 32);
             }
             if (s == 1 || s == c.last_seq || s % every == 0) check_proof(hex, s, &rc, have ? b : NULL, len);

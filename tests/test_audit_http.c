@@ -81,7 +81,7 @@ static void fill(void)
     cr_assert(wn_test_wait_checkpoint(url, 400, NULL));
     cr_assert(wn_test_feed_readings(&F.feed, url, 600), "%s", F.feed.err);
     cr_assert(wn_test_feed_equivocate(&F.feed, url, 1, 1), "%s", F.feed.err);
-    cr_assert_eq(F.feed.entry[1000][0], 0x04);
+    cr_assert_eq(F.feed.entry[1000][0], 0x84, "a timed equivocation evidence entry");
     cr_assert(wn_test_feed_readings(&F.feed, url, 299), "%s", F.feed.err);
     cr_assert_eq(F.feed.n, 1300);
     cr_assert(wn_test_wait_checkpoint(url, 1300, NULL));
@@ -264,7 +264,7 @@ Test(audit_http, a_changed_entry_fails_at_that_entry)
 {
     start();
     fill();
-    cr_assert_eq(F.feed.entry[300][0], 0x01);
+    cr_assert_eq(F.feed.entry[300][0], 0x81, "a timed reading entry");
     restart_after(flip_entry_300);
     run_t r = audit(0, F.notary_hex);
     cr_assert_eq(r.status, 1, "exit %d\n%s\n%s", r.status, r.out, r.err);

@@ -197,7 +197,9 @@ static uint64_t seq_of(const cJSON *o)
     uint8_t buf[2048];
     size_t n = entry_of(o, buf, sizeof buf);
     wn_reading r;
-    cr_assert_eq(wn_reading_decode(&r, buf + 1, n - 1), WN_READING_OK);
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, buf, n), WN_ENTRY_OK);
+    cr_assert_eq(wn_reading_decode(&r, v.payload, v.len), WN_READING_OK);
     return r.seq;
 }
 
@@ -206,7 +208,9 @@ static uint64_t time_of(const cJSON *o)
     uint8_t buf[2048];
     size_t n = entry_of(o, buf, sizeof buf);
     wn_reading r;
-    cr_assert_eq(wn_reading_decode(&r, buf + 1, n - 1), WN_READING_OK);
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, buf, n), WN_ENTRY_OK);
+    cr_assert_eq(wn_reading_decode(&r, v.payload, v.len), WN_READING_OK);
     return r.time_ms;
 }
 
@@ -365,7 +369,7 @@ static wn_report tampered(const char *text, void (*fn)(cJSON *b, void *arg), voi
 static void t_value(cJSON *b, void *arg)
 {
     (void)arg; /* the last byte of the first measurement's value of reading 3 */
-    flip_entry(cJSON_GetArrayItem(readings_of(b), 3), 1 + 84 + 3 + 7, 0x01);
+    flip_entry(cJSON_GetArrayItem(readings_of(b), 3), WN_ENTRY_TIMED_HEADER + 84 + 3 + 7, 0x01);
 }
 static void t_sig(cJSON *b, void *arg)
 {
@@ -615,15 +619,19 @@ Test(bundle, an_enrolment_of_another_key_fails_the_readings)
     size_t n = entry_of(cJSON_GetObjectItem(b, "enrolment"), e, sizeof e);
     cJSON_Delete(b);
     wn_enrolment en;
-    cr_assert_eq(wn_enrolment_decode(&en, e + 1, n - 1), WN_ENROL_OK);
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, e, n), WN_ENTRY_OK);
+    cr_assert(v.timed, "the node writes timed entries");
+    cr_assert_eq(wn_enrolment_decode(&en, v.payload, v.len), WN_ENROL_OK);
     cr_assert_eq(en.alg, WN_ALG_ECDSA);
     en.pubkey[0] ^= 0x01; /* 0x02 <-> 0x03: same x, the other point */
     uint8_t fake_reg[32];
     cr_assert(wn_seckey_generate(fake_reg));
     cr_assert_eq(wn_enrolment_sign(&en, fake_reg), WN_ENROL_OK);
     size_t len;
-    cr_assert_eq(wn_enrolment_encode(&en, e + 1, sizeof e - 1, &len), WN_ENROL_OK);
-    struct { uint8_t *p; size_t n; } x = {e, len + 1};
+    cr_assert_eq(wn_enrolment_encode(&en, e + WN_ENTRY_TIMED_HEADER, sizeof e - WN_ENTRY_TIMED_HEADER, &len),
+                 WN_ENROL_OK); /* the same header: only the record is forged */
+    struct { uint8_t *p; size_t n; } x = {e, len + WN_ENTRY_TIMED_HEADER};
     wn_report rep = tampered(all, t_enrolment_bytes, &x, notary);
     cr_assert_eq(n_code(&rep, "inclusion"), 1, "%s", codes(&rep));
     cr_assert_eq(n_code(&rep, "reading_signature"), 0, "%s", codes(&rep));
@@ -842,7 +850,8 @@ static long post_json(const char *path, const char *body)
 static void t_evidence(cJSON *b, void *arg)
 {
     (void)arg; /* a byte of the conflicting reading's value */
-    flip_entry(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "equivocations"), 0), 9 + 84 + 3 + 7, 0x01);
+    flip_entry(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "equivocations"), 0), WN_ENTRY_TIMED_HEADER + 8 + 84 + 3 + 7,
+               0x01);
 }
 
 Test(bundle, equivocation_evidence_is_carried_and_checked)
@@ -855,7 +864,9 @@ Test(bundle, equivocation_evidence_is_carried_and_checked)
     size_t n = entry_of(cJSON_GetArrayItem(readings_of(b), 4), e, sizeof e);
     cJSON_Delete(b);
     wn_reading r;
-    cr_assert_eq(wn_reading_decode(&r, e + 1, n - 1), WN_READING_OK);
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, e, n), WN_ENTRY_OK);
+    cr_assert_eq(wn_reading_decode(&r, v.payload, v.len), WN_READING_OK);
     cr_assert_eq(r.seq, 5);
     r.m[0].value += 7;
     char keyfile[4600];
@@ -961,8 +972,10 @@ Test(bundle, receipts_from_meter_state_verify)
     f = fopen(efile, "w");
     fputs(readj, f);
     fclose(f);
-    f = fopen(bfile, "w");
-    fputc(WN_ENTRY_READING, f);
+    f = fopen(bfile, "w"); /* the raw entry: timed, committed at the receipt's time, not late */
+    uint8_t hdr[WN_ENTRY_TIMED_HEADER];
+    wn_entry_put_timed_header(hdr, WN_ENTRY_READING, rc.time_ms, 0);
+    fwrite(hdr, 1, sizeof hdr, f);
     fwrite(rb, 1, rl, f);
     fclose(f);
     r = wn("verify", rfile, "--notary-pub", notary_hex, NULL);

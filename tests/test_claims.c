@@ -26,6 +26,7 @@
 #include "protocol/enrolment.h"
 #include "crypto/keyfile.h"
 #include "protocol/reading.h"
+#include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
@@ -36,7 +37,7 @@
 #define B0 1735689600000ULL   /* 2025-01-01T00:00:00.000Z: baseline, 30 days */
 #define R0 (B0 + 59 * DAY)    /* 2025-03-01T00:00:00.000Z: reporting, 30 days */
 #define PERIOD (30 * DAY)
-#define ENTERPRISE "91330400MA2B000000"
+#define ENTERPRISE "91330400MA2B00000L" /* GB 32100-2015: L is its check character */
 /* The Jiaxing policy with a 30-day baseline (the shipped one asks for 12 months), written
  * into the test's folder at setup so the scenarios stay a month long. */
 #define POLICY policy_file
@@ -110,6 +111,11 @@ static void setup(void)
     cr_assert(wn_keyfile_read(nk, sk));
     cr_assert(wn_seckey_xonly(pk, sk));
     wn_hex_encode(notary_pub, pk, 32);
+    /* the claimant's enterprise record: the policy pays only a registered enterprise's keys */
+    cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENTERPRISE, 1, &ent_sk, 1, NULL, 0), 200);
+    /* the certifier's accreditation: the policy counts only an accredited body's certification */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, WN_TEST_CERTIFIER_CODE, 1, &cert_sk, 1, "water_saving",
+                                            1704067200000ULL, 1798761600000ULL, NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -135,7 +141,7 @@ static void enrol(const uint8_t id[32], unsigned point, unsigned source)
     e.point = (uint8_t)point;
     e.tier = 1;
     e.source = (uint8_t)source;
-    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? "Zhejiang Water Testing Co." : ENTERPRISE);
+    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? WN_TEST_CERTIFIER_CODE : ENTERPRISE);
     strcpy(e.calibration, point == WN_POINT_CERTIFIER ? "CMA 2023-11-0042" : "CAL-2024-7");
     cr_assert_eq(wn_enrolment_sign(&e, reg_sk), WN_ENROL_OK);
     char json[WN_ENROLMENT_JSON_MAX];
@@ -335,6 +341,17 @@ Test(claims, steel_plant_online_equals_offline)
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
+    char eb[4300]; /* the enterprise's records: who may sign for it */
+    snprintf(eb, sizeof eb, "%s/enterprise.bundle", tmp);
+    r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    char ab[4300]; /* the certifier's accreditation */
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -346,11 +363,11 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
     result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, NULL);
+                    "--bundle", cb, bb, rb, eb, ab, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
     result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", rb, bb, cb, NULL);
+                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);
@@ -611,9 +628,9 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     size_t rawlen;
     cr_assert(wn_base64_decode(raw, sizeof raw, &rawlen, b64, strlen(b64)));
     cJSON_Delete(entry);
-    cr_assert_eq(raw[0], 0x06, "a transfer entry");
+    cr_assert_eq(raw[0], 0x86, "a timed transfer entry");
     wn_cert_op op;
-    cr_assert_eq(wn_cert_op_decode(&op, 0, raw + 1, rawlen - 1), WN_CERT_OK);
+    cr_assert_eq(wn_cert_op_decode(&op, 0, raw + 10, rawlen - 10), WN_CERT_OK);
     char body[WN_TRANSFER_JSON_MAX];
     cr_assert_eq(wn_cert_op_to_json(&op, body, sizeof body, NULL), WN_CERT_OK);
     cr_assert(wn_test_http(node.url, "POST", "/v1/transfers", "application/json", body, strlen(body), &er));

@@ -437,7 +437,7 @@ Test(cli, bad_entries_make_the_result_invalid)
     cr_assert_eq(wn_reading_encode(&rd, good + 1, WN_READING_MAX_LEN, &rl), WN_READING_OK);
     memcpy(badsig, good, rl + 1);
     badsig[rl] ^= 0x01; /* last signature byte */
-    uint8_t unknown[] = {0x09, 1, 2, 3};
+    uint8_t unknown[] = {0x7f, 1, 2, 3}; /* a kind nobody defines */
     wn_ledger_item items[] = {{good, rl + 1, NULL, 0}, {badsig, rl + 1, NULL, 0}, {unknown, sizeof unknown, NULL, 0}};
     cr_assert_eq(wn_ledger_append(l, items, 3, NULL, NULL), WN_LEDGER_OK);
     wn_checkpoint cp;

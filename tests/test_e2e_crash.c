@@ -285,17 +285,21 @@ static void log_summaries(void)
 /* ---- checks ---- */
 
 /* Checks one reading against the node: its receipt verifies with the notary key and its
- * leaf is SHA-256(0x00 || 0x01 || reading); the node proves (meter, seq) at the receipt's
- * index against its latest checkpoint, which is at least min_cp and covers the index; the
- * proved entry is exactly 0x01 || the meter's own logged reading. */
+ * leaf is SHA-256(0x00 || entry) for the timed entry 0x81 || receipt time || marks 0 ||
+ * reading; the node proves (meter, seq) at the receipt's index against its latest
+ * checkpoint, which is at least min_cp and covers the index; the proved entry is exactly
+ * that entry with the meter's own logged reading. */
 static void check_reading(const char *hex, uint64_t seq, const uint8_t *reading, size_t len, const wn_receipt *rc,
                           uint64_t min_cp)
 {
     cr_assert(wn_receipt_verify(rc, g_notary), "%s/%llu: the receipt does not verify", hex, (unsigned long long)seq);
-    uint8_t entry[1 + WN_READING_MAX_LEN], leaf[32];
-    entry[0] = 0x01;
-    memcpy(entry + 1, reading, len);
-    wn_sha256_2(leaf, "\0", 1, entry, len + 1);
+    uint8_t entry[10 + WN_READING_MAX_LEN], leaf[32];
+    entry[0] = 0x81;
+    for (int i = 0; i < 8; i++) entry[1 + i] = (uint8_t)(rc->time_ms >> (56 - 8 * i));
+    entry[9] = 0x00;
+    memcpy(entry + 10, reading, len);
+    size_t elen = len + 10;
+    wn_sha256_2(leaf, "\0", 1, entry, elen);
     cr_assert_arr_eq(leaf, rc->leaf, 32, "%s/%llu: the receipt's leaf is not the reading's", hex, (unsigned long long)seq);
 
     char path[256], detail[256] = "";
@@ -306,10 +310,10 @@ static void check_reading(const char *hex, uint64_t seq, const uint8_t *reading,
     cr_assert_eq(status, 200, "%s: %ld %s", path, status, text);
     wn_incl_proof p;
     cr_assert_eq(wn_incl_proof_parse(&p, text, n, detail, sizeof detail), WN_PROOF_OK, "%s: %s", path, detail);
-    cr_assert(p.extra && p.extra_len == len + 1 && memcmp(p.extra, entry, len + 1) == 0,
+    cr_assert(p.extra && p.extra_len == elen && memcmp(p.extra, entry, elen) == 0,
               "%s: the ledger's entry is not the meter's reading", path);
     wn_checkpoint cp;
-    int err = wn_incl_proof_verify(&p, g_notary, entry, len + 1, &cp, detail, sizeof detail);
+    int err = wn_incl_proof_verify(&p, g_notary, entry, elen, &cp, detail, sizeof detail);
     cr_assert_eq(err, WN_PROOF_OK, "%s: %s %s", path, wn_proof_strerror(err), detail);
     cr_assert_str_eq(cp.origin, g_origin);
     cr_assert_eq(p.index, rc->index, "%s: the reading is at %llu, its receipt says %llu", path,

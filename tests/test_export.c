@@ -280,8 +280,10 @@ static void compare(const char *dir, const table *csv, const uint8_t (*ids)[32],
         size_t len;
         cr_assert_eq(wn_ledger_get(l, i, e, sizeof e, &len, NULL, NULL), 0);
         wn_reading r;
-        if (e[0] != WN_ENTRY_READING) continue;
-        cr_assert_eq(wn_reading_decode(&r, e + 1, len - 1), 0);
+        wn_entry_view v;
+        cr_assert_eq(wn_entry_parse(&v, e, len), WN_ENTRY_OK);
+        if (v.kind != WN_ENTRY_READING) continue;
+        cr_assert_eq(wn_reading_decode(&r, v.payload, v.len), 0);
         int mine = 0;
         for (size_t k = 0; k < n; k++) mine |= memcmp(ids[k], r.meter, 32) == 0;
         if (!mine || r.time_ms < from || r.time_ms >= to) continue;

@@ -22,6 +22,7 @@
 #include "protocol/reading.h"
 #include "savings/claim.h"
 #include "savings/project.h"
+#include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
@@ -33,7 +34,7 @@
 #define R0 (B0 + 59 * DAY)    /* 2025-03-01: first reporting period, 30 days */
 #define R1 (R0 + 30 * DAY)    /* 2025-03-31: the next one, 30 days */
 #define PERIOD (30 * DAY)
-#define ENTERPRISE "91330400MA2B000000"
+#define ENTERPRISE "91330400MA2B00000L" /* GB 32100-2015: L is its check character */
 #define PROJECT "JX-PRJ-2025-007"
 /* The Jiaxing policy with a 30-day baseline (the shipped one asks for 12 months), written
  * into the test's folder at setup so the scenarios stay a month long. */
@@ -102,6 +103,11 @@ static void setup(void)
     cr_assert(wn_keyfile_read(nk, sk));
     cr_assert(wn_seckey_xonly(pk, sk));
     wn_hex_encode(notary_pub, pk, 32);
+    /* the claimant's enterprise record: the policy pays only a registered enterprise's keys */
+    cr_assert_eq(wn_test_enterprise_post(node.url, reg_sk, ENTERPRISE, 1, &ent_sk, 1, NULL, 0), 200);
+    /* the certifier's accreditation: the policy counts only an accredited body's certification */
+    cr_assert_eq(wn_test_accreditation_post(node.url, reg_sk, WN_TEST_CERTIFIER_CODE, 1, &cert_sk, 1, "water_saving",
+                                            1704067200000ULL, 1798761600000ULL, NULL, 0), 200);
 }
 
 static void teardown(void)
@@ -133,7 +139,7 @@ static void enrol(const uint8_t id[32], unsigned point)
     e.point = (uint8_t)point;
     e.tier = 1;
     e.source = WN_SOURCE_TAP;
-    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? "Zhejiang Water Testing Co." : ENTERPRISE);
+    strcpy(e.enterprise, point == WN_POINT_CERTIFIER ? WN_TEST_CERTIFIER_CODE : ENTERPRISE);
     strcpy(e.calibration, point == WN_POINT_CERTIFIER ? "CMA 2023-11-0042" : "CAL-2024-7");
     cr_assert_eq(wn_enrolment_sign(&e, reg_sk), WN_ENROL_OK);
     char json[WN_ENROLMENT_JSON_MAX];
@@ -428,16 +434,27 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
+    char eb[4300];
+    snprintf(eb, sizeof eb, "%s/enterprise.bundle", tmp);
+    r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    char ab[4300]; /* the certifier's accreditation */
+    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     r = wn("cert", "project", PROJECT, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, NULL);
+           bb, rb, cb, eb, ab, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.out, online.out, "offline and online evaluations differ");
     result_free(&r);
     /* offline without the project's certificates: no subsidy, for want of proof */
-    r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb,
+    r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb, eb, ab,
            NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert(has_reason(r.out, "project_history_unknown"), "%s", r.out);
@@ -453,7 +470,7 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     fclose(f);
     free(h);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, NULL);
+           bb, rb, cb, eb, ab, NULL);
     cr_assert_eq(r.code, 1);
     cr_assert_not_null(strstr(r.err, "signature does not verify"), "%s", r.err);
     result_free(&r);

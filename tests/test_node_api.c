@@ -257,12 +257,19 @@ static uint64_t enrol(const meter_t *m)
     cr_assert_eq(r.status, 200, "enrol: %ld %s", r.status, r.body);
     cJSON *o = json_of(&r);
     uint64_t idx = (uint64_t)num_at(o, "index");
-    /* leaf = SHA-256(0x00 || 0x02 || record) */
-    uint8_t rec[WN_ENROLMENT_MAX_LEN + 2], leaf[32], got[32];
+    /* leaf = SHA-256(0x00 || 0x82 || u64 commit time || marks 0x00 || record): the timed
+     * enrolment entry, committed at the time the answer names */
+    uint8_t rec[WN_ENROLMENT_MAX_LEN + 11], leaf[32], got[32];
     size_t len;
-    rec[0] = 0x00, rec[1] = 0x02;
-    cr_assert_eq(wn_enrolment_encode(&e, rec + 2, sizeof rec - 2, &len), WN_ENROL_OK);
-    wn_sha256(leaf, rec, len + 2);
+    uint64_t commit_ms = 0;
+    const char *ct = str_at(o, "commit_time");
+    cr_assert(wn_time_parse(ct, strlen(ct), &commit_ms), "commit_time %s", ct);
+    cr_assert_geq(commit_ms + 60000, (uint64_t)time(NULL) * 1000, "the commit time is now");
+    rec[0] = 0x00, rec[1] = 0x82;
+    for (int i = 0; i < 8; i++) rec[2 + i] = (uint8_t)(commit_ms >> (56 - 8 * i));
+    rec[10] = 0x00;
+    cr_assert_eq(wn_enrolment_encode(&e, rec + 11, sizeof rec - 11, &len), WN_ENROL_OK);
+    wn_sha256(leaf, rec, len + 11);
     cr_assert(wn_hex_decode(got, 32, str_at(o, "leaf"), 64));
     cr_assert(memcmp(leaf, got, 32) == 0, "enrolment leaf hash");
     cJSON_Delete(o);
@@ -328,8 +335,9 @@ static size_t reading_bytes(const wn_reading *r, uint8_t *out)
     return len;
 }
 
-/* Checks one result object: its receipt verifies with the notary key and its leaf is
- * SHA-256(0x00 || 0x01 || reading). Out: *rc. */
+/* Checks one result object: its receipt verifies with the notary key and its leaf is that
+ * of the timed reading entry committed at the receipt's time, not marked late:
+ * SHA-256(0x00 || 0x81 || u64 time || 0x00 || reading). Out: *rc. */
 static void check_receipt(const cJSON *res, const wn_reading *r, wn_receipt *rc)
 {
     const cJSON *rj = cJSON_GetObjectItemCaseSensitive(res, "receipt");
@@ -338,11 +346,13 @@ static void check_receipt(const cJSON *res, const wn_reading *r, wn_receipt *rc)
     cr_assert(wn_receipt_verify(rc, N.notary_pk), "receipt signature");
     uint8_t b[WN_READING_MAX_LEN], leaf[32];
     size_t len = reading_bytes(r, b);
-    wn_reading_leaf_hash(leaf, b, len);
-    cr_assert(memcmp(leaf, rc->leaf, 32) == 0, "receipt leaf is not SHA-256(0x00||0x01||reading)");
-    uint8_t pre[2 + WN_READING_MAX_LEN] = {0x00, 0x01};
-    memcpy(pre + 2, b, len);
-    wn_sha256(leaf, pre, len + 2);
+    wn_reading_timed_leaf_hash(leaf, b, len, rc->time_ms, 0);
+    cr_assert(memcmp(leaf, rc->leaf, 32) == 0, "receipt leaf is not SHA-256(0x00||0x81||time||0x00||reading)");
+    uint8_t pre[11 + WN_READING_MAX_LEN] = {0x00, 0x81};
+    for (int i = 0; i < 8; i++) pre[2 + i] = (uint8_t)(rc->time_ms >> (56 - 8 * i));
+    pre[10] = 0x00;
+    memcpy(pre + 11, b, len);
+    wn_sha256(leaf, pre, len + 11);
     cr_assert(memcmp(leaf, rc->leaf, 32) == 0);
 }
 

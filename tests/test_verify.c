@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/entry.h"
 #include "cli/proofs/bundle.h"
 #include "cli/proofs/report.h"
 #include "crypto/encoding.h"
@@ -441,7 +442,9 @@ Test(verify, dropped_revocation_and_evidence_cannot_be_seen_offline)
     cJSON_Delete(b);
     free(all);
     wn_reading rd;
-    cr_assert_eq(wn_reading_decode(&rd, e + 1, n - 1), WN_READING_OK);
+    wn_entry_view v;
+    cr_assert_eq(wn_entry_parse(&v, e, n), WN_ENTRY_OK);
+    cr_assert_eq(wn_reading_decode(&rd, v.payload, v.len), WN_READING_OK);
     rd.m[0].value += 3;
     char keyfile[4600];
     uint8_t sk[32];

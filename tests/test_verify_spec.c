@@ -173,9 +173,15 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     size_t el[3];
     for (int i = 0; i < 3; i++) {
         el[i] = entry(n.url, 1 + (uint64_t)i, e[i], sizeof e[i]);
-        const uint8_t *r = e[i] + 1;
-        size_t len = el[i] - 1;
-        cr_assert_eq(e[i][0], 0x01, "entry type 0x01 = reading (section 3)");
+        /* section 3: the timed form, 0x80 | 0x01, u64 commit time, marks, then the reading */
+        const uint8_t *r = e[i] + 10;
+        size_t len = el[i] - 10;
+        cr_assert_eq(e[i][0], 0x81, "entry type 0x81 = timed reading (section 3)");
+        cr_assert_eq(e[i][9], 0x00, "marks: not late");
+        uint64_t commit = be64(e[i] + 1);
+        cr_assert(commit > 1700000000000ULL && commit <= (uint64_t)time(NULL) * 1000 + 1000, "commit time %llu",
+                  (unsigned long long)commit);
+        cr_assert_geq(commit, be64(r + 41), "committed at or after the reading's time");
         cr_assert_eq(r[0], 0x01, "version");
         unsigned cnt = r[83];
         cr_assert_eq(len, 149 + 11u * cnt, "total length 149 + 11n");
@@ -191,14 +197,14 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     cr_assert_eq(memcmp(meter, f.m[0].id, 32), 0);
 
     /* section 6: the receipt of reading seq 2 (resent: a duplicate gets its original
-     * receipt); leaf = SHA-256(0x00 || 0x01 || reading); signed bytes
+     * receipt); leaf = SHA-256(0x00 || entry), the timed entry of section 3; signed bytes
      * 0x01 || u64 index || leaf || u64 time, tagged "WaterNotary/receipt/v1" */
     uint8_t batch[2 + 512];
-    batch[0] = (uint8_t)((el[1] - 1) >> 8);
-    batch[1] = (uint8_t)(el[1] - 1);
-    memcpy(batch + 2, e[1] + 1, el[1] - 1);
+    batch[0] = (uint8_t)((el[1] - 10) >> 8);
+    batch[1] = (uint8_t)(el[1] - 10);
+    memcpy(batch + 2, e[1] + 10, el[1] - 10);
     wn_test_resp resp;
-    cr_assert(wn_test_http(n.url, "POST", "/v1/readings", "application/vnd.waternotary.readings", batch, el[1] + 1,
+    cr_assert(wn_test_http(n.url, "POST", "/v1/readings", "application/vnd.waternotary.readings", batch, el[1] - 8,
                            &resp));
     cr_assert_eq(resp.status, 200, "%s", (char *)resp.body);
     cJSON *ans = cJSON_Parse((char *)resp.body);
@@ -217,9 +223,10 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     unhex(root, 32, str(rc, "root"));
     uint8_t pre[1 + 512];
     pre[0] = 0x00;
-    memcpy(pre + 1, e[1], el[1]); /* 0x00 || entry (= 0x01 || reading) */
+    memcpy(pre + 1, e[1], el[1]); /* 0x00 || entry (= 0x81 || commit time || marks || reading) */
     sha256(want_leaf, pre, el[1] + 1);
-    cr_assert_eq(memcmp(leaf, want_leaf, 32), 0, "the receipt's leaf is SHA-256(0x00 || 0x01 || reading)");
+    cr_assert_eq(memcmp(leaf, want_leaf, 32), 0, "the receipt's leaf is SHA-256(0x00 || timed entry)");
+    cr_assert_eq(time_ms(str(rc, "time")), be64(e[1] + 1), "the receipt's time is the entry's commit time");
     const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rc, "index");
     cr_assert(cJSON_IsNumber(ix) && ix->valuedouble == 2);
     const char *rorigin = str(rc, "origin");

@@ -61,6 +61,8 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_NOT_HOLDER] = "not_holder",
     [WN_AC_INSUFFICIENT_BALANCE] = "insufficient_balance",
     [WN_AC_PROJECT_SUBSIDISED] = "project_already_subsidised",
+    [WN_AC_STALE_RECORD] = "stale_record",
+    [WN_AC_KEY_IN_USE] = "key_in_use",
     [WN_AC_CHECKPOINT_SIGNATURE] = "checkpoint_signature",
     [WN_AC_CHECKPOINT_SIZE] = "checkpoint_size",
     [WN_AC_CHECKPOINT_ORIGIN] = "checkpoint_origin",
@@ -396,10 +398,11 @@ int wn_auditor_entry(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t
         memcpy(a->sfrontier[0], st && st->leaf ? st->leaf : r[0], 32);
         a->sf_ok = (a->sf_ok & ~((h >= 64 ? ~0ULL : (1ULL << h) - 1))) | 1ULL;
     }
-    for (unsigned l = 0; l < h; l++) memcpy(a->frontier[l], r[l], 32);
-
     a->sum.entries++;
+    /* the rules before the frontier takes this entry: a certificate may rest on the tree of
+     * exactly the entries before it, whose root is then root_at(next) */
     wn_audit_i_entry_rules(a, index, entry, len);
+    for (unsigned l = 0; l < h; l++) memcpy(a->frontier[l], r[l], 32);
     a->next = index + 1;
     check_reached(a);
     return a->store.oom ? WN_AUDIT_ENOMEM : WN_AUDIT_OK;

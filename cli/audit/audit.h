@@ -115,6 +115,8 @@ enum wn_audit_code {
     WN_AC_NOT_HOLDER,
     WN_AC_INSUFFICIENT_BALANCE,
     WN_AC_PROJECT_SUBSIDISED, /* a subsidy for a project holding as many as its policy allows */
+    WN_AC_STALE_RECORD,       /* an enterprise record whose sequence is not above its code's last */
+    WN_AC_KEY_IN_USE,         /* an enterprise record with a key in force for another enterprise */
     /* checkpoints */
     WN_AC_CHECKPOINT_SIGNATURE,
     WN_AC_CHECKPOINT_SIZE,    /* stored under another size than it states */
@@ -154,6 +156,8 @@ typedef struct {
     uint64_t entries;                  /* entries fed */
     uint64_t readings, enrolments, revocations, equivocations, unknown;
     uint64_t certificates, transfers, retirements;
+    uint64_t enterprises;              /* enterprise records (entry type 0x08) */
+    uint64_t accreditations;           /* certifier accreditation records (entry type 0x09) */
     uint64_t meters;                   /* enrolled meters (point 1..6) */
     uint64_t certifiers;               /* enrolled certifiers (point 7) */
     uint64_t revoked;                  /* of both */

@@ -244,5 +244,11 @@ void wn_audit_i_certs_free(wn_auditor *a)
     }
     free(a->certs);
     a->certs = NULL;
+    free(a->ents);
+    a->ents = NULL;
+    a->n_ents = a->cap_ents = 0;
+    free(a->accs);
+    a->accs = NULL;
+    a->n_accs = a->cap_accs = 0;
     a->n_certs = a->cap_certs = 0;
 }

@@ -8,6 +8,8 @@
 
 #include "cli/audit/audit.h"
 #include "crypto/verifier.h"
+#include "protocol/accreditation.h"
+#include "protocol/enterprise.h"
 
 /* Position of a problem in report order: the checkpoint of size N sits between entry N-1
  * and entry N; problems about the whole ledger come last. */
@@ -165,6 +167,11 @@ struct wn_auditor {
     size_t n_pending, cap_pending, head_pending;
     char origin[256];              /* the first well-formed checkpoint's origin */
     int have_origin;
+
+    wn_enterprise *ents;           /* the latest enterprise record of each code (rotation order, key use) */
+    size_t n_ents, cap_ents;
+    wn_accreditation *accs;        /* the latest accreditation record of each code (re-accreditation order) */
+    size_t n_accs, cap_accs;
 
     wn_audit_cert *certs;          /* by ledger index */
     size_t n_certs, cap_certs;

@@ -350,9 +350,11 @@ static int add_loose(src *s, uint32_t num, uint64_t seq, uint64_t index)
 static int expected_link(src *s, uint64_t i, const uint8_t *e, size_t len, link_t *want)
 {
     memset(want, 0, sizeof *want);
-    if (len < 42 || e[0] != WN_ENTRY_READING) return 1; /* not indexed */
-    const uint8_t *id = e + 2;
-    uint64_t seq = wn_get_u64(e + 34);
+    wn_entry_view v;
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK || v.len < 41 || v.kind != WN_ENTRY_READING)
+        return 1; /* not indexed */
+    const uint8_t *id = v.payload + 1;
+    uint64_t seq = wn_get_u64(v.payload + 33);
     imeter *m = find_meter(s, id);
     if (!m) {
         if (s->n >= UINT32_MAX || !(m = new_meter(s, id))) {

@@ -15,6 +15,7 @@
 #include "crypto/sha256.h"
 #include "ledger/entry.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define AT WN_AUDIT_AT_ENTRY
@@ -149,6 +150,86 @@ static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
     m->point = e.point;
     if (e.point == WN_POINT_CERTIFIER) a->sum.certifiers++;
     else a->sum.meters++;
+}
+
+/* An enterprise record (PROTOCOL §5 "Enterprises"): decodes, is signed by the registrar,
+ * carries a sequence above its code's last record, and names no key in force for another
+ * enterprise — what the node checked when it accepted it. */
+static void enterprise(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
+{
+    wn_enterprise e;
+    a->sum.enterprises++;
+    if (wn_enterprise_decode(&e, p, n) != WN_ENT_OK) {
+        wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the enterprise record does not decode (section 5)");
+        return;
+    }
+    wn_audit_i_check_registrar(a, index, e.registrar);
+    queue_record_sig(a, index, 7, WN_TAG_ENTERPRISE, p, n, e.registrar, e.keys[0]);
+    size_t at = a->n_ents;
+    for (size_t i = 0; i < a->n_ents; i++) {
+        if (strcmp(a->ents[i].code, e.code) == 0) {
+            at = i;
+            continue;
+        }
+        for (size_t k = 0; k < e.n_keys; k++)
+            if (wn_enterprise_has_key(&a->ents[i], e.keys[k])) {
+                char h[17];
+                wn_audit_i_hex16(h, e.keys[k]);
+                wn_audit_i_problem(a, AT, index, WN_AC_KEY_IN_USE, 0, "enterprise %s: key %s is in force for enterprise %s",
+                                   e.code, h, a->ents[i].code);
+            }
+    }
+    if (at < a->n_ents) {
+        if (e.seq <= a->ents[at].seq) {
+            wn_audit_i_problem(a, AT, index, WN_AC_STALE_RECORD, 0,
+                               "enterprise %s: a record of sequence %llu after one of sequence %llu", e.code,
+                               (unsigned long long)e.seq, (unsigned long long)a->ents[at].seq);
+            return;
+        }
+        a->ents[at] = e;
+        return;
+    }
+    if (a->n_ents == a->cap_ents) {
+        size_t cap = a->cap_ents ? 2 * a->cap_ents : 16;
+        wn_enterprise *q = realloc(a->ents, cap * sizeof *q);
+        if (!q) return oom(a);
+        a->ents = q;
+        a->cap_ents = cap;
+    }
+    a->ents[a->n_ents++] = e;
+}
+
+/* An accreditation record: decodes, is signed by the registrar, carries a sequence above its
+ * code's last record. */
+static void accreditation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
+{
+    wn_accreditation r;
+    a->sum.accreditations++;
+    if (wn_accreditation_decode(&r, p, n) != WN_ENT_OK) {
+        wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the accreditation record does not decode (section 5)");
+        return;
+    }
+    wn_audit_i_check_registrar(a, index, r.registrar);
+    queue_record_sig(a, index, 8, WN_TAG_ACCREDITATION, p, n, r.registrar, r.keys[0]);
+    for (size_t i = 0; i < a->n_accs; i++) {
+        if (strcmp(a->accs[i].code, r.code) != 0) continue;
+        if (r.seq <= a->accs[i].seq) {
+            wn_audit_i_problem(a, AT, index, WN_AC_STALE_RECORD, 0,
+                               "certifier %s: an accreditation of sequence %llu after one of sequence %llu", r.code,
+                               (unsigned long long)r.seq, (unsigned long long)a->accs[i].seq);
+            return;
+        }
+        a->accs[i] = r;
+        return;
+    }
+    if (a->n_accs == a->cap_accs) {
+        size_t cap = a->cap_accs ? 2 * a->cap_accs : 16;
+        wn_accreditation *q = realloc(a->accs, cap * sizeof *q);
+        if (!q) return oom(a);
+        a->accs = q;
+        a->cap_accs = cap;
+    }
+    a->accs[a->n_accs++] = r;
 }
 
 static void revocation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
@@ -340,7 +421,7 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            (unsigned long long)orig);
         return;
     }
-    uint8_t buf[1 + WN_READING_MAX_LEN];
+    uint8_t buf[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN];
     size_t len = 0;
     if (!a->cfg.fetch || a->cfg.fetch(a->cfg.fetch_ctx, orig, buf, sizeof buf, &len) != 0 || len > sizeof buf) {
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0,
@@ -349,7 +430,9 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
         return;
     }
     wn_reading o;
-    if (len < 1 || buf[0] != WN_ENTRY_READING || wn_reading_decode(&o, buf + 1, len - 1) != WN_READING_OK) {
+    wn_entry_view ov;
+    if (wn_entry_parse(&ov, buf, len) != WN_ENTRY_OK || ov.kind != WN_ENTRY_READING ||
+        wn_reading_decode(&o, ov.payload, ov.len) != WN_READING_OK) {
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0, "entry %llu, which it names, is not a valid reading",
                            (unsigned long long)orig);
         return;
@@ -362,21 +445,24 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            oid, (unsigned long long)o.seq, id, (unsigned long long)r.seq);
         return;
     }
-    if (len - 1 == rn && memcmp(buf + 1, rd, rn) == 0)
+    if (ov.len == rn && memcmp(ov.payload, rd, rn) == 0)
         wn_audit_i_problem(a, AT, index, WN_AC_EVIDENCE_REFERENCE, 0,
                            "the conflicting reading is identical to entry %llu: no equivocation", (unsigned long long)orig);
 }
 
 void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len)
 {
-    if (len == 0) {
+    wn_entry_view v;
+    int err = wn_entry_parse(&v, entry, len);
+    if (err != WN_ENTRY_OK) {
         a->sum.unknown++;
-        wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "empty entry");
+        wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "%s (type 0x%02x, %zu bytes)", wn_entry_strerror(err),
+                           len ? entry[0] : 0u, len);
         return;
     }
-    const uint8_t *p = entry + 1;
-    size_t n = len - 1;
-    switch (entry[0]) {
+    const uint8_t *p = v.payload;
+    size_t n = v.len;
+    switch (v.kind) {
     case WN_ENTRY_READING: reading(a, index, p, n); break;
     case WN_ENTRY_ENROLMENT: enrolment(a, index, p, n); break;
     case WN_ENTRY_REVOCATION: revocation(a, index, p, n); break;
@@ -384,6 +470,8 @@ void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry,
     case WN_ENTRY_CERTIFICATE: wn_audit_i_certificate(a, index, p, n); break;
     case WN_ENTRY_TRANSFER: wn_audit_i_cert_op(a, index, 0, p, n); break;
     case WN_ENTRY_RETIREMENT: wn_audit_i_cert_op(a, index, 1, p, n); break;
+    case WN_ENTRY_ENTERPRISE: enterprise(a, index, p, n); break;
+    case WN_ENTRY_ACCREDITATION: accreditation(a, index, p, n); break;
     default:
         a->sum.unknown++;
         wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "unknown entry type 0x%02x", entry[0]);

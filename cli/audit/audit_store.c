@@ -193,7 +193,7 @@ void wn_audit_i_store_settle(wn_audit_store *s)
 /* ---- signature workers ----------------------------------------------------------- */
 
 static const char *const what_name[] = {"reading",     "enrolment", "revocation", "conflicting reading",
-                                        "certificate", "transfer",  "retirement"};
+                                        "certificate", "transfer",  "retirement", "enterprise record", "accreditation record"};
 
 static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
 {
@@ -206,6 +206,9 @@ static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
         if (j->what == 0 || j->what == 3)
             snprintf(p.detail, sizeof p.detail, "the %s's signature (meter %s, sequence %llu) does not verify with the enrolled %s key",
                      what_name[j->what], m, (unsigned long long)j->seq, j->key.alg == 2 ? "ECDSA" : j->key.alg == 3 ? "P-256" : j->key.alg == 4 ? "SM2" : "BIP-340");
+        else if (j->what == 7 || j->what == 8)
+            snprintf(p.detail, sizeof p.detail, "the %s (first key %s...): the registrar's signature does not verify",
+                     what_name[j->what], m);
         else if (j->what <= 2)
             snprintf(p.detail, sizeof p.detail, "the %s of meter %s: the registrar's signature does not verify",
                      what_name[j->what], m);

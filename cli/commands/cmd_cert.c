@@ -185,6 +185,7 @@ static int cert_issue(int argc, char **argv)
     } else {
         rc = wn_claim_data_fetch(cmd, &d, &c, node, notary, reg ? registrar : NULL, 10);
     }
+    if (rc == WN_EXIT_OK) rc = wn_claim_data_need_enterprise(cmd, &d, &c, &p);
     wn_eval_result res;
     memset(&res, 0, sizeof res);
     wn_eval_prior *prior = NULL;

@@ -47,6 +47,9 @@ static void help(FILE *f)
             "            readings come from proof bundles: fetched from --node (one per meter and period,\n"
             "            and the certifier's), or read from bundle files (wn bundle); both give the same\n"
             "            output byte for byte. Integer arithmetic only; every division rounds down.\n"
+            "            The claim must be signed by a key of the enterprise it names (its enterprise\n"
+            "            record, wn enterprise) and rest on that enterprise's meters; offline give its\n"
+            "            enterprise bundle (wn enterprise bundle) among the bundle files.\n"
             "\n"
             "options:\n"
             "  --enterprise-key FILE  the enterprise's secret key file\n"
@@ -254,6 +257,7 @@ static int claim_evaluate(int argc, char **argv)
         for (size_t i = 1; i < npos; i++) files[nf++] = pos[i];
         rc = wn_claim_data_from_files(cmd, &d, &c, files, nf, notary, reg ? registrar : NULL);
     }
+    if (rc == WN_EXIT_OK) rc = wn_claim_data_need_enterprise(cmd, &d, &c, &p);
     wn_eval_prior *prior = NULL;
     size_t n_prior = 0;
     int history = 0;

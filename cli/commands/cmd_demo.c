@@ -81,9 +81,10 @@ static double demand(uint64_t t_ms)
     return 0.08;
 }
 
-/* Builds, signs and encodes meter m's next reading (sequence seq) into out as a ledger
- * entry (type byte + reading). Returns: the entry length, 0 on failure. */
-static size_t next_reading(meter *m, uint64_t seq, uint64_t t_ms, uint8_t *out)
+/* Builds, signs and encodes meter m's next reading (sequence seq) into out as a timed ledger
+ * entry committed at commit_ms (ledger/entry.h: header, then the reading). Returns: the
+ * entry length, 0 on failure. */
+static size_t next_reading(meter *m, uint64_t seq, uint64_t t_ms, uint64_t commit_ms, uint8_t *out)
 {
     double used = m->rate * demand(t_ms) * (1.0 + 0.08 * jitter(&m->rng)); /* m3 this hour */
     int64_t litres = (int64_t)(used * 1000.0 + 0.5);
@@ -101,10 +102,10 @@ static size_t next_reading(meter *m, uint64_t seq, uint64_t t_ms, uint8_t *out)
     r.m[2] = (wn_measurement){WN_Q_PH, WN_U_PH, 2, 725 + (int64_t)(25.0 * jitter(&m->rng))};
     if (wn_reading_sign(&r, m->seckey) != WN_READING_OK) return 0;
     size_t len;
-    out[0] = WN_ENTRY_READING;
-    if (wn_reading_encode(&r, out + 1, WN_READING_MAX_LEN, &len) != WN_READING_OK) return 0;
+    size_t h = wn_entry_put_timed_header(out, WN_ENTRY_READING, commit_ms, 0);
+    if (wn_reading_encode(&r, out + h, WN_READING_MAX_LEN, &len) != WN_READING_OK) return 0;
     wn_reading_digest(&r, m->prev);
-    return len + 1;
+    return len + h;
 }
 
 /* Signs a checkpoint of the ledger's current size and stores it. Out: note, *len. */
@@ -171,7 +172,7 @@ static int run(const char *cmd, const char *dir, unsigned nmeters, unsigned nrea
 
     int rc = WN_EXIT_USAGE;
     meter *meters = calloc(nmeters, sizeof *meters);
-    uint8_t *entries = malloc((size_t)nmeters * (1 + WN_READING_MAX_LEN));
+    uint8_t *entries = malloc((size_t)nmeters * (WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN));
     wn_ledger_item *items = calloc(nmeters, sizeof *items);
     wn_ledger *l = NULL;
     char *proof = NULL;
@@ -196,9 +197,11 @@ static int run(const char *cmd, const char *dir, unsigned nmeters, unsigned nrea
     uint64_t mid_size = 0, size = 0;
     for (unsigned h = 0; h < nreadings; h++) {
         for (unsigned m = 0; m < nmeters; m++) {
-            uint8_t *e = entries + (size_t)m * (1 + WN_READING_MAX_LEN);
-            /* Meters report a few seconds apart. */
-            size_t len = next_reading(&meters[m], h + 1, start + h * HOUR_MS + 7000ULL * m, e);
+            uint8_t *e = entries + (size_t)m * (WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN);
+            /* Meters report a few seconds apart; the hour's batch is committed a minute
+             * after the hour. */
+            size_t len = next_reading(&meters[m], h + 1, start + h * HOUR_MS + 7000ULL * m,
+                                      start + h * HOUR_MS + 60000ULL + 7000ULL * nmeters, e);
             if (!len) { wn_cli_error(cmd, "cannot sign a reading"); goto done; }
             items[m] = (wn_ledger_item){e, len, meters[m].id, h + 1};
         }

@@ -110,10 +110,11 @@ static int visit(void *ctx, uint64_t index, const uint8_t *entry, size_t len, co
     (void)leaf;
     (void)chain;
     export_ctx *x = ctx;
-    if (len < 2) return 0;
-    if (entry[0] == WN_ENTRY_ENROLMENT && !x->by_meter) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, len) != WN_ENTRY_OK || v.len < 1) return 0; /* wn audit says why */
+    if (v.kind == WN_ENTRY_ENROLMENT && !x->by_meter) {
         wn_enrolment e;
-        if (wn_enrolment_decode(&e, entry + 1, len - 1) != WN_ENROL_OK || e.point == WN_POINT_CERTIFIER ||
+        if (wn_enrolment_decode(&e, v.payload, v.len) != WN_ENROL_OK || e.point == WN_POINT_CERTIFIER ||
             strcmp(e.enterprise, x->enterprise) != 0 || wanted(x, e.meter))
             return 0;
         if (x->nset == x->capset) {
@@ -129,9 +130,9 @@ static int visit(void *ctx, uint64_t index, const uint8_t *entry, size_t len, co
         memcpy(x->set[x->nset++], e.meter, 32);
         return 0;
     }
-    if (entry[0] != WN_ENTRY_READING || len < 34 || !wanted(x, entry + 2)) return 0;
+    if (v.kind != WN_ENTRY_READING || v.len < 33 || !wanted(x, v.payload + 1)) return 0;
     wn_reading r;
-    if (wn_reading_decode(&r, entry + 1, len - 1) != WN_READING_OK) return 0; /* not a reading: wn audit says why */
+    if (wn_reading_decode(&r, v.payload, v.len) != WN_READING_OK) return 0; /* not a reading: wn audit says why */
     if (r.time_ms < x->from || r.time_ms >= x->to) return 0;
     if (!write_rows(x, index, entry, len, &r)) {
         x->failed = 1;

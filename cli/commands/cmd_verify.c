@@ -18,6 +18,7 @@
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
 #include "ledger/ledger.h"
+#include "ledger/proof_file.h"
 #include "ledger/tlog/merkle.h"
 
 #include <cjson/cJSON.h>
@@ -78,6 +79,7 @@ typedef struct {
     int has_registrar;
     uint8_t *entry;
     size_t elen;
+    int reading_json;       /* --entry was a reading in JSON: entry = 0x01 || reading (untimed) */
     int json;
     int has_sm2;            /* --notary-sm2-pub: checkpoints must carry its co-signature */
     uint8_t sm2[33];
@@ -190,7 +192,9 @@ static int verify_receipt(const verify_opts *o, const char *path, const char *te
     if (o->entry) {
         uint8_t h[32];
         wn_merkle_leaf_hash(h, o->entry, o->elen);
-        match = memcmp(h, rc.leaf, 32) == 0;
+        /* a reading in JSON: its entry is the timed form at the receipt's time (or untimed) */
+        match = o->reading_json ? wn_receipt_is_for_reading(&rc, o->entry + 1, o->elen - 1)
+                                : memcmp(h, rc.leaf, 32) == 0;
         if (!match) wn_report_fail(&rep, "receipt_leaf", "the receipt's leaf is not the leaf of the entry given");
     } else {
         wn_report_warn(&rep, "no_entry", "no --entry given: the receipt is checked, not what it is for");
@@ -310,7 +314,20 @@ static int verify_proof(const verify_opts *o, const char *path, const char *text
             return finish(&rep, o, "");
         }
     }
-    int rc = inclusion ? wn_cli_verify_inclusion(text, len, o->notary, o->entry, o->elen, out, &ir)
+    const uint8_t *entry = o->entry;
+    size_t elen = o->elen;
+    wn_incl_proof p;
+    char why[200];
+    if (inclusion && o->reading_json && wn_incl_proof_parse(&p, text, len, why, sizeof why) == WN_PROOF_OK) {
+        /* a reading in JSON does not say when it was committed: the proof's own entry bytes
+         * are used when they are this reading's entry (any form); else the untimed form */
+        wn_entry_view v;
+        if (p.extra && wn_entry_parse(&v, p.extra, p.extra_len) == WN_ENTRY_OK && v.kind == WN_ENTRY_READING &&
+            v.len == o->elen - 1 && memcmp(v.payload, o->entry + 1, v.len) == 0)
+            entry = NULL, elen = 0;
+        wn_incl_proof_free(&p);
+    }
+    int rc = inclusion ? wn_cli_verify_inclusion(text, len, o->notary, entry, elen, out, &ir)
                        : wn_cli_verify_consistency(text, len, o->notary, out, &cr);
     const char *reason = inclusion ? ir.reason : cr.reason;
     if (rc == WN_EXIT_USAGE) return unusable(o, kind, path, reason);
@@ -352,6 +369,7 @@ static int load_entry(verify_opts *o, const char *path)
         e[0] = WN_ENTRY_READING;
         o->entry = e;
         o->elen = n + 1;
+        o->reading_json = 1;
         return 1;
     }
     if (len == 0) {

@@ -88,6 +88,11 @@ static int parse_entry(const cJSON *o, wn_bundle_entry *e, int is_reading, const
     return 1;
 }
 
+int wn_bundle_parse_entry(const void *cjson_obj, wn_bundle_entry *e, const char *what, char *detail, size_t cap)
+{
+    return parse_entry(cjson_obj, e, 0, what, detail, cap);
+}
+
 static int parse_entries(const cJSON *a, wn_bundle_entry **out, size_t *n, int is_reading, const char *what,
                          char *detail, size_t cap)
 {

@@ -18,6 +18,7 @@
 #include "cli/proofs/report.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
+#include "ledger/entry.h"
 #include "ledger/tlog/checkpoint.h"
 
 #define WN_BUNDLE_FORMAT_V1 "waternotary/bundle@v1"
@@ -34,6 +35,8 @@ typedef struct {
     size_t proof_len;
     int boundary;            /* readings: enum wn_bundle_boundary */
     /* set by wn_bundle_verify: */
+    int parsed;              /* entry bytes parse (ledger/entry.h); view: kind, commit time, marks */
+    wn_entry_view view;      /* payload points into entry */
     int proved;              /* the inclusion proof leads to the checkpoint's root */
     int decoded;             /* readings and evidence: `reading` holds the (conflicting) reading */
     wn_reading reading;
@@ -71,6 +74,11 @@ int wn_bundle_sniff(const char *text, size_t len);
  * invalid). Free with wn_bundle_free in either case. */
 int wn_bundle_parse(wn_bundle *b, const char *text, size_t len, char *detail, size_t detailcap);
 void wn_bundle_free(wn_bundle *b);
+
+/* Parses one proved entry {"index","entry","proof"} (no "boundary") strictly, as a bundle's;
+ * what names it in detail. Returns: 1, or 0 with detail (e's buffers may be allocated:
+ * free e->entry and e->proof either way). */
+int wn_bundle_parse_entry(const void *cjson_obj, wn_bundle_entry *e, const char *what, char *detail, size_t cap);
 
 /* Verifies everything (PROTOCOL §13, "Verification") with the notary's x-only key and,
  * if registrar is not NULL, the registrar key the enrolment must name. Adds every failure,

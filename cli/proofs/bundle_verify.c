@@ -70,6 +70,24 @@ static void check_proof(ctx *c, wn_bundle_entry *e, const char *what)
                        "(tree size %llu)", what, (unsigned long long)b->cp.size);
 }
 
+/* Parses e's bytes into e->view. Returns: 1 if they parse and are of kind `kind`; else 0
+ * after reporting under `check`. */
+static int entry_of(ctx *c, wn_bundle_entry *e, uint8_t kind, const char *check, const char *what,
+                    const char *kind_name)
+{
+    int err = wn_entry_parse(&e->view, e->entry, e->len);
+    e->parsed = err == WN_ENTRY_OK;
+    if (err != WN_ENTRY_OK) {
+        wn_report_fail(c->rep, check, "%s: %s (type 0x%02x)", what, wn_entry_strerror(err), e->len ? e->entry[0] : 0u);
+        return 0;
+    }
+    if (e->view.kind != kind) {
+        wn_report_fail(c->rep, check, "%s is not %s entry (type 0x%02x)", what, kind_name, e->entry[0]);
+        return 0;
+    }
+    return 1;
+}
+
 static void check_enrolment(ctx *c)
 {
     wn_bundle *b = c->b;
@@ -77,11 +95,8 @@ static void check_enrolment(ctx *c)
     char what[64], hex[65], hex2[65];
     snprintf(what, sizeof what, "the enrolment (index %llu)", (unsigned long long)e->index);
     check_proof(c, e, what);
-    if (e->entry[0] != WN_ENTRY_ENROLMENT) {
-        wn_report_fail(c->rep, "enrolment", "%s is not an enrolment entry (type 0x%02x)", what, e->entry[0]);
-        return;
-    }
-    int err = wn_enrolment_decode(&b->enrol, e->entry + 1, e->len - 1);
+    if (!entry_of(c, e, WN_ENTRY_ENROLMENT, "enrolment", what, "an enrolment")) return;
+    int err = wn_enrolment_decode(&b->enrol, e->view.payload, e->view.len);
     if (err) {
         wn_report_fail(c->rep, "enrolment", "%s does not decode: %s", what, wn_enrol_strerror(err));
         return;
@@ -120,11 +135,8 @@ static void check_revocation(ctx *c)
     char what[64], hex[65];
     snprintf(what, sizeof what, "the revocation (index %llu)", (unsigned long long)e->index);
     check_proof(c, e, what);
-    if (e->entry[0] != WN_ENTRY_REVOCATION) {
-        wn_report_fail(c->rep, "revocation", "%s is not a revocation entry (type 0x%02x)", what, e->entry[0]);
-        return;
-    }
-    int err = wn_revocation_decode(&b->revoc, e->entry + 1, e->len - 1);
+    if (!entry_of(c, e, WN_ENTRY_REVOCATION, "revocation", what, "a revocation")) return;
+    int err = wn_revocation_decode(&b->revoc, e->view.payload, e->view.len);
     if (err) {
         wn_report_fail(c->rep, "revocation", "%s does not decode: %s", what, wn_enrol_strerror(err));
         return;
@@ -182,12 +194,14 @@ static void check_reading(ctx *c, wn_bundle_entry *e, size_t i)
     wn_bundle *b = c->b;
     char what[96], hex[65];
     /* as for every proved entry: the inclusion proof first, then what the entry says */
-    int err = e->entry[0] != WN_ENTRY_READING ? -1 : wn_reading_decode(&e->reading, e->entry + 1, e->len - 1);
+    int err = wn_entry_parse(&e->view, e->entry, e->len);
+    e->parsed = err == WN_ENTRY_OK;
+    err = !e->parsed || e->view.kind != WN_ENTRY_READING ? -1 : wn_reading_decode(&e->reading, e->view.payload, e->view.len);
     e->decoded = err == 0;
     reading_label(what, sizeof what, e, i);
     check_proof(c, e, what);
     if (err < 0) {
-        wn_report_fail(c->rep, "reading", "%s is not a reading entry (type 0x%02x)", what, e->entry[0]);
+        (void)entry_of(c, e, WN_ENTRY_READING, "reading", what, "a reading");
         return;
     }
     if (err) {
@@ -352,11 +366,12 @@ static void check_equivocation(ctx *c, wn_bundle_entry *e, size_t i)
     char what[96];
     snprintf(what, sizeof what, "equivocation evidence %zu (index %llu)", i, (unsigned long long)e->index);
     check_proof(c, e, what);
-    if (e->entry[0] != WN_ENTRY_EQUIVOCATION || e->len < 10) {
-        wn_report_fail(c->rep, "equivocation", "%s is not an equivocation evidence entry (type 0x%02x)", what, e->entry[0]);
+    if (!entry_of(c, e, WN_ENTRY_EQUIVOCATION, "equivocation", what, "an equivocation evidence")) return;
+    if (e->view.len < 9) {
+        wn_report_fail(c->rep, "equivocation", "%s is too short for equivocation evidence", what);
         return;
     }
-    int err = wn_reading_decode(&e->reading, e->entry + 9, e->len - 9);
+    int err = wn_reading_decode(&e->reading, e->view.payload + 8, e->view.len - 8);
     if (err) {
         wn_report_fail(c->rep, "equivocation", "%s: the conflicting reading does not decode: %s", what,
                        wn_reading_errcode(err));
@@ -368,7 +383,7 @@ static void check_equivocation(ctx *c, wn_bundle_entry *e, size_t i)
     const char *why;
     if (!reading_signed(b, &e->reading, &why))
         wn_report_fail(c->rep, "equivocation", "%s: the conflicting reading: %s", what, why);
-    uint64_t orig = wn_get_u64(e->entry + 1);
+    uint64_t orig = wn_get_u64(e->view.payload);
     for (size_t k = 0; k < b->n_readings; k++) {
         const wn_bundle_entry *r = &b->readings[k];
         if (!r->decoded || r->index != orig) continue;

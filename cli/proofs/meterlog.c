@@ -30,7 +30,8 @@ static int check_ok(const uint8_t *rec, size_t total)
 
 typedef struct {
     uint64_t seq;
-    uint8_t leaf[32];
+    const uint8_t *reading;  /* the reading's binary form, inside the readings log */
+    size_t len;
 } logged;
 
 static int by_seq(const void *a, const void *b)
@@ -39,7 +40,7 @@ static int by_seq(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The readings log as (seq, leaf) sorted by seq. Returns: the count; problems go to rep. */
+/* The readings log as (seq, reading bytes) sorted by seq. Returns: the count; problems go to rep. */
 static size_t read_readings(const uint8_t *d, size_t len, logged **out, wn_report *rep)
 {
     *out = NULL;
@@ -75,7 +76,8 @@ static size_t read_readings(const uint8_t *d, size_t len, logged **out, wn_repor
             *out = p;
         }
         (*out)[n].seq = r.seq;
-        wn_reading_leaf_hash((*out)[n].leaf, d + off + 2, rl);
+        (*out)[n].reading = d + off + 2;
+        (*out)[n].len = rl;
         if (n == 0) wn_report_info_hex(rep, "meter", r.meter, 32);
         n++;
         off += total;
@@ -131,11 +133,11 @@ void wn_meterlog_verify(const uint8_t *rcpt, size_t rlen, const uint8_t *reading
         else if (e != WN_RECEIPT_OK)
             wn_report_fail(rep, "receipt_head", "the receipt for seq %llu (index %llu): %s", (unsigned long long)seq,
                            (unsigned long long)rc.index, wn_receipt_strerror(e));
-        logged key = {seq, {0}}, *hit = nlog ? bsearch(&key, log, nlog, sizeof *log, by_seq) : NULL;
+        logged key = {seq, NULL, 0}, *hit = nlog ? bsearch(&key, log, nlog, sizeof *log, by_seq) : NULL;
         if (hit) {
             matched++;
             acked[hit - log] = 1;
-            if (memcmp(hit->leaf, rc.leaf, 32) != 0)
+            if (!wn_receipt_is_for_reading(&rc, hit->reading, hit->len))
                 wn_report_fail(rep, "receipt_leaf", "the receipt for seq %llu (index %llu) is for another entry than "
                                "the logged reading with that sequence", (unsigned long long)seq,
                                (unsigned long long)rc.index);

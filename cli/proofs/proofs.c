@@ -249,12 +249,24 @@ static int describe_revocation(FILE *out, const uint8_t *p, size_t n, char *reas
 /* Reports what the entry is and checks its own signature. Returns: 1 if valid. */
 static int describe_entry(FILE *out, const uint8_t *e, size_t n, char *reason, size_t cap)
 {
-    switch (e[0]) {
-    case WN_ENTRY_READING: return describe_reading(out, e + 1, n - 1, reason, cap);
-    case WN_ENTRY_ENROLMENT: return describe_enrolment(out, e + 1, n - 1, reason, cap);
-    case WN_ENTRY_REVOCATION: return describe_revocation(out, e + 1, n - 1, reason, cap);
+    wn_entry_view v;
+    int err = wn_entry_parse(&v, e, n);
+    if (err != WN_ENTRY_OK) {
+        snprintf(reason, cap, "%s (type 0x%02x)", wn_entry_strerror(err), n ? e[0] : 0u);
+        return 0;
     }
-    snprintf(reason, cap, "unknown entry type 0x%02x", e[0]);
+    if (v.timed) {
+        char t[25];
+        wn_time_format(t, v.commit_ms);
+        say(out, "  committed:   %s (the node's commit time, in the entry)%s\n", t,
+            (v.marks & WN_ENTRY_MARK_LATE) ? "; marked LATE: measured before the node's late window" : "");
+    }
+    switch (v.kind) {
+    case WN_ENTRY_READING: return describe_reading(out, v.payload, v.len, reason, cap);
+    case WN_ENTRY_ENROLMENT: return describe_enrolment(out, v.payload, v.len, reason, cap);
+    case WN_ENTRY_REVOCATION: return describe_revocation(out, v.payload, v.len, reason, cap);
+    }
+    snprintf(reason, cap, "entry type 0x%02x is not one this command describes", e[0]);
     return 0;
 }
 

@@ -356,14 +356,13 @@ int wn_core_next_pending(wn_core_meter *m, uint64_t after, uint8_t *out, size_t 
 int wn_core_ack(wn_core_meter *m, uint64_t seq, const uint8_t *receipt, size_t rlen, const uint8_t notary[32],
                 uint64_t *index)
 {
-    uint8_t r[WN_CORE_READING_MAX], leaf[32];
+    uint8_t r[WN_CORE_READING_MAX];
     size_t len;
     uint64_t idx;
     if (m->failed) return WN_CORE_EFAILED;
     int err = wn_core_get(m, seq, r, &len);
     if (err) return err;
-    wn_core_leaf_hash(m->port, leaf, r, len);
-    if ((err = wn_core_receipt_verify(m->port, receipt, rlen, notary, leaf, &idx))) return err;
+    if ((err = wn_core_receipt_verify(m->port, receipt, rlen, notary, r, len, &idx))) return err;
     if (index) *index = idx;
     if (seq <= m->acked) return WN_CORE_OK;
     if (seq != m->acked + 1) return WN_CORE_END;

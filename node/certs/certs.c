@@ -18,6 +18,8 @@
 #include "node/http/errors.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "protocol/enrolment.h"
+#include "savings/identity.h"
 
 static int fail(char *detail, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *detail, int code, const char *fmt, ...)
@@ -41,6 +43,27 @@ static int may_share(const wn_certificate *a, const wn_certificate *b)
            (b->flags & WN_CERT_FLAG_SUBSIDY_AND_SALE);
 }
 
+/* The meter's enrolment (at enrol_index) names the certificate's enterprise. */
+static int meter_of_enterprise(wn_node *n, const wn_certificate *c, const uint8_t meter[32], uint64_t enrol_index,
+                               char *detail)
+{
+    uint8_t e[WN_ENTRY_TIMED_HEADER + WN_ENROLMENT_MAX_LEN];
+    size_t len;
+    wn_enrolment en;
+    wn_entry_view v;
+    if (wn_ledger_get(n->ledger, enrol_index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK ||
+        wn_entry_parse(&v, e, len) != WN_ENTRY_OK || v.kind != WN_ENTRY_ENROLMENT ||
+        wn_enrolment_decode(&en, v.payload, v.len) != WN_ENROL_OK)
+        return fail(detail, WN_NE_INTERNAL, "the enrolment at ledger entry %llu cannot be read",
+                    (unsigned long long)enrol_index);
+    if (strcmp(en.enterprise, c->enterprise) == 0) return WN_NE_OK;
+    char h[17], who[64];
+    wn_hex_encode(h, meter, 8);
+    snprintf(who, sizeof who, "meter %s (reporting)", h);
+    wn_identity_meter_detail(detail, WN_DETAIL_MAX, who, en.enterprise, c->enterprise);
+    return WN_NE_METER_ENTERPRISE;
+}
+
 static int decide_certificate(wn_node *n, const wn_certificate *c, char *detail)
 {
     wn_certs *s = n->certs;
@@ -59,7 +82,15 @@ static int decide_certificate(wn_node *n, const wn_certificate *c, char *detail)
             wn_hex_encode(h, c->meters[i], 8);
             return fail(detail, WN_NE_UNKNOWN_METER, "meter %s is not enrolled", h);
         }
+        int rc = meter_of_enterprise(n, c, c->meters[i], m.enrol_index, detail);
+        if (rc != WN_NE_OK) return rc;
     }
+    /* The holder must be a key of the named enterprise's record in force now (savings/identity.h);
+     * whether a record is required at all is the policy's, which the evaluation applied. */
+    const wn_ent_rec *er = wn_certs_enterprise(s, c->enterprise, size, NULL);
+    if (wn_identity_check_key(er ? &er->e : NULL, er ? er->index : 0, c->enterprise, c->holder, 0, detail,
+                              WN_DETAIL_MAX))
+        return WN_NE_KEY_NOT_ENTERPRISE;
     if (c->purpose == WN_PURPOSE_SUBSIDY && c->project_subsidies) {
         size_t held = 0;
         uint64_t last = 0;
@@ -201,13 +232,15 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     uint64_t balance = 0;
     if (rc == WN_NE_OK) {
-        uint8_t entry[1 + WN_CERTIFICATE_MAX_LEN], chain[32];
-        size_t elen;
-        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK)
+        uint8_t entry[WN_ENTRY_TIMED_HEADER + WN_CERTIFICATE_MAX_LEN], chain[32];
+        size_t elen = 0;
+        if (wn_ledger_get(n->ledger, job.index, entry, sizeof entry, &elen, NULL, chain) != WN_LEDGER_OK) {
             memset(chain, 0, 32); /* the env will not match the ledger and is rebuilt at the next start */
-        entry[0] = entry_type;
-        memcpy(entry + 1, record, rlen);
-        if (!wn_certs_apply(s, job.index, entry, 1 + rlen, chain))
+            entry[0] = entry_type;
+            memcpy(entry + 1, record, rlen);
+            elen = 1 + rlen;
+        }
+        if (!wn_certs_apply(s, job.index, entry, elen, chain))
             wn_log("certs: entry %llu is in the ledger but could not be applied; restart the node to rebuild",
                    (unsigned long long)job.index);
         if (kind != WN_CERTS_ISSUE) {
@@ -232,8 +265,11 @@ void wn_certs_post(wn_node *n, int kind, const char *content_type, const char *b
     }
     wn_buf b;
     wn_buf_init(&b);
+    char t[25];
+    wn_time_format(t, job.commit_ms);
     wn_buf_printf(&b, "{\"index\":%llu,\"leaf\":", (unsigned long long)job.index);
     wn_buf_json_hex(&b, job.leaf, 32);
+    wn_buf_printf(&b, ",\"commit_time\":\"%s\"", t);
     if (kind != WN_CERTS_ISSUE) wn_buf_printf(&b, ",\"balance_l\":%llu", (unsigned long long)balance);
     wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);

@@ -6,7 +6,9 @@
  *   meta   "format" -> u32 1; "applied" -> u64 W; "chain" -> chain hash of entry W-1
  *   certs  u64 certificate index -> u64 retired || u32 holders || u32 ops ||
  *          holders x (32 key || u64 balance) || ops x (u64 index || u8 type) ||
- *          the certificate entry's payload (protocol/certificate.h) */
+ *          the certificate entry's payload (protocol/certificate.h)
+ *   enterprises  u64 ledger index -> the enterprise record (protocol/enterprise.h)
+ *   accreditations  u64 ledger index -> the accreditation record (protocol/accreditation.h) */
 #include "node/certs/certs_state.h"
 
 #include <errno.h>
@@ -21,7 +23,7 @@
 #include "node/log.h"
 #include "node/datadir/rebuild.h"
 
-#define CERTS_FORMAT 1
+#define CERTS_FORMAT 3 /* 2: enterprise records, 3: accreditation records */
 #define CERTS_MAP_SIZE (1ULL << 30)
 
 /* ---- memory ---- */
@@ -42,6 +44,54 @@ const wn_holding *wn_certs_holding(const wn_cert_rec *r, const uint8_t key[32])
     for (size_t i = 0; i < r->n_holders; i++)
         if (memcmp(r->holders[i].key, key, 32) == 0) return &r->holders[i];
     return NULL;
+}
+
+const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint64_t before, size_t *n_before)
+{
+    const wn_ent_rec *last = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_ents && s->ents[i].index < before; i++)
+        if (strcmp(s->ents[i].e.code, code) == 0) last = &s->ents[i], n++;
+    if (n_before) *n_before = n;
+    return last;
+}
+
+const wn_acc_rec *wn_certs_accreditation(const wn_certs *s, const char *code, uint64_t before)
+{
+    const wn_acc_rec *last = NULL;
+    for (size_t i = 0; i < s->n_accs && s->accs[i].index < before; i++)
+        if (strcmp(s->accs[i].a.code, code) == 0) last = &s->accs[i];
+    return last;
+}
+
+static int add_acc(wn_certs *s, uint64_t index, const wn_accreditation *a)
+{
+    if (s->n_accs && s->accs[s->n_accs - 1].index >= index) return 0;
+    if (s->n_accs == s->cap_accs) {
+        size_t cap = s->cap_accs ? s->cap_accs * 2 : 16;
+        wn_acc_rec *p = realloc(s->accs, cap * sizeof *p);
+        if (!p) return 0;
+        s->accs = p;
+        s->cap_accs = cap;
+    }
+    s->accs[s->n_accs].index = index;
+    s->accs[s->n_accs++].a = *a;
+    return 1;
+}
+
+static int add_ent(wn_certs *s, uint64_t index, const wn_enterprise *e)
+{
+    if (s->n_ents && s->ents[s->n_ents - 1].index >= index) return 0;
+    if (s->n_ents == s->cap_ents) {
+        size_t cap = s->cap_ents ? s->cap_ents * 2 : 16;
+        wn_ent_rec *p = realloc(s->ents, cap * sizeof *p);
+        if (!p) return 0;
+        s->ents = p;
+        s->cap_ents = cap;
+    }
+    s->ents[s->n_ents].index = index;
+    s->ents[s->n_ents++].e = *e;
+    return 1;
 }
 
 static void rec_free(wn_cert_rec *r)
@@ -141,8 +191,10 @@ static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t c
     return wn_rebuild_put_meta(txn, s->meta, CERTS_FORMAT, applied, chain);
 }
 
-/* Writes rec (may be NULL) and the watermark in one transaction. */
-static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const uint8_t chain[32])
+/* Writes rec (may be NULL), the enterprise record ent (may be NULL) and the watermark in
+ * one transaction. */
+static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, const wn_acc_rec *acc, uint64_t applied,
+                    const uint8_t chain[32])
 {
     if (s->env_failed) return;
     MDB_txn *txn;
@@ -152,12 +204,29 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const
         return;
     }
     if (rec) {
-        size_t len;
+        size_t len = 0;
         uint8_t *b = encode_rec(rec, &len), kb[8];
         wn_put_u64(kb, rec->index);
         MDB_val k = {8, kb}, v = {len, b};
         rc = b ? mdb_put(txn, s->certs[0], &k, &v, 0) : ENOMEM;
         free(b);
+    }
+    if (ent && !rc) {
+        uint8_t b[WN_ENTERPRISE_MAX_LEN], kb[8];
+        size_t len;
+        wn_put_u64(kb, ent->index);
+        MDB_val k = {8, kb}, v = {0, b};
+        rc = wn_enterprise_encode(&ent->e, b, sizeof b, &len) == WN_ENT_OK ? 0 : EINVAL;
+        v.mv_size = len;
+        if (!rc) rc = mdb_put(txn, s->certs[1], &k, &v, 0);
+    }
+    if (acc && !rc) {
+        uint8_t b[WN_ACCREDITATION_MAX_LEN], kb[8];
+        size_t len = 0;
+        wn_put_u64(kb, acc->index);
+        rc = wn_accreditation_encode(&acc->a, b, sizeof b, &len) == WN_ENT_OK ? 0 : EINVAL;
+        MDB_val k = {8, kb}, v = {len, b};
+        if (!rc) rc = mdb_put(txn, s->certs[2], &k, &v, 0);
     }
     if (!rc) rc = put_meta(s, txn, applied, chain);
     if (rc) {
@@ -170,13 +239,30 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, uint64_t applied, const
 
 /* ---- apply ---- */
 
-static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, wn_cert_rec **changed)
+static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_t elen, wn_cert_rec **changed,
+                        const wn_ent_rec **ent, const wn_acc_rec **acc)
 {
-    if (e[0] == WN_ENTRY_CERTIFICATE) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, elen) != WN_ENTRY_OK) return 0;
+    const uint8_t *p = v.payload;
+    size_t len = v.len;
+    if (v.kind == WN_ENTRY_ENTERPRISE) {
+        wn_enterprise er;
+        if (wn_enterprise_decode(&er, p, len) != WN_ENT_OK || !add_ent(s, index, &er)) return 0;
+        *ent = &s->ents[s->n_ents - 1];
+        return 1;
+    }
+    if (v.kind == WN_ENTRY_ACCREDITATION) {
+        wn_accreditation ar;
+        if (wn_accreditation_decode(&ar, p, len) != WN_ENT_OK || !add_acc(s, index, &ar)) return 0;
+        *acc = &s->accs[s->n_accs - 1];
+        return 1;
+    }
+    if (v.kind == WN_ENTRY_CERTIFICATE) {
         wn_cert_rec r;
         memset(&r, 0, sizeof r);
         r.index = index;
-        if (wn_certificate_decode(&r.c, e + 1, len - 1) != WN_CERT_OK) return 0;
+        if (wn_certificate_decode(&r.c, p, len) != WN_CERT_OK) return 0;
         r.holders = malloc(sizeof *r.holders);
         if (!r.holders) return 0;
         memcpy(r.holders[0].key, r.c.holder, 32);
@@ -190,7 +276,8 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
         return 1;
     }
     wn_cert_op op;
-    if (wn_cert_op_decode(&op, e[0] == WN_ENTRY_RETIREMENT, e + 1, len - 1) != WN_CERT_OK) return 0;
+    if (v.kind != WN_ENTRY_TRANSFER && v.kind != WN_ENTRY_RETIREMENT) return 0;
+    if (wn_cert_op_decode(&op, v.kind == WN_ENTRY_RETIREMENT, p, len) != WN_CERT_OK) return 0;
     wn_cert_rec *r = (wn_cert_rec *)wn_certs_find(s, op.cert_index);
     if (!r || op.op != r->n_ops + 1) return 0;
     size_t at = 0;
@@ -208,7 +295,7 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
         r->holders[at].balance -= op.volume_l;
         to->balance += op.volume_l;
     }
-    r->ops[r->n_ops++] = (wn_cert_opref){.index = index, .type = e[0]};
+    r->ops[r->n_ops++] = (wn_cert_opref){.index = index, .type = v.kind};
     *changed = r;
     return 1;
 }
@@ -216,16 +303,22 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *e, size_t le
 int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32])
 {
     wn_cert_rec *changed = NULL;
+    const wn_ent_rec *ent = NULL;
+    const wn_acc_rec *acc = NULL;
+    wn_ent_rec ent_copy;
+    wn_acc_rec acc_copy;
     pthread_rwlock_wrlock(&s->lock);
-    int ok = len > 1 && apply_memory(s, index, e, len, &changed);
+    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent, &acc);
     if (ok) s->applied = index + 1;
+    if (ent) ent_copy = *ent;
+    if (acc) acc_copy = *acc;
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         wn_log("certs: ledger entry %llu (type %u) does not fit the certificates' state", (unsigned long long)index,
                len ? e[0] : 0u);
         return 0;
     }
-    persist(s, changed, index + 1, chain);
+    persist(s, changed, ent ? &ent_copy : NULL, acc ? &acc_copy : NULL, index + 1, chain);
     return 1;
 }
 
@@ -237,6 +330,12 @@ static void free_all(wn_certs *s)
     free(s->recs);
     s->recs = NULL;
     s->n = s->cap = 0;
+    free(s->ents);
+    s->ents = NULL;
+    s->n_ents = s->cap_ents = 0;
+    free(s->accs);
+    s->accs = NULL;
+    s->n_accs = s->cap_accs = 0;
 }
 
 /* wn_rebuild_spec.load: every certificate record into memory. */
@@ -251,6 +350,30 @@ static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
         wn_cert_rec r;
         if (k.mv_size != 8 || !decode_rec(&r, wn_get_u64(k.mv_data), v.mv_data, v.mv_size) || !add_rec(s, &r)) {
             rec_free(&r);
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
+    if (!ok || mdb_cursor_open(txn, dbi[1], &cur)) return 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_enterprise e;
+        if (k.mv_size != 8 || wn_enterprise_decode(&e, v.mv_data, v.mv_size) != WN_ENT_OK ||
+            !add_ent(s, wn_get_u64(k.mv_data), &e)) {
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
+    if (!ok || mdb_cursor_open(txn, dbi[2], &cur)) return 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_accreditation a;
+        if (k.mv_size != 8 || wn_accreditation_decode(&a, v.mv_data, v.mv_size) != WN_ENT_OK ||
+            !add_acc(s, wn_get_u64(k.mv_data), &a)) {
             *why = "corrupt";
             ok = 0;
             break;
@@ -273,7 +396,9 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     replay_ctx *c = ctx;
     (void)leaf;
     memcpy(c->chain, chain, 32);
-    if (len && (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT) &&
+    uint8_t kind = wn_entry_kind(e, len);
+    if ((kind == WN_ENTRY_CERTIFICATE || kind == WN_ENTRY_TRANSFER || kind == WN_ENTRY_RETIREMENT ||
+         kind == WN_ENTRY_ENTERPRISE || kind == WN_ENTRY_ACCREDITATION) &&
         !wn_certs_apply(c->s, index, e, len, chain)) {
         c->failed = 1;
         return 1;
@@ -291,7 +416,7 @@ static int replay(void *ctx, uint64_t size)
     int err = wn_ledger_iterate(s->ledger, from, size, replay_entry, &c);
     if (err || c.failed) return 0;
     s->applied = size;
-    persist(s, NULL, size, c.chain);
+    persist(s, NULL, NULL, NULL, size, c.chain);
     return !s->env_failed;
 }
 
@@ -313,7 +438,7 @@ int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->ledger = ledger;
     wn_rebuild_spec spec = {.name = "certs", .dir = s->dir, .map_size = CERTS_MAP_SIZE, .format = CERTS_FORMAT,
-                            .dbs = {"certs", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
+                            .dbs = {"certs", "enterprises", "accreditations", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
     if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->certs, &s->applied)) {
         wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n,
                (unsigned long long)s->applied);
@@ -333,7 +458,7 @@ void wn_certs_close(wn_certs *s, wn_ledger *ledger)
     uint64_t size;
     uint8_t chain[32];
     if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && wn_rebuild_chain(ledger, size - 1, chain))
-        persist(s, NULL, size, chain); /* nothing after the watermark is a certificate entry */
+        persist(s, NULL, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
     if (s->env) {
         mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);

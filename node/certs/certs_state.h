@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "protocol/certificate.h"
+#include "protocol/accreditation.h"
+#include "protocol/enterprise.h"
 #include "ledger/ledger.h"
 #include "node/certs/certs.h"
 
@@ -34,14 +36,30 @@ typedef struct {
     size_t n_ops;
 } wn_cert_rec;
 
+/* An enterprise record (entry type 0x08) and where the ledger holds it. */
+typedef struct {
+    uint64_t index;
+    wn_enterprise e;
+} wn_ent_rec;
+
+/* A certifier accreditation record (entry type 0x09) and where the ledger holds it. */
+typedef struct {
+    uint64_t index;
+    wn_accreditation a;
+} wn_acc_rec;
+
 struct wn_certs {
     pthread_mutex_t decide;  /* held by certs.c from a decision to its durable append */
     pthread_rwlock_t lock;   /* guards recs for readers (GET) against apply */
     wn_cert_rec *recs;
     size_t n, cap;
-    uint64_t applied;        /* every certificate entry below this index is applied */
+    wn_ent_rec *ents;        /* every enterprise record, in ledger order */
+    size_t n_ents, cap_ents;
+    wn_acc_rec *accs;        /* every accreditation record, in ledger order */
+    size_t n_accs, cap_accs;
+    uint64_t applied;        /* every certificate and enterprise entry below this index is applied */
     MDB_env *env;
-    MDB_dbi meta, certs[1];  /* certs[0]: the "certs" database */
+    MDB_dbi meta, certs[3];  /* certs[0]: "certs", certs[1]: "enterprises", certs[2]: "accreditations" */
     wn_ledger *ledger;       /* what open replays */
     int env_failed;
     char dir[4096];
@@ -52,7 +70,15 @@ const wn_cert_rec *wn_certs_find(const wn_certs *s, uint64_t index);
 /* The holding of key in r, or NULL. */
 const wn_holding *wn_certs_holding(const wn_cert_rec *r, const uint8_t key[32]);
 
-/* Applies the certificate-type entry at index (entry bytes e[0..len), chain = its chain
+/* The latest enterprise record of code with ledger index below `before` (the record in
+ * force there), or NULL; *n_before (if not NULL): how many records of code lie below it.
+ * Caller holds lock or decide. */
+const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint64_t before, size_t *n_before);
+
+/* The latest accreditation record of code below `before`, or NULL (as wn_certs_enterprise). */
+const wn_acc_rec *wn_certs_accreditation(const wn_certs *s, const char *code, uint64_t before);
+
+/* Applies the certificate-type, enterprise or accreditation entry at index (entry bytes e[0..len), chain = its chain
  * hash) to memory (under the write lock) and the env. Returns: 1; 0 if the entry does not
  * fit the state (a ledger the node did not write) or memory ran out (logged). */
 int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32]);

@@ -45,6 +45,10 @@ static const struct {
     [WN_NE_ALREADY_ACKED] = {"already_acknowledged", 409},
     [WN_NE_OVERLOADED] = {"overloaded", 503},
     [WN_NE_NOT_A_METER] = {"not_a_meter", 403},
+    [WN_NE_KEY_NOT_ENTERPRISE] = {"key_not_enterprise", 403},
+    [WN_NE_METER_ENTERPRISE] = {"meter_enterprise", 403},
+    [WN_NE_STALE_RECORD] = {"stale_record", 409},
+    [WN_NE_KEY_IN_USE] = {"key_in_use", 409},
 };
 
 const char *wn_nerr_code(int err)

@@ -48,6 +48,11 @@ enum wn_nerr {
     WN_NE_OVERLOADED,          /* 503 too many connections: retry after Retry-After seconds */
     /* access and input (PROTOCOL §9, §18) */
     WN_NE_NOT_A_METER,         /* 403 the key is enrolled, but not at a metering point (a certifier) */
+    /* identities (node/certs/enterprises.c, PROTOCOL §5, §17) */
+    WN_NE_KEY_NOT_ENTERPRISE,  /* 403 the holder is not a key of the named enterprise's record in force */
+    WN_NE_METER_ENTERPRISE,    /* 403 a meter is enrolled for another enterprise than the named one */
+    WN_NE_STALE_RECORD,        /* 409 an enterprise record's sequence is not above the latest of its code */
+    WN_NE_KEY_IN_USE,          /* 409 a key is in force for another enterprise */
     WN_NE_COUNT
 };
 

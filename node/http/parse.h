@@ -40,6 +40,10 @@ enum wn_route {
     WN_ROUTE_RETIREMENTS,     /* POST /v1/retirements (certs.h) */
     WN_ROUTE_CERTIFICATE,     /* GET /v1/certificates/N (certs.h) */
     WN_ROUTE_PROJECT_CERTS,   /* GET /v1/project/certificates?id=ID (certs.h) */
+    WN_ROUTE_ENTERPRISES,     /* POST /v1/enterprises (enterprises.h) */
+    WN_ROUTE_ENTERPRISE_BUNDLE, /* GET /v1/enterprises/bundle?code=CODE (enterprises.h) */
+    WN_ROUTE_ACCREDITATIONS,  /* POST /v1/accreditations (enterprises.h) */
+    WN_ROUTE_ACCREDITATION_BUNDLE, /* GET /v1/accreditations/bundle?code=CODE (enterprises.h) */
     WN_ROUTE_MONITOR,         /* GET/POST /v1/monitor/NAME (monitor_api.c; NAME in sub) */
     WN_ROUTE_UI               /* GET /ui/FILE, /ui, / (web.c; FILE in sub) */
 };

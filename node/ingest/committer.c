@@ -24,6 +24,7 @@ struct wn_committer {
     pthread_cond_t work, done;
     wn_job *head, *tail;
     int stopping;
+    uint64_t last_commit_ms;   /* commit time of the newest entry: commit times never go back */
 };
 
 /* A meter as this group sees it: the committed record plus the group's effects. */
@@ -53,7 +54,7 @@ typedef struct {
     uint8_t *arena;
     size_t arena_used;
     uint64_t base;             /* ledger size before the group */
-    uint64_t now_ms;
+    uint64_t now_ms;           /* the group's commit time: in every entry and the receipt head */
     int oom;
 } group;
 
@@ -104,13 +105,13 @@ static int ov_push(ov_meter *ov, wn_job_reading *jr)
     return 1;
 }
 
-/* Adds entry type || prefix (8 bytes, may be NULL) || data. Returns its index. */
-static uint64_t add_item(group *g, uint8_t type, const uint8_t *prefix8, const uint8_t *data, size_t len,
-                         const uint8_t *meter, uint64_t seq, fix f)
+/* Adds the timed entry (0x80 | kind) || commit time || marks || prefix (8 bytes, may be
+ * NULL) || data (ledger/entry.h). Returns its index. */
+static uint64_t add_item(group *g, uint8_t kind, uint8_t marks, const uint8_t *prefix8, const uint8_t *data,
+                         size_t len, const uint8_t *meter, uint64_t seq, fix f)
 {
     uint8_t *e = g->arena + g->arena_used;
-    size_t n = 0;
-    e[n++] = type;
+    size_t n = wn_entry_put_timed_header(e, kind, g->now_ms, marks);
     if (prefix8) memcpy(e + n, prefix8, 8), n += 8;
     memcpy(e + n, data, len), n += len;
     g->arena_used += n;
@@ -138,10 +139,11 @@ static void resend_receipts(wn_committer *c, group *g, wn_job_reading *jr)
     uint64_t first, end;
     int version;
     if (!wn_state_commit_of(c->cfg.state, jr->index, &first, &end, &jr->time_ms, &version)) {
-        /* lost with an unsynced state env: from now on a commit of this one entry */
+        /* lost with an unsynced state env: from now on a commit of this one entry, at the
+         * entry's own commit time when it is timed (decide_used_seq read it) */
         first = jr->index;
         end = jr->index + 1;
-        jr->time_ms = g->now_ms;
+        if (!jr->time_ms) jr->time_ms = g->now_ms;
         version = 2;
         wn_state_put_time(c->cfg.state, jr->index, jr->time_ms);
     }
@@ -167,7 +169,7 @@ static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_read
         orig_index = orig->index;
         identical = orig->len == jr->len && memcmp(orig->bytes, jr->bytes, jr->len) == 0;
     } else {
-        uint8_t buf[1 + WN_READING_MAX_LEN];
+        uint8_t buf[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN];
         size_t len = 0;
         int err = wn_ledger_find(c->cfg.ledger, r->meter, r->seq, &orig_index);
         if (err == WN_LEDGER_OK) err = wn_ledger_get(c->cfg.ledger, orig_index, buf, sizeof buf, &len, leaf, NULL);
@@ -178,7 +180,10 @@ static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_read
             set(&jr->err, jr->detail, WN_NE_INTERNAL, "the ledger could not be read");
             return;
         }
-        identical = len == 1 + jr->len && buf[0] == WN_ENTRY_READING && memcmp(buf + 1, jr->bytes, jr->len) == 0;
+        wn_entry_view v;
+        identical = wn_entry_parse(&v, buf, len) == WN_ENTRY_OK && v.kind == WN_ENTRY_READING && v.len == jr->len &&
+                    memcmp(v.payload, jr->bytes, jr->len) == 0;
+        jr->time_ms = v.timed ? v.commit_ms : 0; /* the entry's own commit time, if it has one */
     }
     if (identical) {
         set(&jr->err, jr->detail, WN_NE_REPLAY,
@@ -220,7 +225,7 @@ static void decide_used_seq(wn_committer *c, group *g, ov_meter *ov, wn_job_read
     wn_put_u64(pre, orig_index);
     wn_alert al = {.seq = r->seq, .original_index = orig_index};
     memcpy(al.digest, jr->digest, 32);
-    al.evidence_index = add_item(g, WN_ENTRY_EQUIVOCATION, pre, jr->bytes, jr->len, NULL, 0,
+    al.evidence_index = add_item(g, WN_ENTRY_EQUIVOCATION, 0, pre, jr->bytes, jr->len, NULL, 0,
                                  (fix){.kind = FIX_EVIDENCE, .jr = jr, .orig_index = orig_index});
     if (!wn_meter_add_alert(&ov->m, &al)) g->oom = 1;
     ov->changed = 1;
@@ -257,7 +262,7 @@ static void decide_reading(wn_committer *c, group *g, wn_job_reading *jr)
         set(&jr->err, jr->detail, WN_NE_INTERNAL, "out of memory");
         return;
     }
-    jr->index = add_item(g, WN_ENTRY_READING, NULL, jr->bytes, jr->len, r->meter, r->seq,
+    jr->index = add_item(g, WN_ENTRY_READING, 0, NULL, jr->bytes, jr->len, r->meter, r->seq,
                          (fix){.kind = FIX_READING, .jr = jr});
     wn_meter_advance(&ov->m, r, jr->digest, jr->index);
     ov->changed = 1;
@@ -268,7 +273,7 @@ static void decide_reading(wn_committer *c, group *g, wn_job_reading *jr)
 static void decide_record(wn_committer *c, group *g, wn_job *job)
 {
     if (job->kind == WN_JOB_ENTRY) {
-        job->index = add_item(g, job->entry_type, NULL, job->record, job->record_len, NULL, 0,
+        job->index = add_item(g, job->entry_type, 0, NULL, job->record, job->record_len, NULL, 0,
                               (fix){.kind = FIX_RECORD, .job = job});
         job->err = WN_NE_OK;
         job->detail[0] = '\0';
@@ -296,7 +301,7 @@ static void decide_record(wn_committer *c, group *g, wn_job *job)
             return;
         }
         (void)wn_meter_set_key(&ov->m, job->alg, job->pubkey); /* a checked enrolment's key parses */
-        ov->m.enrol_index = add_item(g, WN_ENTRY_ENROLMENT, NULL, job->record, job->record_len, NULL, 0,
+        ov->m.enrol_index = add_item(g, WN_ENTRY_ENROLMENT, 0, NULL, job->record, job->record_len, NULL, 0,
                                      (fix){.kind = FIX_RECORD, .job = job});
         job->index = ov->m.enrol_index;
     } else {
@@ -310,7 +315,7 @@ static void decide_record(wn_committer *c, group *g, wn_job *job)
             return;
         }
         ov->m.revoked = 1;
-        ov->m.revoke_index = add_item(g, WN_ENTRY_REVOCATION, NULL, job->record, job->record_len, NULL, 0,
+        ov->m.revoke_index = add_item(g, WN_ENTRY_REVOCATION, 0, NULL, job->record, job->record_len, NULL, 0,
                                       (fix){.kind = FIX_RECORD, .job = job});
         job->index = ov->m.revoke_index;
     }
@@ -328,10 +333,10 @@ static int group_init(group *g, wn_job *jobs)
     for (wn_job *j = jobs; j; j = j->next) {
         if (j->kind == WN_JOB_READINGS) {
             n += j->n;
-            for (size_t i = 0; i < j->n; i++) bytes += 9 + j->readings[i].len;
+            for (size_t i = 0; i < j->n; i++) bytes += WN_ENTRY_TIMED_HEADER + 8 + j->readings[i].len;
         } else {
             n++;
-            bytes += 1 + j->record_len;
+            bytes += WN_ENTRY_TIMED_HEADER + j->record_len;
         }
     }
     g->cap = 16;
@@ -376,7 +381,7 @@ static uint64_t mono_us(void)
 /* Publishes a durable group: results, state, metrics, events. */
 static void publish(wn_committer *c, group *g)
 {
-    uint64_t time_ms = wn_now_ms();
+    uint64_t time_ms = g->now_ms; /* the commit time every entry of the group carries */
     char h[17];
     uint8_t (*leaves)[32] = malloc(g->nitems * sizeof *leaves);
     for (size_t i = 0; i < g->nitems; i++) {
@@ -394,6 +399,7 @@ static void publish(wn_committer *c, group *g)
                    (unsigned long long)f->orig_index, (unsigned long long)index);
         } else {
             memcpy(f->job->leaf, leaf, 32);
+            f->job->commit_ms = time_ms;
             if (f->job->kind == WN_JOB_ENTRY) continue; /* its owner logs it */
             int enrol = f->job->kind == WN_JOB_ENROL;
             if (enrol) wn_metrics_enrolment();
@@ -460,6 +466,7 @@ static void run_group(wn_committer *c, wn_job *jobs)
     }
     int err = wn_ledger_size(c->cfg.ledger, &g.base);
     g.now_ms = wn_now_ms();
+    if (g.now_ms < c->last_commit_ms) g.now_ms = c->last_commit_ms; /* a clock stepped back */
     for (wn_job *j = jobs; j && !err; j = j->next) {
         if (j->kind == WN_JOB_READINGS)
             for (size_t i = 0; i < j->n; i++) decide_reading(c, &g, &j->readings[i]);
@@ -492,6 +499,7 @@ static void run_group(wn_committer *c, wn_job *jobs)
             fail_all(&g, "the ledger could not be written; nothing was appended");
         } else {
             wn_metrics_commit(g.nitems, dt);
+            c->last_commit_ms = g.now_ms;
             publish(c, &g);
             published = 1;
         }
@@ -550,11 +558,29 @@ static void *committer_main(void *arg)
     return NULL;
 }
 
+/* The commit time of the ledger's newest timed entry (0 if none): where commit times go on. */
+static int commit_time_of(void *ctx, uint64_t index, const uint8_t *entry, size_t len, const uint8_t leaf[32],
+                          const uint8_t chain[32])
+{
+    (void)index, (void)leaf, (void)chain;
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, len) == WN_ENTRY_OK) *(uint64_t *)ctx = v.commit_ms;
+    return 0;
+}
+
+static uint64_t last_commit_time(wn_ledger *l)
+{
+    uint64_t size = 0, t = 0;
+    if (wn_ledger_size(l, &size) == WN_LEDGER_OK && size > 0) (void)wn_ledger_iterate(l, size - 1, size, commit_time_of, &t);
+    return t;
+}
+
 int wn_committer_start(wn_committer **out, const wn_committer_config *cfg)
 {
     wn_committer *c = calloc(1, sizeof *c);
     if (!c) return 0;
     c->cfg = *cfg;
+    c->last_commit_ms = last_commit_time(cfg->ledger);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->work, NULL);
     pthread_cond_init(&c->done, NULL);

@@ -58,6 +58,7 @@ typedef struct wn_job {
     char detail[WN_DETAIL_MAX];
     uint64_t index;
     uint8_t leaf[32];
+    uint64_t commit_ms;       /* the commit time in the entry (ledger/entry.h) */
     /* wn_committer_submit: called on the committer thread once the job is decided */
     void (*on_done)(void *ctx, struct wn_job *job);
     void *on_done_ctx;

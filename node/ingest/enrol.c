@@ -1,7 +1,7 @@
 /* enrol.c — POST /v1/enrolments and POST /v1/revocations: parse the record (PROTOCOL §5),
  * check that it is signed by THE registrar this node is configured with, and hand it to
  * the committer, which refuses a second enrolment of a meter id (even a revoked one) and a
- * revocation of an unknown or already revoked meter. 200 {"index":n,"leaf":hex}. */
+ * revocation of an unknown or already revoked meter. 200 {"index":n,"leaf":hex,"commit_time":RFC 3339}. */
 #include "node/ingest/ingest.h"
 
 #include <stdio.h>
@@ -73,8 +73,10 @@ void wn_enrol_post(wn_node *n, int revoke, const char *content_type, const char 
     }
     wn_buf b;
     wn_buf_init(&b);
+    char t[25];
+    wn_time_format(t, job.commit_ms);
     wn_buf_printf(&b, "{\"index\":%llu,\"leaf\":", (unsigned long long)job.index);
     wn_buf_json_hex(&b, job.leaf, 32);
-    wn_buf_str(&b, "}");
+    wn_buf_printf(&b, ",\"commit_time\":\"%s\"}", t);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }

@@ -58,10 +58,12 @@ static const char *alg_name(unsigned alg)
  * record: the point is at record offset 75, PROTOCOL §5); 0 if it cannot be read. */
 static unsigned enrolled_point(wn_node *n, uint64_t index)
 {
-    uint8_t e[1 + WN_ENROLMENT_MAX_LEN];
+    uint8_t e[WN_ENTRY_TIMED_HEADER + WN_ENROLMENT_MAX_LEN];
     size_t len;
+    wn_entry_view v;
     if (wn_ledger_get(n->ledger, index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK) return 0;
-    return len > 76 && e[0] == WN_ENTRY_ENROLMENT ? e[76] : 0;
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK) return 0;
+    return v.len > 75 && v.kind == WN_ENTRY_ENROLMENT ? v.payload[75] : 0;
 }
 
 /* The checks before the committer: enrolled, not revoked, a meter (not a certifier's key),

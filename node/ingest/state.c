@@ -412,22 +412,25 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     replay_ctx *c = ctx;
     (void)leaf;
     memcpy(c->chain, chain, 32);
-    if (len < 1) goto bad;
-    if (e[0] == WN_ENTRY_READING) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK) goto bad;
+    const uint8_t *p = v.payload;
+    size_t pl = v.len;
+    if (v.kind == WN_ENTRY_READING) {
         wn_reading r;
         uint8_t digest[32];
         /* an enrolled meter's id is a checked key: skip the decoder's point check */
-        int known = len >= 34 && wn_state_find(c->s, e + 2);
-        if ((known ? wn_reading_decode_known_meter(&r, e + 1, len - 1) : wn_reading_decode(&r, e + 1, len - 1)) !=
+        int known = pl >= 33 && wn_state_find(c->s, p + 1);
+        if ((known ? wn_reading_decode_known_meter(&r, p, pl) : wn_reading_decode(&r, p, pl)) !=
             WN_READING_OK)
             goto bad;
         wn_meter *m = replay_meter(c, r.meter, index);
         if (!m) return 1;
         wn_reading_digest(&r, digest);
         wn_meter_advance(m, &r, digest, index);
-    } else if (e[0] == WN_ENTRY_ENROLMENT) {
+    } else if (v.kind == WN_ENTRY_ENROLMENT) {
         wn_enrolment en;
-        if (wn_enrolment_decode(&en, e + 1, len - 1) != WN_ENROL_OK) goto bad;
+        if (wn_enrolment_decode(&en, p, pl) != WN_ENROL_OK) goto bad;
         wn_meter m;
         memset(&m, 0, sizeof m);
         memcpy(m.meter, en.meter, 32);
@@ -437,26 +440,27 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
         int ok = !wn_state_find(c->s, en.meter) && table_put(c->s, &m);
         pthread_rwlock_unlock(&c->s->lock);
         if (!ok || !replay_meter(c, en.meter, index)) goto bad;
-    } else if (e[0] == WN_ENTRY_REVOCATION) {
+    } else if (v.kind == WN_ENTRY_REVOCATION) {
         wn_revocation rv;
-        if (wn_revocation_decode(&rv, e + 1, len - 1) != WN_ENROL_OK) goto bad;
+        if (wn_revocation_decode(&rv, p, pl) != WN_ENROL_OK) goto bad;
         wn_meter *m = replay_meter(c, rv.meter, index);
         if (!m) return 1;
         m->revoked = 1;
         m->revoke_index = index;
-    } else if (e[0] == WN_ENTRY_EQUIVOCATION) {
+    } else if (v.kind == WN_ENTRY_EQUIVOCATION) {
         wn_reading r;
         wn_alert a = {0};
-        if (len < 9 || wn_reading_decode(&r, e + 9, len - 9) != WN_READING_OK) goto bad;
+        if (pl < 8 || wn_reading_decode(&r, p + 8, pl - 8) != WN_READING_OK) goto bad;
         wn_meter *m = replay_meter(c, r.meter, index);
         if (!m) return 1;
         a.seq = r.seq;
-        a.original_index = wn_get_u64(e + 1);
+        a.original_index = wn_get_u64(p);
         a.evidence_index = index;
         wn_reading_digest(&r, a.digest);
         if (!wn_meter_add_alert(m, &a)) goto bad;
-    } else if (e[0] == WN_ENTRY_CERTIFICATE || e[0] == WN_ENTRY_TRANSFER || e[0] == WN_ENTRY_RETIREMENT) {
-        /* savings certificates change no meter: node/certs/certs.c keeps their state */
+    } else if (v.kind == WN_ENTRY_CERTIFICATE || v.kind == WN_ENTRY_TRANSFER || v.kind == WN_ENTRY_RETIREMENT ||
+               v.kind == WN_ENTRY_ENTERPRISE || v.kind == WN_ENTRY_ACCREDITATION) {
+        /* savings certificates and enterprise records change no meter: node/certs/ keeps their state */
     } else {
         goto bad;
     }

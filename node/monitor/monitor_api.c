@@ -967,15 +967,17 @@ static void j_stat(wn_buf *b, const char *name, const mon_stat *s, int *first)
 
 static void recent_readings(const req *q, wn_buf *b, const mview *v)
 {
-    uint8_t buf[1 + WN_READING_MAX_LEN];
+    uint8_t buf[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN];
     int first = 1;
     for (uint64_t s = v->last_seq, k = 0; s >= 1 && k < RECENT; s--, k++) {
         uint64_t index;
         size_t len;
         wn_reading r;
+        wn_entry_view ev;
         if (wn_ledger_find(q->n->ledger, v->id, s, &index) != WN_LEDGER_OK ||
-            wn_ledger_get(q->n->ledger, index, buf, sizeof buf, &len, NULL, NULL) != WN_LEDGER_OK || len < 1 ||
-            buf[0] != WN_ENTRY_READING || wn_reading_decode(&r, buf + 1, len - 1) != WN_READING_OK)
+            wn_ledger_get(q->n->ledger, index, buf, sizeof buf, &len, NULL, NULL) != WN_LEDGER_OK ||
+            wn_entry_parse(&ev, buf, len) != WN_ENTRY_OK || ev.kind != WN_ENTRY_READING ||
+            wn_reading_decode(&r, ev.payload, ev.len) != WN_READING_OK)
             break;
         char json[WN_READING_JSON_MAX];
         size_t jl;

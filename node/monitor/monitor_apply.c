@@ -919,21 +919,23 @@ static void apply_revocation(wn_monitor *m, uint64_t index, const uint8_t *p, si
 
 void mon_apply_entry(wn_monitor *m, MDB_txn *txn, uint64_t index, const uint8_t *e, size_t len)
 {
-    if (len < 1) return;
-    switch (e[0]) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK) return;
+    const uint8_t *p = v.payload;
+    size_t pl = v.len;
+    switch (v.kind) {
     case WN_ENTRY_READING: {
         wn_reading r;
         /* a meter known here came from a decoded enrolment, so its id is a checked key:
          * decode without the id's point check (a square root per reading) */
-        int known = len >= 34 && mon_meter_by_id(m, e + 2);
-        if ((known ? wn_reading_decode_known_meter(&r, e + 1, len - 1) : wn_reading_decode(&r, e + 1, len - 1)) ==
-            WN_READING_OK)
+        int known = pl >= 33 && mon_meter_by_id(m, p + 1);
+        if ((known ? wn_reading_decode_known_meter(&r, p, pl) : wn_reading_decode(&r, p, pl)) == WN_READING_OK)
             apply_reading(m, txn, index, &r);
         break;
     }
-    case WN_ENTRY_ENROLMENT: apply_enrolment(m, index, e + 1, len - 1); break;
-    case WN_ENTRY_REVOCATION: apply_revocation(m, index, e + 1, len - 1); break;
-    case WN_ENTRY_EQUIVOCATION: apply_equivocation(m, index, e + 1, len - 1); break;
+    case WN_ENTRY_ENROLMENT: apply_enrolment(m, index, p, pl); break;
+    case WN_ENTRY_REVOCATION: apply_revocation(m, index, p, pl); break;
+    case WN_ENTRY_EQUIVOCATION: apply_equivocation(m, index, p, pl); break;
     default: break; /* certificates and later entry types carry no readings */
     }
 }

@@ -18,7 +18,8 @@
 #include "ledger/entry.h"
 #include "node/http/errors.h"
 
-/* Enough for every entry type a bundle carries (enrolment 1+400, evidence 1+8+325). */
+/* Enough for every entry type a bundle carries (timed header 10, then enrolment 400 or
+ * evidence 8+325). */
 #define ENTRY_CAP 1024
 
 /* ---- query ---- */
@@ -57,12 +58,14 @@ static int reading_at(wn_node *n, const uint8_t meter[32], uint64_t seq, uint64_
 {
     int err = wn_ledger_find(n->ledger, meter, seq, index);
     if (err) return err;
-    uint8_t e[1 + WN_READING_MAX_LEN];
+    uint8_t e[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN];
     size_t len;
+    wn_entry_view v;
     err = wn_ledger_get(n->ledger, *index, e, sizeof e, &len, NULL, NULL);
     if (err) return err == WN_LEDGER_ESPACE ? WN_LEDGER_ECORRUPT : err;
-    if (len < 1 + 49 || e[0] != WN_ENTRY_READING) return WN_LEDGER_ECORRUPT;
-    if (time_ms) *time_ms = wn_get_u64(e + 1 + 41);
+    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK || v.len < 49 || v.kind != WN_ENTRY_READING)
+        return WN_LEDGER_ECORRUPT;
+    if (time_ms) *time_ms = wn_get_u64(v.payload + 41);
     return WN_LEDGER_OK;
 }
 
@@ -84,6 +87,12 @@ static int first_at_or_after(wn_node *n, const uint8_t meter[32], uint64_t lo, u
 /* ---- output ---- */
 
 /* Appends {"index":i,"entry":b64,"proof":[...]} (and "boundary"). Returns: a ledger error. */
+static int add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size, const char *boundary);
+int wn_bundle_add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size)
+{
+    return add_entry(n, b, index, size, NULL);
+}
+
 static int add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size, const char *boundary)
 {
     uint8_t e[ENTRY_CAP], proof[WN_MERKLE_MAX_PROOF][32];

@@ -28,6 +28,10 @@ int wn_parse_time_param(const char *s, uint64_t *ms);
  * (detail explains). */
 int wn_parse_bundle_query(wn_query_get get, void *ctx, wn_bundle_query *q, char *detail, size_t detailcap);
 
+/* Appends the proved entry {"index":i,"entry":b64,"proof":[...]} of the entry at index in
+ * the tree of `size` entries (PROTOCOL §13). Returns: a ledger error (WN_LEDGER_OK). */
+int wn_bundle_add_entry(wn_node *n, wn_buf *b, uint64_t index, uint64_t size);
+
 /* Answers GET /v1/bundle: 200 with the bundle JSON, or the error of PROTOCOL §9. */
 void wn_node_bundle(wn_node *n, wn_query_get get, void *ctx, wn_response *out);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "protocol/certificate.h"
+#include "protocol/accreditation.h"
+#include "protocol/enterprise.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
 #include "ledger/proof_file.h"
@@ -98,13 +100,22 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         return;
     }
     static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation",
-                                        "certificate", "transfer", "retirement"};
-    unsigned type = len ? e[0] : 0;
+                                        "certificate", "transfer", "retirement", "enterprise", "accreditation"};
+    wn_entry_view v;
+    int parsed = wn_entry_parse(&v, e, len) == WN_ENTRY_OK;
+    unsigned type = parsed ? v.kind : 0;
+    const uint8_t *p = v.payload;
+    size_t pl = v.len;
     wn_buf b;
     wn_buf_init(&b);
     wn_buf_printf(&b, "{\"index\":%llu,\"type\":", (unsigned long long)index);
-    if (type >= 1 && type <= 7) wn_buf_json_str(&b, names[type]);
-    else wn_buf_printf(&b, "%u", type);
+    if (parsed && type < sizeof names / sizeof names[0]) wn_buf_json_str(&b, names[type]);
+    else wn_buf_printf(&b, "%u", len ? e[0] : 0u);
+    if (parsed && v.timed) {
+        char t[32];
+        wn_time_format(t, v.commit_ms);
+        wn_buf_printf(&b, ",\"commit_time\":\"%s\",\"late\":%s", t, (v.marks & WN_ENTRY_MARK_LATE) ? "true" : "false");
+    }
     char *b64 = malloc(WN_B64_LEN(len) + 1);
     if (!b64) b.oom = 1;
     else {
@@ -122,11 +133,11 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
     size_t jl;
     if (type == WN_ENTRY_READING) {
         wn_buf_str(&b, ",\"reading\":");
-        reading_json(&b, e + 1, len - 1);
+        reading_json(&b, p, pl);
     } else if (type == WN_ENTRY_ENROLMENT) {
         wn_enrolment en;
         wn_buf_str(&b, ",\"enrolment\":");
-        if (wn_enrolment_decode(&en, e + 1, len - 1) == WN_ENROL_OK &&
+        if (wn_enrolment_decode(&en, p, pl) == WN_ENROL_OK &&
             wn_enrolment_to_json(&en, json, sizeof json, &jl) == WN_ENROL_OK)
             wn_buf_add(&b, json, jl);
         else
@@ -134,29 +145,46 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
     } else if (type == WN_ENTRY_REVOCATION) {
         wn_revocation rv;
         wn_buf_str(&b, ",\"revocation\":");
-        if (wn_revocation_decode(&rv, e + 1, len - 1) == WN_ENROL_OK &&
+        if (wn_revocation_decode(&rv, p, pl) == WN_ENROL_OK &&
             wn_revocation_to_json(&rv, json, sizeof json, &jl) == WN_ENROL_OK)
             wn_buf_add(&b, json, jl);
         else
             wn_buf_str(&b, "null");
-    } else if (type == WN_ENTRY_EQUIVOCATION && len >= 9) {
+    } else if (type == WN_ENTRY_EQUIVOCATION && pl >= 8) {
         wn_buf_printf(&b, ",\"equivocation\":{\"original_index\":%llu,\"reading\":",
-                      (unsigned long long)wn_get_u64(e + 1));
-        reading_json(&b, e + 9, len - 9);
+                      (unsigned long long)wn_get_u64(p));
+        reading_json(&b, p + 8, pl - 8);
         wn_buf_str(&b, "}");
     } else if (type == WN_ENTRY_CERTIFICATE) {
         wn_certificate c;
         char cj[WN_CERTIFICATE_JSON_MAX];
         wn_buf_str(&b, ",\"certificate\":");
-        if (wn_certificate_decode(&c, e + 1, len - 1) == WN_CERT_OK &&
+        if (wn_certificate_decode(&c, p, pl) == WN_CERT_OK &&
             wn_certificate_to_json(&c, cj, sizeof cj, &jl) == WN_CERT_OK)
             wn_buf_add(&b, cj, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_ENTERPRISE) {
+        wn_enterprise er;
+        wn_buf_str(&b, ",\"enterprise\":");
+        if (wn_enterprise_decode(&er, p, pl) == WN_ENT_OK &&
+            wn_enterprise_to_json(&er, json, sizeof json, &jl) == WN_ENT_OK)
+            wn_buf_add(&b, json, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_ACCREDITATION) {
+        wn_accreditation ar;
+        char aj[WN_ACCREDITATION_JSON_MAX];
+        wn_buf_str(&b, ",\"accreditation\":");
+        if (wn_accreditation_decode(&ar, p, pl) == WN_ENT_OK &&
+            wn_accreditation_to_json(&ar, aj, sizeof aj, &jl) == WN_ENT_OK)
+            wn_buf_add(&b, aj, jl);
         else
             wn_buf_str(&b, "null");
     } else if (type == WN_ENTRY_TRANSFER || type == WN_ENTRY_RETIREMENT) {
         wn_cert_op op;
         wn_buf_printf(&b, ",\"%s\":", names[type]);
-        if (wn_cert_op_decode(&op, type == WN_ENTRY_RETIREMENT, e + 1, len - 1) == WN_CERT_OK &&
+        if (wn_cert_op_decode(&op, type == WN_ENTRY_RETIREMENT, p, pl) == WN_CERT_OK &&
             wn_cert_op_to_json(&op, json, sizeof json, &jl) == WN_CERT_OK)
             wn_buf_add(&b, json, jl);
         else
@@ -335,13 +363,15 @@ static void record_json(wn_node *n, wn_buf *b, uint64_t index, int revocation)
     size_t jl = 0;
     int ok = 0;
     if (read_entry(n, index, &e, &len, NULL, NULL) == WN_LEDGER_OK) {
-        if (!revocation && len > 1 && e[0] == WN_ENTRY_ENROLMENT) {
+        wn_entry_view v;
+        int parsed = wn_entry_parse(&v, e, len) == WN_ENTRY_OK && v.len > 0;
+        if (parsed && !revocation && v.kind == WN_ENTRY_ENROLMENT) {
             wn_enrolment en;
-            ok = wn_enrolment_decode(&en, e + 1, len - 1) == WN_ENROL_OK &&
+            ok = wn_enrolment_decode(&en, v.payload, v.len) == WN_ENROL_OK &&
                  wn_enrolment_to_json(&en, json, sizeof json, &jl) == WN_ENROL_OK;
-        } else if (revocation && len > 1 && e[0] == WN_ENTRY_REVOCATION) {
+        } else if (parsed && revocation && v.kind == WN_ENTRY_REVOCATION) {
             wn_revocation rv;
-            ok = wn_revocation_decode(&rv, e + 1, len - 1) == WN_ENROL_OK &&
+            ok = wn_revocation_decode(&rv, v.payload, v.len) == WN_ENROL_OK &&
                  wn_revocation_to_json(&rv, json, sizeof json, &jl) == WN_ENROL_OK;
         }
         free(e);

@@ -174,9 +174,11 @@ static int visit(void *ctx, uint64_t i, const uint8_t *entry, size_t len, const 
     memcpy(c->chain, h, 32);
     if (!tree_push(&c->t, 0, leaf)) return fail(a, "out of memory"), 1;
     int ok;
-    switch (len ? entry[0] : 0) {
-    case WN_ENTRY_READING: ok = audit_reading(c, i, entry + 1, len - 1); break;
-    case WN_ENTRY_ENROLMENT: ok = audit_enrolment(c, i, entry + 1, len - 1); break;
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, len) != WN_ENTRY_OK) return fail(a, "entry %llu: does not parse", (unsigned long long)i), 1;
+    switch (v.kind) {
+    case WN_ENTRY_READING: ok = audit_reading(c, i, v.payload, v.len); break;
+    case WN_ENTRY_ENROLMENT: ok = audit_enrolment(c, i, v.payload, v.len); break;
     case WN_ENTRY_REVOCATION:
     case WN_ENTRY_EQUIVOCATION: a->others++, ok = 1; break;
     default: ok = fail(a, "entry %llu: unknown type", (unsigned long long)i);

@@ -15,6 +15,7 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sig.h"
+#include "ledger/entry.h"
 #include "ledger/tlog/checkpoint.h"
 
 /* ---- HTTP ---- */
@@ -145,9 +146,21 @@ void wn_test_feed_free(wn_test_feed *f)
     f->n = f->cap = 0;
 }
 
-/* Records entry `index` = type || payload; it must be the next one. */
-static int remember(wn_test_feed *f, uint64_t index, uint8_t type, const uint8_t *payload, size_t len)
+/* The commit time the node answered with (an RFC 3339 member `name` of o), or 0. */
+static uint64_t commit_of(const cJSON *o, const char *name)
 {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, name);
+    uint64_t ms = 0;
+    if (!cJSON_IsString(t) || !wn_time_parse(t->valuestring, strlen(t->valuestring), &ms)) return 0;
+    return ms;
+}
+
+/* Records entry `index` = the timed entry (0x80 | kind) || commit time || marks 0 ||
+ * payload (ledger/entry.h); it must be the next one. */
+static int remember(wn_test_feed *f, uint64_t index, uint8_t kind, uint64_t commit_ms, const uint8_t *payload,
+                    size_t len)
+{
+    if (!commit_ms) return fail(f, "the node's answer for entry %llu has no commit time", (unsigned long long)index);
     if (index != f->n) return fail(f, "the node gave index %llu, expected %llu", (unsigned long long)index,
                                    (unsigned long long)f->n);
     if (f->n == f->cap) {
@@ -159,12 +172,12 @@ static int remember(wn_test_feed *f, uint64_t index, uint8_t type, const uint8_t
         if (!e || !l) return fail(f, "out of memory");
         f->cap = cap;
     }
-    uint8_t *e = malloc(len + 1);
+    uint8_t *e = malloc(len + WN_ENTRY_TIMED_HEADER);
     if (!e) return fail(f, "out of memory");
-    e[0] = type;
-    memcpy(e + 1, payload, len);
+    wn_entry_put_timed_header(e, kind, commit_ms, 0);
+    memcpy(e + WN_ENTRY_TIMED_HEADER, payload, len);
     f->entry[f->n] = e;
-    f->entry_len[f->n] = len + 1;
+    f->entry_len[f->n] = len + WN_ENTRY_TIMED_HEADER;
     f->n++;
     return 1;
 }
@@ -199,7 +212,7 @@ int wn_test_feed_enrol(wn_test_feed *f, const char *url)
         }
         cJSON *j = cJSON_Parse((char *)r.body);
         const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
-        ok = cJSON_IsNumber(idx) && remember(f, (uint64_t)idx->valuedouble, 0x02, rec, rl);
+        ok = cJSON_IsNumber(idx) && remember(f, (uint64_t)idx->valuedouble, 0x02, commit_of(j, "commit_time"), rec, rl);
         if (!cJSON_IsNumber(idx)) fail(f, "enrolment answer without index: %s", (char *)r.body);
         cJSON_Delete(j);
         wn_test_resp_free(&r);
@@ -268,7 +281,7 @@ int wn_test_feed_readings(wn_test_feed *f, const char *url, unsigned count)
                 free(t);
                 break;
             }
-            ok = remember(f, (uint64_t)idx->valuedouble, 0x01, bytes[k], lens[k]);
+            ok = remember(f, (uint64_t)idx->valuedouble, 0x01, commit_of(rc, "time"), bytes[k], lens[k]);
         }
     }
     cJSON_Delete(j);
@@ -321,11 +334,22 @@ int wn_test_feed_equivocate(wn_test_feed *f, const char *url, unsigned meter, ui
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(last, "evidence_index");
     ok = cJSON_IsNumber(orig) && cJSON_IsNumber(ev);
     if (!ok) fail(f, "no equivocation alert: %.300s", (char *)resp.body);
+    uint64_t commit = 0;
+    if (ok) { /* the evidence's commit time: the node names it with the entry */
+        snprintf(path, sizeof path, "/v1/entries/%llu", (unsigned long long)ev->valuedouble);
+        wn_test_resp er;
+        if (wn_test_http(url, "GET", path, NULL, NULL, 0, &er) && er.status == 200) {
+            cJSON *ej = cJSON_Parse((char *)er.body);
+            commit = commit_of(ej, "commit_time");
+            cJSON_Delete(ej);
+        }
+        wn_test_resp_free(&er);
+    }
     if (ok) {
         uint8_t payload[8 + WN_READING_MAX_LEN];
         wn_put_u64(payload, (uint64_t)orig->valuedouble);
         memcpy(payload + 8, bytes, len);
-        ok = remember(f, (uint64_t)ev->valuedouble, 0x04, payload, 8 + len);
+        ok = remember(f, (uint64_t)ev->valuedouble, 0x04, commit, payload, 8 + len);
     }
     cJSON_Delete(j);
     wn_test_resp_free(&resp);

@@ -44,7 +44,7 @@ typedef struct {
     char reg_hex[65];            /* for wn-node --registrar */
     wn_feed_meter m[WN_FEED_MAX_METERS];
     unsigned nmeters;
-    uint8_t **entry;             /* accepted entries in ledger order (type byte || payload) */
+    uint8_t **entry;             /* accepted entries in ledger order (timed: ledger/entry.h) */
     size_t *entry_len;
     uint64_t n, cap;
     char err[512];

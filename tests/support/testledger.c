@@ -166,11 +166,13 @@ uint64_t wn_tl_reading(wn_tl *t, unsigned k, uint16_t flags)
 
 uint64_t wn_tl_evidence(wn_tl *t, unsigned k, uint64_t seq, uint64_t orig)
 {
-    uint8_t buf[1 + WN_READING_MAX_LEN + 8];
-    size_t len;
+    uint8_t buf[WN_ENTRY_TIMED_HEADER + WN_READING_MAX_LEN + 8];
+    size_t len = 0;
     wn_ledger_get(t->l, orig, buf, sizeof buf, &len, NULL, NULL);
     wn_reading r;
-    if (len < 2 || wn_reading_decode(&r, buf + 1, len - 1)) {
+    wn_entry_view v;
+    if (wn_entry_parse(&v, buf, len) != WN_ENTRY_OK || v.kind != WN_ENTRY_READING ||
+        wn_reading_decode(&r, v.payload, v.len)) {
         /* orig is not a reading: build one from scratch */
         wn_tl_next(t, k, &r);
         r.seq = seq;

@@ -144,11 +144,9 @@ static int push_one(const uint8_t *r, size_t len, uint64_t seq)
     const uint8_t *rc = g_payload + 8;
     size_t rl = n - 8;
     /* the receipt check alone, for the figures; then the acknowledgement */
-    uint8_t leaf[32];
     uint64_t t0, dt, index;
-    wn_core_leaf_hash(&g_port, leaf, r, len);
     t0 = wn_fw_ticks();
-    int v = wn_core_receipt_verify(&g_port, rc, rl, g_prov->notary, leaf, NULL);
+    int v = wn_core_receipt_verify(&g_port, rc, rl, g_prov->notary, r, len, NULL);
     dt = wn_fw_ticks() - t0;
     if (dt < g_verify_min) g_verify_min = dt;
     if (dt > g_verify_max) g_verify_max = dt;
