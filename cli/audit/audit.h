@@ -80,7 +80,9 @@ enum wn_audit_code {
     WN_AC_TREE_HASH,          /* a stored subtree hash != SHA-256(0x01 || left || right) */
     WN_AC_INDEX,              /* the (meter, sequence) index differs from what the ledger writes */
     /* entry */
-    WN_AC_ENTRY_TYPE,         /* empty entry or unknown type byte */
+    WN_AC_ENTRY_TYPE,         /* empty entry or unknown type byte (or kind, or marks bit) */
+    WN_AC_UNTIMED_AFTER_TIMED,/* an untimed entry after a timed one (§3) */
+    WN_AC_COMMIT_TIME_BACKWARDS,/* a commit time earlier than the previous entry's */
     WN_AC_MALFORMED_READING,  /* detail starts with the §2 reason code */
     WN_AC_MALFORMED_RECORD,   /* enrolment or revocation does not decode */
     WN_AC_MALFORMED_EVIDENCE,
@@ -121,6 +123,7 @@ enum wn_audit_code {
     WN_AC_CHECKPOINT_ORIGIN,  /* another origin than the first checkpoint's */
     WN_AC_CHECKPOINT_ROOT,    /* root != the recomputed root at its size */
     WN_AC_CHECKPOINT_BEYOND,  /* size beyond the ledger */
+    WN_AC_CHECKPOINT_TIME,    /* commit-time line != commit time of entry size-1, or missing */
     WN_AC_COUNT
 };
 
@@ -153,6 +156,8 @@ typedef struct {
 typedef struct {
     uint64_t entries;                  /* entries fed */
     uint64_t readings, enrolments, revocations, equivocations, unknown;
+    uint64_t timed, late;              /* entries with a commit time; readings marked late */
+    uint64_t first_commit_ms, last_commit_ms; /* of the timed entries (0: none) */
     uint64_t certificates, transfers, retirements;
     uint64_t meters;                   /* enrolled meters (point 1..6) */
     uint64_t certifiers;               /* enrolled certifiers (point 7) */
