@@ -13,13 +13,13 @@
 #include "crypto/sha256.h"
 
 enum { F_FORMAT, F_ID, F_TITLE, F_STATUS, F_EFROM, F_ETO, F_SOURCE, F_SAVING, F_INVEST, F_RATE, F_CAP, F_CERT, F_COMPLETE, F_INTERVAL,
-       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_NOTES, NFIELDS };
+       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_DELAY, F_NOTES, NFIELDS };
 
 static const char *const names[NFIELDS] = {
     "format", "id", "title", "status", "effective_from", "effective_to", "source", "min_annual_saving", "min_investment", "subsidy_rate", "subsidy_cap",
     "require_certification", "min_completeness", "max_interval_ms", "max_gap_ms", "min_baseline_ms",
     "min_reporting_ms", "disqualifying_flags", "nonconventional_is_intake", "subsidy_and_sale",
-    "subsidies_per_project", "certificate_term_ms", "notes",
+    "subsidies_per_project", "certificate_term_ms", "max_commit_delay_ms", "notes",
 };
 
 static int flags_parse(const cJSON *a, uint16_t *out, char *detail, size_t cap)
@@ -87,6 +87,7 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
     ok = ok && wn_jd_bool(it[F_BOTH], "subsidy_and_sale", &p->subsidy_and_sale, detail, cap);
     ok = ok && wn_jd_u64(it[F_PERPROJECT], "subsidies_per_project", 255, &p->subsidies_per_project, detail, cap);
     ok = ok && wn_jd_u64(it[F_TERM], "certificate_term_ms", WN_POLICY_MAX_MS, &p->certificate_term_ms, detail, cap);
+    ok = ok && wn_jd_u64(it[F_DELAY], "max_commit_delay_ms", WN_POLICY_MAX_MS, &p->max_commit_delay_ms, detail, cap);
     ok = ok && wn_jd_text(it[F_NOTES], "notes", 0, WN_POLICY_TEXT_MAX, p->notes, detail, cap);
     if (ok && (p->max_interval_ms == 0 || p->max_gap_ms < p->max_interval_ms)) {
         snprintf(detail, cap, "max_gap_ms: must be at least max_interval_ms, which must be above 0");
@@ -146,6 +147,7 @@ char *wn_policy_to_json(const wn_policy *p)
     cJSON_AddBoolToObject(o, "subsidy_and_sale", p->subsidy_and_sale);
     cJSON_AddNumberToObject(o, "subsidies_per_project", (double)p->subsidies_per_project);
     cJSON_AddNumberToObject(o, "certificate_term_ms", (double)p->certificate_term_ms);
+    cJSON_AddNumberToObject(o, "max_commit_delay_ms", (double)p->max_commit_delay_ms);
     cJSON_AddStringToObject(o, "notes", p->notes);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

@@ -45,6 +45,7 @@ typedef struct {
     int subsidy_and_sale;                /* the same saving may be both subsidised and sold */
     uint64_t subsidies_per_project;      /* subsidy certificates one project may hold, 1..255; 0: no limit */
     uint64_t certificate_term_ms;        /* a certificate is valid this long after the reporting period */
+    uint64_t max_commit_delay_ms;        /* a reading counts only if committed within this of its time */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
 } wn_policy;
 

@@ -48,6 +48,8 @@ enum wn_nerr {
     WN_NE_OVERLOADED,          /* 503 too many connections: retry after Retry-After seconds */
     /* access and input (PROTOCOL §9, §18) */
     WN_NE_NOT_A_METER,         /* 403 the key is enrolled, but not at a metering point (a certifier) */
+    /* time (PROTOCOL §9) */
+    WN_NE_BEFORE_ENROLMENT,    /* 422 a reading dated before its meter's enrolment time */
     WN_NE_COUNT
 };
 
