@@ -209,6 +209,26 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
                (unsigned long long)pol->max_commit_delay_ms, late.count == 1 ? "it was" : "they were", late.list,
                occ_more(more, &late));
 
+    /* a baseline must be provably in the ledger before the reporting period starts: data
+     * committed later may have been made up once the saving was wanted (every reading of
+     * the baseline period, whether it counts or not) */
+    if (cp == &in->claim->baseline) {
+        occurrences after;
+        memset(&after, 0, sizeof after);
+        const uint64_t R0 = in->claim->reporting.from_ms;
+        for (size_t i = 0; i < n; i++)
+            if (R[i].time_ms >= P0 && R[i].time_ms < P1 && R[i].timed && R[i].commit_ms >= R0) {
+                fmt_time(t1, R[i].commit_ms);
+                occ_add(&after, "seq %llu committed %s", (unsigned long long)R[i].seq, t1);
+            }
+        if (after.count) {
+            fmt_time(t2, R0);
+            reason(res, 0, "baseline_committed_late", "%s: %zu baseline reading%s committed at or after the reporting "
+                   "period's start %s: %s%s", w, after.count, after.count == 1 ? " was" : "s were", t2, after.list,
+                   occ_more(more, &after));
+        }
+    }
+
     /* the first totaliser reading at or after P0 and at or after P1, and the ones before */
     for (size_t i = 0; i < n; i++) {
         if (!counts(pol, &R[i])) continue;
@@ -241,25 +261,6 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
         return;
     }
     size_t first = start_exact ? si : pi; /* the readings used: [first, ei] */
-
-    /* a baseline must be provably in the ledger before the reporting period starts: data
-     * committed later may have been made up once the saving was wanted */
-    if (cp == &in->claim->baseline) {
-        occurrences after;
-        memset(&after, 0, sizeof after);
-        const uint64_t R0 = in->claim->reporting.from_ms;
-        for (size_t i = first; i <= ei; i++)
-            if (counts(pol, &R[i]) && R[i].timed && R[i].commit_ms >= R0) {
-                fmt_time(t1, R[i].commit_ms);
-                occ_add(&after, "seq %llu committed %s", (unsigned long long)R[i].seq, t1);
-            }
-        if (after.count) {
-            fmt_time(t2, R0);
-            reason(res, 0, "baseline_committed_late", "%s: %zu baseline reading%s committed at or after the reporting "
-                   "period's start %s: %s%s", w, after.count, after.count == 1 ? " was" : "s were", t2, after.list,
-                   occ_more(more, &after));
-        }
-    }
 
     /* flags on every reading used */
     occurrences flagged[16];

@@ -722,3 +722,98 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     free(want);
     cJSON_Delete(before);
 }
+
+/* Marks byte (PROTOCOL §3) of the first reading of a bundle file: 1 late, 0 not. */
+static int first_reading_late(const char *bundle_file)
+{
+    char *text = wn_test_read_file(bundle_file, NULL);
+    cr_assert_not_null(text);
+    cJSON *b = cJSON_Parse(text);
+    free(text);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "readings"), 1);
+    const char *b64 = cJSON_GetObjectItemCaseSensitive(first, "entry")->valuestring;
+    uint8_t raw[1024];
+    size_t n;
+    cr_assert(wn_base64_decode(raw, sizeof raw, &n, b64, strlen(b64)));
+    cJSON_Delete(b);
+    cr_assert(n > 10 && raw[0] == 0x81, "a timed reading entry");
+    return raw[9];
+}
+
+/* The back-dated baseline of issue 12: a plant whose meter enrolment the registrar dated
+ * before the baseline pushes a month of high-use "baseline" readings in one request once
+ * the reporting period is over. The node accepts them, marked late; the evaluator refuses
+ * them, online and offline byte for byte: committed long after they were measured, and
+ * after the reporting period began. The honest plant beside it, posting as it measures,
+ * stays eligible with the same figures as before. */
+Test(claims, back_dated_baseline_refused_online_and_offline)
+{
+    meter certifier;
+    cr_assert(wn_seckey_xonly(certifier.id, cert_sk));
+    enrol(certifier.id, WN_POINT_CERTIFIER, WN_SOURCE_SURFACE);
+    plant honest, fraud;
+    plant_init(&honest, 350000000, 290000000);
+    plant_init(&fraud, 350000000, 290000000);
+    plants_post((plant *const[]){&honest}, 1);
+    /* after the reporting period: the whole baseline, then the reporting month, each in one request */
+    post_day(&fraud.intake, &fraud.base, 0, fraud.base.hours);
+    post_day(&fraud.intake, &fraud.rep, 0, fraud.rep.hours);
+
+    char claim[4300], fclaim[4300];
+    claim_file(claim, &honest, 250000000, 1, 1, cert_sk);
+    claim_file(fclaim, &fraud, 250000000, 1, 1, cert_sk);
+    result r = evaluate(claim, 0);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.out, "DECISION: ELIGIBLE for the subsidy of 200000.00 CNY (20000000 fen)"), "%s", r.out);
+    result_free(&r);
+    refused(fclaim, "late_commit");
+    refused(fclaim, "baseline_committed_late");
+    result online = evaluate(fclaim, 0);
+    cr_assert_eq(online.code, 1);
+    cr_assert_not_null(strstr(online.out, "committed at or after the reporting period's start 2025-03-01T00:00:00.000Z"),
+                       "%s", online.out);
+
+    /* offline, from bundles: the same bytes */
+    char hex[65], fhex[65], bb[4300], rb[4300], cb[4300], hb[4300], pc[4300];
+    wn_hex_encode(fhex, fraud.intake.id, 32);
+    wn_hex_encode(hex, honest.intake.id, 32);
+    snprintf(bb, sizeof bb, "%s/fraud-base.bundle", tmp);
+    snprintf(rb, sizeof rb, "%s/fraud-rep.bundle", tmp);
+    snprintf(cb, sizeof cb, "%s/cert.bundle", tmp);
+    snprintf(hb, sizeof hb, "%s/honest-base.bundle", tmp);
+    const char *fetches[][4] = {{fhex, "2025-01-01T00:00:00.000Z", "2025-01-31T00:00:00.000Z", bb},
+                                {fhex, "2025-03-01T00:00:00.000Z", "2025-03-31T00:00:00.000Z", rb},
+                                {cert_pub, "2025-03-01T00:00:00.000Z", "2025-03-31T00:00:00.000Z", cb},
+                                {hex, "2025-01-01T00:00:00.000Z", "2025-01-31T00:00:00.000Z", hb}};
+    for (int i = 0; i < 4; i++) {
+        r = wn("bundle", "--node", node.url, "--meter", fetches[i][0], "--from", fetches[i][1], "--to", fetches[i][2],
+               "--out", fetches[i][3], "--notary-pub", notary_pub, NULL);
+        cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+        result_free(&r);
+    }
+    /* the node marked the back-dated readings late (measured more than 30 days before their
+     * commit), and not the honest ones */
+    cr_assert_eq(first_reading_late(bb), 1);
+    cr_assert_eq(first_reading_late(hb), 0);
+    wn_claim parsed;
+    size_t len0;
+    char *ctext = wn_test_read_file(fclaim, &len0), det[300];
+    cr_assert(wn_claim_parse(&parsed, ctext, len0, det, sizeof det), "%s", det);
+    free(ctext);
+    snprintf(pc, sizeof pc, "%s/fraud-project-certs.json", tmp);
+    r = wn("cert", "project", parsed.project, "--node", node.url, "--out", pc, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    result off = wn("claim", "evaluate", fclaim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
+                    "--bundle", cb, bb, rb, NULL);
+    cr_assert_eq(off.code, 1, "%s", off.err);
+    cr_assert_str_eq(off.out, online.out, "offline and online evaluations differ");
+    result_free(&off);
+    result_free(&online);
+    /* and the node will not certify it */
+    r = wn("cert", "issue", fclaim, "--purpose", "subsidy", "--policy", POLICY, "--authority-key", auth_key_f, "--node",
+           node.url, "--notary-pub", notary_pub, NULL);
+    cr_assert_eq(r.code, 1, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.err, "baseline_committed_late"), "%s", r.err);
+    result_free(&r);
+}
