@@ -575,3 +575,24 @@ Test(timing, checkpoint_time_shown_and_tampering_refused_by_wn_verify)
     free(note);
     wn_test_node_stop(&f.node, SIGTERM);
 }
+
+/* A reading dated before its meter's enrolment (a ledger from an older node, which let
+ * them in) is an audit problem. */
+Test(timing, audit_names_a_reading_dated_before_its_enrolment)
+{
+    wn_tl t;
+    timed_ledger(&t, "early", 0);
+    wn_reading r;
+    t.commit_ms = T0 + 9000;
+    /* a fresh meter's first reading, so that only the date is wrong: the enrolment is
+     * dated start - 2 h, the reading start - 3 h */
+    unsigned k = wn_tl_add_meter(&t, 0, "91330400MA0000001X");
+    cr_assert_neq(wn_tl_enrol(&t, k, NULL), WN_TL_FAIL);
+    wn_tl_next(&t, k, &r);
+    r.time_ms = t.start_ms - 3 * 3600000ULL;
+    uint64_t bad = wn_tl_append_reading(&t, k, &r, NULL);
+    wn_audit_problem p;
+    cr_assert_eq(audit_of(&t, &p, NULL), 1, "%s", p.detail);
+    cr_assert_eq(p.at, bad);
+    cr_assert_str_eq(wn_audit_code_name(p.code), "before_enrolment");
+}

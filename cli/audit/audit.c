@@ -43,6 +43,7 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_REVOKED] = "revoked",
     [WN_AC_ALG_MISMATCH] = "alg_mismatch",
     [WN_AC_BAD_SIGNATURE] = "bad_signature",
+    [WN_AC_BEFORE_ENROLMENT] = "before_enrolment",
     [WN_AC_SEQUENCE_GAP] = "sequence_gap",
     [WN_AC_SEQUENCE_REUSED] = "sequence_reused",
     [WN_AC_CHAIN_MISMATCH] = "chain_mismatch",

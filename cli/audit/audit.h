@@ -95,6 +95,7 @@ enum wn_audit_code {
     WN_AC_REVOKED,            /* a reading (or evidence) at or after its meter's revocation */
     WN_AC_ALG_MISMATCH,       /* a reading signed with another algorithm than enrolled */
     WN_AC_BAD_SIGNATURE,      /* a reading's signature does not verify with the enrolled key */
+    WN_AC_BEFORE_ENROLMENT,   /* a reading dated before its meter's enrolment time (§9) */
     WN_AC_SEQUENCE_GAP,
     WN_AC_SEQUENCE_REUSED,    /* a sequence at or below the meter's last one */
     WN_AC_CHAIN_MISMATCH,     /* previous digest != digest of the meter's previous reading */

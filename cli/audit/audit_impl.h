@@ -24,6 +24,7 @@ typedef struct wn_audit_mstate {
     uint8_t id[32];
     int enrolled, revoked;
     uint64_t enrol_index, revoke_index;
+    uint64_t enrol_ms;       /* the enrolment record's time */
     uint8_t alg, point;
     wn_verifier key;         /* the enrolled key, parsed once */
     uint64_t readings;       /* decodable readings seen */

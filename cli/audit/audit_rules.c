@@ -145,6 +145,7 @@ static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
     }
     m->enrolled = 1;
     m->enrol_index = index;
+    m->enrol_ms = e.time_ms;
     m->alg = e.alg;
     m->point = e.point;
     if (e.point == WN_POINT_CERTIFIER) a->sum.certifiers++;
@@ -228,6 +229,14 @@ static void reading(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                                wn_alg_name(r.alg), id, wn_alg_name(m->alg) ? wn_alg_name(m->alg) : "?");
         else
             queue_reading_sig(a, index, 0, WN_AC_BAD_SIGNATURE, m, p, n, r.seq);
+        if (r.time_ms < m->enrol_ms) {
+            char t1[25], t2[25];
+            wn_time_format(t1, r.time_ms);
+            wn_time_format(t2, m->enrol_ms);
+            wn_audit_i_problem(a, AT, index, WN_AC_BEFORE_ENROLMENT, 0,
+                               "meter %s sequence %llu is dated %s, before the meter's enrolment at %s (entry %llu)",
+                               id, (unsigned long long)r.seq, t1, t2, (unsigned long long)m->enrol_index);
+        }
     }
 
     uint8_t digest[32];
