@@ -6,7 +6,9 @@
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make layers     the dependency rules of docs/ARCHITECTURE.md (scripts/check-layers.py)
 #   make clone-check  a fresh clone of HEAD alone builds and passes the vector tests
-#   make check      deps + layers + clone-check + test + test-san + fuzz: what CI runs
+#   make firmware   the meter image for QEMU's mps2-an385 (docs/FIRMWARE.md)
+#   make test-firmware  that image under qemu-system-arm against a real node, power cuts
+#   make check      deps + layers + clone-check + test + test-san + fuzz + test-firmware: what CI runs
 #   make bench      build and run the benchmarks in bench/
 #   make demo       the newcomer's demo (see README.md)
 #   make deb        the Debian package build/deb/waternotary_<version>_<arch>.deb (debian/)
@@ -30,7 +32,8 @@ LIBS_JSON   = -lcjson
 LIBS_NET    = -lcurl -lmicrohttpd
 LIBS_NETTLE = -lnettle
 LIBS_MODBUS = -lmodbus
-ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) -lm
+LIBS_XLSX   = -lxlsxwriter
+ALL_LIBS    = $(LIBS_NET) $(LIBS_LEDGER) $(LIBS_JSON) $(LIBS_CRYPTO) $(LIBS_NETTLE) $(LIBS_XLSX) -lm
 
 src = $(wildcard $(1)/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(call src,$(1)))
@@ -80,7 +83,7 @@ $(PROTOCOL_A): $(call obj,protocol)
 $(CHAIN_A):    $(call obj,chain)
 $(LEDGER_A):   $(call tree_obj,ledger)
 $(SAVINGS_A):  $(call obj,savings)
-$(DEVICE_A):   $(call obj,device)
+$(DEVICE_A):   $(call obj,device) $(call obj,device/core) $(call obj,device/port/posix)
 $(NODE_A):     $(filter-out $(BUILD)/node/main.o,$(call tree_obj,node))
 $(CLI_A):      $(filter-out $(BUILD)/cli/main.o,$(call tree_obj,cli))
 $(AGENT_A):  $(filter-out $(BUILD)/device/agent/main.o,$(call obj,device/agent))
@@ -139,6 +142,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) test-san
 	$(MAKE) fuzz
+	$(MAKE) test-firmware
 	@cat build/test-summary build-san/test-summary | \
 	  awk '{p += $$1; f += $$2} END {print "check: " p " passed, " f " failed"}'
 
@@ -158,3 +162,6 @@ deb-check:
 
 clean:
 	rm -rf build build-san bin
+
+# The meter firmware for QEMU's mps2-an385 (docs/FIRMWARE.md): make firmware, test-firmware.
+include device/port/mps2/firmware.mk

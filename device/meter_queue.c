@@ -3,6 +3,8 @@
  * out of order), looking receipts up, counts, and compaction of the readings log. */
 #include "device/meter.h"
 #include "device/record.h"
+#include "device/core/core.h"
+#include "device/port/posix/posix_port.h"
 
 #include "crypto/encoding.h"
 
@@ -118,8 +120,16 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
     if (m->failed) return WN_METER_EFAILED;
     if ((err = read_seq(m, seq, rec, &total))) return err;
     if (!wn_receipt_is_for_reading(rc, rec + 2, total - 2 - WN_MREC_CHECK)) return WN_METER_ELEAF;
-    /* Version 2: the path from this leaf to the commit root and the head's signature. */
-    if (!wn_receipt_verify(rc, notary)) return WN_METER_ESIG;
+    /* The receipt's bytes checked by the meter core (device/core/receipt.c, the same code
+     * the firmware runs): version 2 head, path to the commit root, signature; version 1
+     * signature; its leaf, the reading's (timed or not) as just checked. */
+    uint8_t rb[WN_RECEIPT_MAX_LEN];
+    size_t rl = wn_receipt_encode(rc, rb);
+    err = rl ? wn_core_receipt_verify_reading(wn_posix_verify_port(), rb, rl, notary, rec + 2,
+                                              total - 2 - WN_MREC_CHECK, NULL)
+             : WN_CORE_ERECEIPT;
+    if (err == WN_CORE_ELEAF) return WN_METER_ELEAF;
+    if (err != WN_CORE_OK) return WN_METER_ESIG;
     if (wn_meter_is_acked(m, seq)) return WN_METER_OK;
 
     size_t n = wn_mrcpt_seal(r, seq, rc);

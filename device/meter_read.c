@@ -3,6 +3,7 @@
  * only then hand it out. Everything lives on the stack; nothing allocates. */
 #include "device/meter.h"
 #include "device/record.h"
+#include "device/core/core.h"
 
 #include "crypto/sha256.h"
 
@@ -10,74 +11,42 @@
 #include <string.h>
 #include <unistd.h>
 
-__extension__ typedef __int128 wn_i128;
-
-/* Volume in m3 as value / 10^exp (litres are m3 / 1000). */
-static unsigned volume_exp(uint8_t unit, uint8_t scale) { return scale + (unit == WN_U_LITRE ? 3u : 0u); }
-
-static wn_i128 pow10_i128(unsigned e)
-{
-    wn_i128 p = 1;
-    while (e--) p *= 10;
-    return p;
-}
-
-/* Returns <0, 0, >0 as volume a is below, equal to or above volume b. Exact: values are
- * below 2^63 and exponents at most 12, so the products fit in 128 bits. */
-static int volume_cmp(int64_t va, unsigned ea, int64_t vb, unsigned eb)
-{
-    wn_i128 a = (wn_i128)va * pow10_i128(eb), b = (wn_i128)vb * pow10_i128(ea);
-    return (a > b) - (a < b);
-}
-
-/* The notary's out_of_range rules (docs/PROTOCOL.md §9), so that a reading it would
- * reject — and that would then block the meter's chain — is never signed. */
-static int in_range(const wn_measurement *x)
-{
-    switch (x->quantity) {
-    case WN_Q_VOLUME: case WN_Q_FLOW: case WN_Q_CONDUCTIVITY: case WN_Q_TURBIDITY:
-        return x->value >= 0;
-    case WN_Q_PH: {
-        int64_t p = 1;
-        for (unsigned i = 0; i < x->scale; i++) p *= 10;
-        return x->value >= 0 && x->value <= 14 * p;
-    }
-    default:
-        return 1;
-    }
-}
-
-/* Fills r with the next reading (unsigned). Returns: WN_METER_OK or a caller error. */
+/* Fills r with the next reading (unsigned), built and checked by the meter core
+ * (device/core/reading.c, the code the firmware runs): sequence and chain from m, the
+ * measurements sorted, and the notary's rules (units, scale, flags, time, out_of_range,
+ * a volume that never runs backwards without METER_REPLACED) applied before anything is
+ * signed. Returns: WN_METER_OK or a caller error. */
 static int build(const wn_meter *m, wn_reading *r, uint64_t time_ms, uint16_t flags,
                  const wn_measurement *ms, size_t count)
 {
+    wn_core_meter c; /* only its chain fields are used */
+    wn_core_meas cm[WN_CORE_MAX_MEAS];
+    uint8_t b[WN_CORE_READING_MAX];
+    size_t len;
     if (m->last_seq >= WN_READING_MAX_SEQ) return WN_METER_EFULL;
     if (time_ms > WN_READING_MAX_TIME || time_ms < m->last_time) return WN_METER_ETIME;
     if (!ms || count == 0 || count > WN_READING_MAX_MEAS || (flags & ~(unsigned)WN_FLAG_ALL)) return WN_METER_EARG;
-
-    memset(r, 0, sizeof *r);
-    r->version = WN_READING_VERSION;
-    memcpy(r->meter, m->id, WN_XONLY_LEN);
-    r->seq = m->last_seq + 1;
-    r->time_ms = time_ms;
-    memcpy(r->prev, m->prev, 32);
-    r->flags = flags;
-    r->count = (uint8_t)count;
-    r->alg = m->alg;
-    for (size_t i = 0; i < count; i++) { /* insertion sort by quantity */
-        size_t j = i;
-        while (j > 0 && r->m[j - 1].quantity > ms[i].quantity) { r->m[j] = r->m[j - 1]; j--; }
-        r->m[j] = ms[i];
+    if (count > WN_CORE_MAX_MEAS) return WN_METER_EARG; /* more than 8: a quantity repeats */
+    memset(&c, 0, sizeof c);
+    c.alg = m->alg;
+    memcpy(c.id, m->id, 32);
+    c.last_seq = m->last_seq;
+    c.last_time = m->last_time;
+    memcpy(c.prev, m->prev, 32);
+    c.have_volume = m->have_volume;
+    c.last_volume = m->last_volume;
+    c.vol_unit = m->last_volume_unit;
+    c.vol_scale = m->last_volume_scale;
+    for (size_t i = 0; i < count; i++) cm[i] = (wn_core_meas){ms[i].quantity, ms[i].unit, ms[i].scale, ms[i].value};
+    switch (wn_core_reading_build(&c, time_ms, flags, cm, count, b, &len)) {
+    case WN_CORE_OK: break;
+    case WN_CORE_ESEQ: return WN_METER_EFULL;
+    case WN_CORE_ETIME: return WN_METER_ETIME;
+    case WN_CORE_EVOLUME: return WN_METER_EVOLUME;
+    case WN_CORE_ERANGE: return WN_METER_ERANGE;
+    default: return WN_METER_EARG;
     }
-    if (wn_reading_check(r) != WN_READING_OK) return WN_METER_EARG;
-    for (size_t i = 0; i < count; i++) {
-        const wn_measurement *x = &r->m[i];
-        if (!in_range(x)) return WN_METER_ERANGE;
-        if (x->quantity == WN_Q_VOLUME && m->have_volume && !(flags & WN_FLAG_METER_REPLACED) &&
-            volume_cmp(x->value, volume_exp(x->unit, x->scale), m->last_volume,
-                       volume_exp(m->last_volume_unit, m->last_volume_scale)) < 0)
-            return WN_METER_EVOLUME;
-    }
+    if (wn_reading_decode(r, b, len) != WN_READING_OK || wn_reading_check(r) != WN_READING_OK) return WN_METER_EARG;
     return WN_METER_OK;
 }
 

@@ -34,6 +34,8 @@
 #include "node/http/access.h"
 #include "node/monitor/bureau.h"
 #include "node/monitor/monitor.h"
+#include "node/monitor/quota_files.h"
+#include "node/monitor/zone.h"
 #include "node/http/web.h"
 
 static void path_in(char *out, size_t cap, const char *dir, const char *name)
@@ -283,6 +285,15 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     path_in(path, sizeof path, cfg->data_dir, "bureau");
     if (!store_file_ok(path, "the bureau's settings, plans and acknowledgements")) goto fail;
     if (!wn_bureau_open(&n->bureau, path)) goto fail;
+    char qdir[4200], qerr[600];
+    snprintf(qdir, sizeof qdir, "%s/quotas", n->web_dir);
+    if (!wn_quota_files_load(qdir, qerr, sizeof qerr)) {
+        wn_log("quota tables: %s", qerr);
+        goto fail;
+    }
+    int zone = WN_ZONE_DEFAULT_MIN;
+    if (n->cfg.zone && !wn_zone_parse(n->cfg.zone, &zone)) goto fail; /* main checked it */
+    wn_zone_set(zone);
     if (!wn_monitor_open(&n->monitor, wn_state_env(n->state), n->ledger, n->bureau)) goto fail;
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,

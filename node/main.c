@@ -9,6 +9,7 @@
 #include "node/config_file.h"
 #include "node/log.h"
 #include "node/lifecycle.h"
+#include "node/monitor/zone.h"
 
 /* The anchoring options (node/anchor/anchor.h). */
 static void usage_anchor(FILE *f)
@@ -70,6 +71,9 @@ static void usage(FILE *f)
             "  --web DIR               the monitoring page served at /ui/ (default: web/ beside the binary's\n"
             "                          bin/ directory, else share/waternotary/web/ there (the package's\n"
             "                          /usr/share/waternotary/web), else ./web)\n"
+            "  --zone +HH:MM           the bureau's zone, a fixed offset from UTC (default +08:00, China Standard\n"
+            "                          Time): the monitor's hours, days, months and plan years, its API, page and\n"
+            "                          exports; changing it rebuilds the stored aggregates from the ledger\n"
             "  --max-connections N     most connections open at once (default %u, lowered to fit the open-file\n"
             "                          limit, whose soft value is raised to the hard one); connections opened\n"
             "                          above 7/8 of N are answered 503 with Retry-After and closed\n"
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
     enum { O_DATA = 1, O_LISTEN, O_KEY, O_REGISTRAR, O_ORIGIN, O_MAX_BODY, O_SKEW, O_CP_EVERY, O_CP_MS,
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
-           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_LATE_WINDOW };
+           O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_ZONE, O_LATE_WINDOW };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
         {"late-window-ms", required_argument, 0, O_LATE_WINDOW},
         {"config", required_argument, 0, O_CONFIG}, /* consumed by wn_config_merge_argv */
         {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
+        {"zone", required_argument, 0, O_ZONE},
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
@@ -182,6 +187,15 @@ int main(int argc, char **argv)
         case O_PORT_FILE: cfg.port_file = optarg; break;
         case O_TOKENS: cfg.tokens_file = optarg; break;
         case O_WEB: cfg.web_dir = optarg; break;
+        case O_ZONE: {
+            int zm;
+            if (!wn_zone_parse(optarg, &zm)) {
+                fprintf(stderr, "wn-node: --zone must be an offset from UTC, +HH:MM or -HH:MM up to 14:00 (e.g. +08:00)\n");
+                return 2;
+            }
+            cfg.zone = optarg;
+            break;
+        }
         case O_ALLOW_DAMAGED: cfg.allow_damaged = 1; break;
         case O_ANCHOR_RPC: cfg.anchor.rpc_url = optarg; break;
         case O_ANCHOR_KEY: cfg.anchor.key_file = optarg; break;

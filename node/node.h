@@ -33,6 +33,7 @@ typedef struct {
     const char *port_file;      /* --port-file */
     const char *tokens_file;    /* --tokens FILE: bearer tokens for the monitoring API and meters' data */
     const char *web_dir;        /* --web DIR: the monitoring page (default: web/ beside the binary, else ./web) */
+    const char *zone;           /* --zone +HH:MM: the bureau's days and buckets (NULL: +08:00; monitor/zone.h) */
     unsigned max_connections;   /* --max-connections (0: default; lowered to fit the open-file limit) */
     unsigned max_per_ip;        /* --max-per-ip (0: no per-address cap) */
     unsigned timeout_ms;        /* --timeout-ms to deliver a whole request (0: default) */

@@ -33,6 +33,7 @@
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/monitor/monitor_api.h"
+#include "node/monitor/monitor_export.h"
 #include "node/node.h"
 #include "node/query/bundle.h"
 #include "node/query/query.h"
@@ -277,7 +278,10 @@ static void run_handler(wn_server *s, struct MHD_Connection *conn, request *rq, 
     case WN_ROUTE_RETIREMENTS: wn_certs_post(s->node, WN_CERTS_RETIRE, ct, body, rq->len, &r); break;
     case WN_ROUTE_CERTIFICATE: wn_certs_get(s->node, rq->m.index, get_arg, conn, &r); break;
     case WN_ROUTE_PROJECT_CERTS: wn_certs_project(s->node, get_arg(conn, "id"), &r); break;
-    case WN_ROUTE_MONITOR: wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r); break;
+    case WN_ROUTE_MONITOR:
+        if (strcmp(rq->m.sub, "export") == 0) wn_monitor_export(s->node, &rq->who, get_arg, conn, &r);
+        else wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r);
+        break;
     case WN_ROUTE_UI: wn_web_serve(s->node->web_dir, rq->m.sub, &r); break;
     default: wn_query(s->node, &rq->who, &rq->m, get_arg, conn, &r); break;
     }

@@ -14,6 +14,10 @@ Rules (a module is a top-level folder; node/ and cli/ have subsystem folders):
   cli      may include crypto, protocol, ledger, chain, savings, cli   (never node)
   node/http/ may include nothing else of node/ (HTTP mechanics know no subsystem)
   ledger/tlog/ may include nothing else of ledger/ (Merkle math and formats know no storage)
+  device/core/ may include nothing but device/core/ and, of the C library, <stddef.h> and
+           <stdint.h> (the freestanding meter core: everything else comes through its port)
+  device/port/<board>/ may include device/core/ and what its board offers; the library in
+           device/ and its programs never include a port's files but device/port/posix/
   tests, bench: anything
 A loop of includes between files ("x.c" and "x.h" count as one file) is allowed only when
 all its files sit in one folder (a subsystem that is split into files for reading, such as
@@ -36,6 +40,8 @@ ALLOWED = {
     "cli": {"crypto", "protocol", "ledger", "chain", "savings", "cli"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+SYSINCLUDE = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+CORE_SYS = {"stddef.h", "stdint.h"}
 
 
 def sources(root):
@@ -58,6 +64,10 @@ def main():
     for src in sources(root):
         text = open(os.path.join(root, src), encoding="utf-8", errors="replace").read()
         mod = src.split("/")[0]
+        if src.startswith("device/core/"):
+            for inc in SYSINCLUDE.findall(text):
+                if inc not in CORE_SYS:
+                    problems.append(f"{src}: the freestanding core may include only <stddef.h> and <stdint.h>, not <{inc}>")
         for inc in INCLUDE.findall(text):
             target_mod = inc.split("/")[0]
             if not os.path.exists(os.path.join(root, inc)):
@@ -69,7 +79,13 @@ def main():
                 problems.append(f"{src}: node/http/ may not include {inc} (HTTP mechanics know no subsystem)")
             if src.startswith("ledger/tlog/") and inc.startswith("ledger/") and not inc.startswith("ledger/tlog/"):
                 problems.append(f"{src}: ledger/tlog/ may not include {inc} (the log's formats know no storage)")
-            if src.startswith("device/") and src.count("/") == 1 and inc.count("/") > 1:
+            if src.startswith("device/core/") and not inc.startswith("device/core/"):
+                problems.append(f"{src}: device/core/ may include only device/core/, not {inc} (the port brings the rest)")
+            if (inc.startswith("device/port/") and not inc.startswith("device/port/posix/")
+                    and not src.startswith(os.path.dirname(inc) + "/")):
+                problems.append(f"{src}: only the port itself includes {inc} (a board's port is built into its firmware alone)")
+            if (src.startswith("device/") and src.count("/") == 1 and inc.count("/") > 1
+                    and not inc.startswith(("device/core/", "device/port/posix/"))):
                 problems.append(f"{src}: the device library may not include its programs' {inc}")
             a, b = unit(src), unit(inc)
             if a != b:

@@ -435,6 +435,13 @@ Test(anchor, node_anchors_and_auditor_verifies)
     snprintf(tx, sizeof tx, "%s", str(rec, "tx"));
     cJSON_Delete(rec);
     cJSON_Delete(st);
+    /* the monitoring overview says the node anchors (its page then never shows 「未锚定」) */
+    cJSON *ov = get_json(n.url, "/v1/monitor/overview", NULL);
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(ov, "anchor");
+    cr_assert(cJSON_IsObject(an), "overview.anchor of an anchoring node");
+    cr_assert(num(an, "anchored_size") >= 1);
+    cr_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(an, "time")), "the anchor's block time");
+    cJSON_Delete(ov);
     long code;
     char path[64];
     snprintf(path, sizeof path, "/v1/checkpoint/anchor?size=%llu", (unsigned long long)size);

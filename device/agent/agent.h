@@ -17,6 +17,7 @@ int wn_agent_cmd_status(int argc, char **argv);   /* cmd_meter.c */
 int wn_agent_cmd_push(int argc, char **argv);     /* cmd_push.c */
 int wn_agent_cmd_enrol(int argc, char **argv);    /* cmd_push.c */
 int wn_agent_cmd_simulate(int argc, char **argv); /* simulate.c */
+int wn_agent_cmd_bridge(int argc, char **argv);   /* bridge.c */
 
 /* The notary's x-only key: from hex (if not NULL), else from dir/notary.pub (pinned on
  * first use), else fetched from GET /v1/pubkey (h may be NULL if not needed). A key that

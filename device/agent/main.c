@@ -17,6 +17,7 @@ static const struct {
     {"push", wn_agent_cmd_push, "send pending readings to a node and store their receipts"},
     {"status", wn_agent_cmd_status, "show a meter's id, sequence state and queue"},
     {"enrol", wn_agent_cmd_enrol, "enrol a meter at a node (signed with the registrar key)"},
+    {"bridge", wn_agent_cmd_bridge, "relay a meter firmware's UART to a node and its receipts back (docs/FIRMWARE.md)"},
     {"simulate", wn_agent_cmd_simulate, "enrol a fleet of simulated meters and push their readings"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

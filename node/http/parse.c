@@ -63,6 +63,8 @@ static int monitor_route(const char *method, const char *path, wn_route_match *m
         {"overview", 1, 0}, {"enterprises", 1, 0}, {"enterprise", 1, 0}, {"balance", 1, 0},
         {"meter", 1, 0},    {"alerts", 1, 0},      {"ack", 0, 1},        {"plans", 1, 1},
         {"production", 1, 1}, {"settings", 1, 1},  {"quotas", 1, 0},     {"whoami", 1, 0},
+        {"labels", 1, 1},   {"label_log", 1, 0},  {"export", 1, 0},
+        {"value_added", 0, 1},
     };
     const char *name = path + 12;
     m->route = WN_ROUTE_MONITOR;

@@ -13,7 +13,8 @@
 
 #define BUREAU_MAP_SIZE (1ULL << 30)
 
-static const char *const table_names[WN_BT_COUNT] = {"settings", "plans", "production", "acks", "gaps"};
+static const char *const table_names[WN_BT_COUNT] = {"settings", "plans", "production", "acks", "gaps",
+                                                             "labels", "label_log", "value_added"};
 
 struct wn_bureau {
     MDB_env *env;
@@ -89,7 +90,36 @@ int wn_bureau_del(wn_bureau *b, int table, const void *key, size_t klen)
     return rc == 0;
 }
 
+int wn_bureau_write(wn_bureau *b, const wn_bureau_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].table < 0 || ops[i].table >= WN_BT_COUNT) return 0;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(b->env, NULL, 0, &txn);
+    for (size_t i = 0; i < n && !rc; i++) {
+        MDB_val k = {ops[i].klen, (void *)ops[i].key}, v = {ops[i].vlen, (void *)ops[i].val};
+        rc = ops[i].del ? mdb_del(txn, b->dbi[ops[i].table], &k, NULL) : mdb_put(txn, b->dbi[ops[i].table], &k, &v, 0);
+        if (rc == MDB_NOTFOUND && ops[i].del) rc = 0;
+    }
+    if (!rc) rc = mdb_txn_commit(txn);
+    else if (txn) mdb_txn_abort(txn);
+    if (rc) wn_log("bureau: a write of %zu records failed: %s", n, mdb_strerror(rc));
+    return rc == 0;
+}
+
+static int each(wn_bureau *b, int table, const void *prefix, size_t plen, int from, wn_bureau_visit fn, void *ctx);
+
 int wn_bureau_each(wn_bureau *b, int table, const void *prefix, size_t plen, wn_bureau_visit fn, void *ctx)
+{
+    return each(b, table, prefix, plen, 0, fn, ctx);
+}
+
+int wn_bureau_each_from(wn_bureau *b, int table, const void *start, size_t slen, wn_bureau_visit fn, void *ctx)
+{
+    return each(b, table, start, slen, 1, fn, ctx);
+}
+
+static int each(wn_bureau *b, int table, const void *prefix, size_t plen, int from, wn_bureau_visit fn, void *ctx)
 {
     if (table < 0 || table >= WN_BT_COUNT) return 0;
     MDB_txn *txn;
@@ -102,7 +132,7 @@ int wn_bureau_each(wn_bureau *b, int table, const void *prefix, size_t plen, wn_
     MDB_val k = {plen, (void *)prefix}, v;
     int rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
+        if (plen && !from && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
         if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) break;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }

@@ -16,7 +16,9 @@
 #include "node/http/errors.h"
 #include "node/datadir/envgate.h"
 #include "node/log.h"
+#include "node/monitor/indicators.h"
 #include "node/monitor/monitor_conf.h"
+#include "node/monitor/quota_files.h"
 
 #define MAX_DAYS 3700         /* a window of at most ~10 years of days */
 #define MAX_SERIES 2000       /* buckets in one meter series */
@@ -106,6 +108,14 @@ static void j_day(wn_buf *b, uint32_t day)
     wn_buf_printf(b, "\"%04d-%02u-%02u\"", y, mo, d);
 }
 
+/* ,"zone":"+HH:MM","zone_ms":OFFSET: the zone of every day, month and year in the answers */
+static void j_zone(wn_buf *b)
+{
+    char z[7];
+    wn_zone_format(z, wn_zone_minutes());
+    wn_buf_printf(b, ",\"zone\":\"%s\",\"zone_ms\":%lld", z, (long long)wn_zone_offset_ms());
+}
+
 static void j_flags(wn_buf *b, unsigned flags)
 {
     wn_buf_str(b, "[");
@@ -122,8 +132,10 @@ static void j_meter_fields(const req *q, wn_buf *b, const mview *v)
 {
     wn_buf_str(b, "\"meter\":");
     wn_buf_json_hex(b, v->id, 32);
+    wn_names_json_meter(q->m->names, b, v->id);
     wn_buf_str(b, ",\"enterprise\":");
     wn_buf_json_str(b, q->m->et[v->ent]->name);
+    wn_names_json_enterprise(q->m->names, b, q->m->et[v->ent]->name);
     wn_buf_printf(b, ",\"point\":\"%s\",\"tier\":%u,\"source\":\"%s\",\"alg\":\"%s\",\"parent\":", wn_point_name(v->point),
                   v->tier, wn_source_name(v->source), wn_alg_name(v->alg) ? wn_alg_name(v->alg) : "unknown");
     if (v->has_parent && v->parent != MON_NONE) wn_buf_json_hex(b, q->m->mt[v->parent]->id, 32);
@@ -196,8 +208,11 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
     wn_buf_printf(b, ",\"ongoing\":%s,\"meter\":", a->end_time ? "false" : "true");
     if (a->meter < m->nmt) wn_buf_json_hex(b, m->mt[a->meter]->id, 32);
     else wn_buf_str(b, "null");
+    if (a->meter < m->nmt) wn_names_json_meter(m->names, b, m->mt[a->meter]->id);
+    else wn_buf_str(b, ",\"label\":null");
     wn_buf_str(b, ",\"enterprise\":");
     wn_buf_json_str(b, a->ent < m->net ? m->et[a->ent]->name : "");
+    wn_names_json_enterprise(m->names, b, a->ent < m->net ? m->et[a->ent]->name : "");
     wn_buf_printf(b, ",\"count\":%u,\"folded\":%u,\"evidence\":[", a->count, a->folded);
     for (unsigned i = 0; i < a->nev; i++) wn_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)a->ev[i]);
     wn_buf_str(b, "],\"value\":");
@@ -266,7 +281,7 @@ static void j_alert(const req *q, wn_buf *b, const mon_alert *a)
 
 /* ---- query parameters ---- */
 
-/* "YYYY-MM-DD" -> CST day key. */
+/* "YYYY-MM-DD" -> day key (the node's zone). */
 static int parse_day(const char *s, uint32_t *day)
 {
     int y;
@@ -290,20 +305,20 @@ static int bad(wn_response *out, const char *detail)
     return 0;
 }
 
-/* from/to as CST days ([from, to)); defaults given. */
+/* from/to as local days ([from, to)); defaults given. */
 static int day_window(const req *q, uint32_t def_from, uint32_t def_to, uint32_t *from, uint32_t *to, wn_response *out)
 {
     const char *f = q->get(q->ctx, "from"), *t = q->get(q->ctx, "to");
     *from = def_from;
     *to = def_to;
-    if (f && !parse_day(f, from)) return bad(out, "from must be a day YYYY-MM-DD (China Standard Time)");
-    if (t && !parse_day(t, to)) return bad(out, "to must be a day YYYY-MM-DD (China Standard Time; the window is [from, to))");
+    if (f && !parse_day(f, from)) return bad(out, "from must be a day YYYY-MM-DD (in the node's zone, GET /v1/monitor/whoami)");
+    if (t && !parse_day(t, to)) return bad(out, "to must be a day YYYY-MM-DD (in the node's zone; the window is [from, to))");
     if (*from >= *to) return bad(out, "from must be before to");
     if (*to - *from > MAX_DAYS) return bad(out, "the window is longer than ten years");
     return 1;
 }
 
-/* from/to as TIME (RFC 3339 or ms), taken down to whole hours: CST hour keys [from, to). */
+/* from/to as TIME (RFC 3339 or ms), taken down to whole hours: local hour keys [from, to). */
 static int hour_window(const req *q, uint32_t def_from, uint32_t def_to, uint32_t *from, uint32_t *to, wn_response *out)
 {
     const char *f = q->get(q->ctx, "from"), *t = q->get(q->ctx, "to");
@@ -429,6 +444,30 @@ static int count_alert(const req *q, const mon_alert *a, void *ctx)
 
 /* ---- overview ---- */
 
+/* null when the node does not anchor (no --anchor-rpc), else what its anchoring thread
+ * reported last: {"anchored_size","block","time","pending","chain_up","error"}. */
+static void j_anchor(const req *q, wn_buf *b)
+{
+    if (!q->n->anchorer) {
+        wn_buf_str(b, "null");
+        return;
+    }
+    wn_anchor_status st;
+    memset(&st, 0, sizeof st);
+    wn_anchorer_status(q->n->anchorer, &st);
+    wn_buf_printf(b, "{\"anchored_size\":%llu,\"block\":", (unsigned long long)st.anchored_size);
+    if (st.anchored_size) wn_buf_printf(b, "%llu", (unsigned long long)st.anchored_block);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, ",\"time\":");
+    if (st.anchored_size && st.anchored_block_time) j_time(b, st.anchored_block_time * 1000u);
+    else wn_buf_str(b, "null");
+    wn_buf_printf(b, ",\"pending\":%llu,\"chain_up\":%s,\"error\":", (unsigned long long)st.pending,
+                  st.chain_up ? "true" : "false");
+    if (st.last_error[0]) wn_buf_json_str(b, st.last_error);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, "}");
+}
+
 static void overview(const req *q, wn_response *out)
 {
     wn_monitor *m = q->m;
@@ -466,6 +505,7 @@ static void overview(const req *q, wn_response *out)
     j_time(&b, q->now);
     wn_buf_str(&b, ",\"today\":");
     j_day(&b, today);
+    j_zone(&b);
     wn_buf_printf(&b, ",\"role\":\"%s\",\"enterprises\":%zu,\"meters\":{\"total\":%zu,\"online\":%zu,\"offline\":%zu,"
                       "\"revoked\":%zu,\"never_reported\":%zu},\"readings_today\":%llu,",
                   wn_role_name(q->who->role), ents, total, online, total - revoked - online, revoked, never,
@@ -482,7 +522,9 @@ static void overview(const req *q, wn_response *out)
     if (have_cp) wn_buf_printf(&b, "{\"size\":%llu,\"behind\":%llu}", (unsigned long long)cps,
                                (unsigned long long)(size > cps ? size - cps : 0));
     else wn_buf_str(&b, "null");
-    wn_buf_str(&b, ",\"anchor\":null}");
+    wn_buf_str(&b, ",\"anchor\":");
+    j_anchor(q, &b);
+    wn_buf_str(&b, "}");
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
@@ -515,6 +557,7 @@ static void enterprises(const req *q, wn_response *out)
         wn_buf_str(&b, first ? "{\"enterprise\":" : ",{\"enterprise\":");
         first = 0;
         wn_buf_json_str(&b, e->name);
+        wn_names_json_enterprise(m->names, &b, e->name);
         wn_buf_printf(&b, ",\"meters\":%zu,\"online\":%zu,\"offline\":%zu,\"revoked\":%zu,\"open_alerts\":%zu,\"last_time\":",
                       e->nmeters, online, e->nmeters - online - revoked, revoked, ac.open);
         if (last) j_time(&b, last);
@@ -582,7 +625,7 @@ typedef struct {
     size_t nmv;
 } prod_ctx;
 
-/* Intake (category 1..6 meters) over the CST days of a month. */
+/* Intake (category 1..6 meters) over the local days of a month. */
 static __int128 month_intake(prod_ctx *c, int y, unsigned mo)
 {
     uint32_t from = mon_day_of(y, mo, 1), to = mo == 12 ? mon_day_of(y + 1, 1, 1) : mon_day_of(y, mo + 1, 1);
@@ -618,6 +661,13 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     int y;
     unsigned mo;
     if (!quota || sscanf(month, "%4d-%2u", &y, &mo) != 2) return 0;
+    /* the quota table of the enterprise's province (its credit code; ids that are not credit
+     * codes: WN_QUOTA_PROVINCE's), a data file (quota_files.h) */
+    char prov[3];
+    const char *pv = wn_credit_code_province(c->ent, prov);
+    const wn_quota_region *region = wn_quota_region_of(pv ? pv : WN_QUOTA_PROVINCE);
+    double qv = wn_quota_region_value(region, product);
+    int applies = isfinite(qv);
     __int128 intake = month_intake(c, y, mo);
     double q = atof(qty);
     wn_buf *b = c->b;
@@ -629,10 +679,16 @@ static int production_row(void *ctx, const void *k, size_t kl, const void *v, si
     wn_buf_str(b, ",\"m3_per_unit\":");
     j_num(b, per);
     wn_buf_str(b, ",\"quota\":");
-    j_num(b, quota->m3_per_unit);
+    j_num(b, qv);
     wn_buf_str(b, ",\"quota_ratio\":");
-    j_num(b, per / quota->m3_per_unit);
-    wn_buf_printf(b, ",\"over_quota\":%s}", per > quota->m3_per_unit ? "true" : "false");
+    j_num(b, per / qv);
+    wn_buf_printf(b, ",\"over_quota\":%s,\"province\":", applies && per > qv ? "true" : "false");
+    if (pv) wn_buf_printf(b, "\"%s\"", pv);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, ",\"quota_source\":");
+    if (applies) wn_buf_json_str(b, region->source);
+    else wn_buf_str(b, "null");
+    wn_buf_str(b, "}");
     return 0;
 }
 
@@ -710,6 +766,7 @@ static void enterprise(const req *q, wn_response *out)
     wn_buf_init(&b);
     wn_buf_str(&b, "{\"enterprise\":");
     wn_buf_json_str(&b, name);
+    wn_names_json_enterprise(m->names, &b, name);
     wn_buf_str(&b, ",\"from\":");
     j_day(&b, from);
     wn_buf_str(&b, ",\"to\":");
@@ -777,7 +834,24 @@ static void enterprise(const req *q, wn_response *out)
     wn_buf_str(&b, ",\"production\":[");
     prod_ctx pc = {name, strlen(name), &b, 1, m, txn, mv, nmv};
     wn_bureau_each(m->bureau, WN_BT_PRODUCTION, name, strlen(name) + 1, production_row, &pc);
-    wn_buf_str(&b, "]}");
+    /* plan against use month by month in the plan year (to the current month) */
+    wn_buf_printf(&b, "],\"plan_months\":[");
+    __int128 cum = 0;
+    unsigned last_mo = (int)year == y ? mo : 12;
+    for (unsigned k = 1; k <= last_mo; k++) {
+        __int128 v = month_intake(&pc, (int)year, k);
+        cum += v;
+        wn_buf_printf(&b, "%s{\"month\":\"%04u-%02u\",\"used_m3\":", k > 1 ? "," : "", year, k);
+        j_m3(&b, v);
+        wn_buf_str(&b, ",\"cumulative_m3\":");
+        j_m3(&b, cum);
+        wn_buf_str(&b, ",\"plan_pct\":");
+        j_num(&b, plan > 0 ? mon_m3(cum) / mon_m3(plan) * 100 : NAN);
+        wn_buf_str(&b, "}");
+    }
+    wn_buf_str(&b, "]");
+    wn_monitor_value_added_json(m, &b, name);
+    wn_buf_str(&b, "}");
     wn_envgate_abort(m->env, txn);
     free(days);
     free(has);
@@ -853,6 +927,7 @@ static void balance(const req *q, wn_response *out)
             ksum += kvol;
             wn_buf_str(&b, k > kfrom[i] ? ",{\"meter\":" : "{\"meter\":");
             wn_buf_json_hex(&b, kv[k].id, 32);
+            wn_names_json_meter(m->names, &b, kv[k].id);
             wn_buf_printf(&b, ",\"point\":\"%s\",\"tier\":%u,\"volume\":", wn_point_name(kv[k].point), kv[k].tier);
             j_m3(&b, kvol);
             wn_buf_str(&b, "}");
@@ -1178,6 +1253,7 @@ static void plans(const req *q, wn_response *out)
         wn_buf_str(&b, first ? "{\"enterprise\":" : ",{\"enterprise\":");
         first = 0;
         wn_buf_json_str(&b, p->ent);
+        wn_names_json_enterprise(m->names, &b, p->ent);
         wn_buf_printf(&b, ",\"year\":%u,\"plan_m3\":", p->year);
         j_m3(&b, p->plan);
         wn_buf_str(&b, ",\"used_m3\":");
@@ -1221,6 +1297,7 @@ static int production_item(void *ctx, const void *k, size_t kl, const void *v, s
     wn_buf_str(c->b, c->first ? "{\"enterprise\":" : ",{\"enterprise\":");
     c->first = 0;
     wn_buf_json_str(c->b, ent);
+    wn_names_json_enterprise(c->q->m->names, c->b, ent);
     wn_buf_printf(c->b, ",\"month\":\"%s\",\"product\":\"%s\",\"record\":", month, product);
     wn_buf_add(c->b, v, vl);
     wn_buf_str(c->b, "}");
@@ -1242,23 +1319,87 @@ static void production(const req *q, wn_response *out)
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
+/* {"province","source","quotas":[{"product","zh","en","unit","m3_per_unit"}],"tables":[...]}:
+ * the catalogue with WN_QUOTA_PROVINCE's figures, then every table loaded. */
 static void quotas(wn_response *out)
 {
-    size_t n;
+    size_t n, nr;
     const wn_quota *t = wn_quota_table(&n);
+    const wn_quota_region *def = wn_quota_region_of(WN_QUOTA_PROVINCE), *rs = wn_quota_regions(&nr);
     wn_buf b;
     wn_buf_init(&b);
-    wn_buf_str(&b, "{\"source\":\"Hunan Province 2020 averages\",\"quotas\":[");
+    wn_buf_str(&b, "{\"province\":\"" WN_QUOTA_PROVINCE "\",\"source\":");
+    if (def) wn_buf_json_str(&b, def->source);
+    else wn_buf_str(&b, "null");
+    wn_buf_str(&b, ",\"quotas\":[");
     for (size_t i = 0; i < n; i++) {
         wn_buf_printf(&b, "%s{\"product\":\"%s\",\"zh\":", i ? "," : "", t[i].product);
         wn_buf_json_str(&b, t[i].zh);
         wn_buf_str(&b, ",\"en\":");
         wn_buf_json_str(&b, t[i].en);
         wn_buf_printf(&b, ",\"unit\":\"%s\",\"m3_per_unit\":", t[i].unit);
-        j_num(&b, t[i].m3_per_unit);
+        j_num(&b, wn_quota_region_value(def, t[i].product));
         wn_buf_str(&b, "}");
     }
+    wn_buf_str(&b, "],\"tables\":[");
+    for (size_t r = 0; r < nr; r++) {
+        wn_buf_printf(&b, "%s{\"province\":\"%s\",\"name\":", r ? "," : "", rs[r].province);
+        wn_buf_json_str(&b, rs[r].name);
+        wn_buf_str(&b, ",\"name_en\":");
+        wn_buf_json_str(&b, rs[r].name_en);
+        wn_buf_str(&b, ",\"source\":");
+        wn_buf_json_str(&b, rs[r].source);
+        wn_buf_str(&b, ",\"quotas\":{");
+        for (size_t k = 0; k < rs[r].n; k++) {
+            wn_buf_printf(&b, "%s\"%s\":", k ? "," : "", rs[r].q[k].product);
+            j_num(&b, rs[r].q[k].m3_per_unit);
+        }
+        wn_buf_str(&b, "}}");
+    }
     wn_buf_str(&b, "]}");
+    wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
+}
+
+/* ---- labels (names.h) ---- */
+
+static int label_visible(void *ctx, const char *ent) { return visible(ctx, ent); }
+
+static int label_meter_ent(void *ctx, const uint8_t id[32], char ent[65])
+{
+    const req *q = ctx;
+    return wn_monitor_meter_enterprise(q->m, id, ent);
+}
+
+/* GET /v1/monitor/labels?kind=meter|enterprise[&from=N][&limit=L] */
+static void labels(const req *q, wn_response *out)
+{
+    const char *kind = q->get(q->ctx, "kind");
+    page pg;
+    if (!page_args(q, &pg, out)) return;
+    if (kind && strcmp(kind, "meter") != 0 && strcmp(kind, "enterprise") != 0) {
+        wn_reply_error(out, WN_NE_BAD_REQUEST, "kind must be meter or enterprise");
+        return;
+    }
+    wn_names_filter f = {(void *)q, label_visible, label_meter_ent};
+    wn_buf b;
+    wn_buf_init(&b);
+    wn_names_list(q->m->names, &b, !kind || strcmp(kind, "meter") == 0, pg.from, pg.limit,
+                  q->who->role == WN_ROLE_ENTERPRISE ? &f : NULL);
+    wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
+}
+
+/* GET /v1/monitor/label_log[?from=CHANGE][&limit=L]: the bureau's. */
+static void label_log(const req *q, wn_response *out)
+{
+    page pg;
+    if (q->who->role == WN_ROLE_ENTERPRISE) {
+        wn_reply_error(out, WN_NE_FORBIDDEN, "only the bureau may read the change log of labels");
+        return;
+    }
+    if (!page_args(q, &pg, out)) return;
+    wn_buf b;
+    wn_buf_init(&b);
+    wn_names_log(q->m->names, &b, pg.from, pg.limit);
     wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
 }
 
@@ -1288,6 +1429,8 @@ void wn_monitor_api(wn_node *n, const wn_principal *who, const wn_route_match *r
         }
         int rc;
         if (strcmp(name, "ack") == 0) rc = wn_monitor_ack(q.m, who, body, len, d, sizeof d);
+        else if (strcmp(name, "labels") == 0) rc = wn_names_set(q.m->names, who, body, len, d, sizeof d);
+        else if (strcmp(name, "value_added") == 0) rc = wn_monitor_set_value_added(q.m, who, body, len, d, sizeof d);
         else if (strcmp(name, "plans") == 0) rc = wn_monitor_set_plan(q.m, who, body, len, d, sizeof d);
         else if (strcmp(name, "production") == 0) rc = wn_monitor_set_production(q.m, who, body, len, d, sizeof d);
         else rc = wn_monitor_set_settings(q.m, body, len, d, sizeof d);
@@ -1304,6 +1447,8 @@ void wn_monitor_api(wn_node *n, const wn_principal *who, const wn_route_match *r
     else if (strcmp(name, "plans") == 0) plans(&q, out);
     else if (strcmp(name, "production") == 0) production(&q, out);
     else if (strcmp(name, "quotas") == 0) quotas(out);
+    else if (strcmp(name, "labels") == 0) labels(&q, out);
+    else if (strcmp(name, "label_log") == 0) label_log(&q, out);
     else if (strcmp(name, "settings") == 0) {
         wn_buf b;
         wn_buf_init(&b);
@@ -1318,7 +1463,9 @@ void wn_monitor_api(wn_node *n, const wn_principal *who, const wn_route_match *r
         wn_buf_printf(&b, "{\"role\":\"%s\",\"enterprise\":", wn_role_name(who->role));
         if (who->role == WN_ROLE_ENTERPRISE) wn_buf_json_str(&b, who->enterprise);
         else wn_buf_str(&b, "null");
-        wn_buf_printf(&b, ",\"token\":\"%s\"}", who->token_id);
+        wn_buf_printf(&b, ",\"token\":\"%s\"", who->token_id);
+        j_zone(&b);
+        wn_buf_str(&b, "}");
         wn_reply_buf(out, 200, WN_TYPE_JSON, &b);
     } else {
         wn_reply_error(out, WN_NE_NOT_FOUND, "no such path");

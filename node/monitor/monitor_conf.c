@@ -15,23 +15,23 @@
 #include "node/http/errors.h"
 #include "node/log.h"
 
-/* Water per unit product, Hunan Province averages for 2020 (the domain brief). */
+/* The product catalogue (the quotas are in the page's quotas/PP.json, quota_files.h). */
 static const wn_quota quotas[] = {
-    {"crude_steel", "粗钢", "crude steel", "t", 3.5},
-    {"petroleum_refining", "石油炼制", "petroleum refining", "t", 0.56},
-    {"synthetic_ammonia", "合成氨", "synthetic ammonia", "t", 14},
-    {"sulphuric_acid", "硫酸", "sulphuric acid", "t", 4.3},
-    {"caustic_soda", "烧碱", "caustic soda", "t", 7.1},
-    {"soda_ash", "纯碱", "soda ash", "t", 5.0},
-    {"ethylene", "乙烯", "ethylene", "t", 7.5},
-    {"woven_dyed_cloth", "机织印染布", "woven dyed cloth", "100m", 1.6},
-    {"bleached_chemical_pulp", "漂白化学浆", "bleached chemical pulp", "t", 70},
-    {"uncoated_paper", "未涂布纸", "uncoated paper", "t", 18},
-    {"beer", "啤酒", "beer", "kL", 5},
-    {"base_liquor", "原酒", "base liquor", "kL", 51},
-    {"bottled_liquor", "成品酒", "bottled liquor", "kL", 7},
-    {"crude_lead", "粗铅", "crude lead", "t", 4.0},
-    {"zinc_wet", "锌(湿法)", "zinc (wet process)", "t", 10},
+    {"crude_steel", "粗钢", "crude steel", "t"},
+    {"petroleum_refining", "石油炼制", "petroleum refining", "t"},
+    {"synthetic_ammonia", "合成氨", "synthetic ammonia", "t"},
+    {"sulphuric_acid", "硫酸", "sulphuric acid", "t"},
+    {"caustic_soda", "烧碱", "caustic soda", "t"},
+    {"soda_ash", "纯碱", "soda ash", "t"},
+    {"ethylene", "乙烯", "ethylene", "t"},
+    {"woven_dyed_cloth", "机织印染布", "woven dyed cloth", "100m"},
+    {"bleached_chemical_pulp", "漂白化学浆", "bleached chemical pulp", "t"},
+    {"uncoated_paper", "未涂布纸", "uncoated paper", "t"},
+    {"beer", "啤酒", "beer", "kL"},
+    {"base_liquor", "原酒", "base liquor", "kL"},
+    {"bottled_liquor", "成品酒", "bottled liquor", "kL"},
+    {"crude_lead", "粗铅", "crude lead", "t"},
+    {"zinc_wet", "锌(湿法)", "zinc (wet process)", "t"},
 };
 
 const wn_quota *wn_quota_table(size_t *n)
@@ -158,6 +158,8 @@ static int amount(const cJSON *j, __int128 *out)
     *out = x;
     return 1;
 }
+
+int mon_parse_amount(const struct cJSON *j, __int128 *out) { return amount(j, out); }
 
 /* ---- plans ---- */
 

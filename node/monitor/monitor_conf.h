@@ -11,12 +11,16 @@
 #include "node/http/buf.h"
 #include "node/monitor/monitor_int.h"
 
+/* The product catalogue: the products production figures may name, and their units. The
+ * quotas themselves are data, one file per province (quota_files.h). */
 typedef struct {
     const char *product; /* stable name used in the API, e.g. "crude_steel" */
     const char *zh, *en; /* names for people */
     const char *unit;    /* unit of output: "t", "kL", "100m" */
-    double m3_per_unit;  /* quota (Hunan 2020 average) */
 } wn_quota;
+
+/* The province whose quota table judges an enterprise id that is not a credit code. */
+#define WN_QUOTA_PROVINCE "43"
 
 const wn_quota *wn_quota_table(size_t *n);
 const wn_quota *wn_quota_find(const char *product);

@@ -4,8 +4,9 @@
  *   monitor_conf.c   settings, plans, production figures, acknowledgements (bureau.h)
  *   monitor_api.c    GET/POST /v1/monitor/... (JSON for the page in web/)
  *
- * Times: hours and days are those of China Standard Time (UTC+8, no daylight saving),
- * numbered from the epoch: hour key = floor(ms / 3600000) + 8, day key = hour key / 24.
+ * Times: hours and days are those of the node's zone (zone.h, wn-node --zone, default
+ * +08:00), numbered from the epoch in local time: hour key = floor((ms + offset) / 3600000),
+ * day key = hour key / 24 (so a date has the same day key in every zone).
  * Volumes are exact: 10^-12 m3 in an __int128 (as node/ingest/meter.h keeps the totaliser). A
  * reading's increment (its totaliser minus the meter's previous one; 0 for a meter's
  * first reading and for a reading flagged meter_replaced) is counted in the hour and day
@@ -21,10 +22,11 @@
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "node/monitor/monitor.h"
+#include "node/monitor/names.h"
+#include "node/monitor/zone.h"
 
 #define MON_HOUR_MS 3600000ULL
 #define MON_DAY_MS 86400000ULL
-#define MON_CST_H 8
 #define MON_PM3 1000000000000LL /* 10^-12 m3 per m3 */
 #define MON_NQ 9                /* quantity codes 1..8 at their own index */
 #define MON_NIV 5               /* intervals kept to estimate a meter's interval */
@@ -34,10 +36,14 @@
 #define MON_ENT_MAX (WN_ENTERPRISE_MAX + 1)
 #define MON_NONE UINT32_MAX
 
-static inline uint32_t mon_hour_key(uint64_t ms) { return (uint32_t)(ms / MON_HOUR_MS + MON_CST_H); }
+static inline uint32_t mon_hour_key(uint64_t ms) { return (uint32_t)(wn_zone_local_ms(ms) / MON_HOUR_MS); }
 static inline uint32_t mon_day_key(uint64_t ms) { return mon_hour_key(ms) / 24; }
-/* The UTC milliseconds at which CST hour key h / day key d begins. */
-static inline uint64_t mon_hour_start(uint32_t h) { return ((uint64_t)h - MON_CST_H) * MON_HOUR_MS; }
+/* The UTC milliseconds at which local hour key h / day key d begins. */
+static inline uint64_t mon_hour_start(uint32_t h)
+{
+    int64_t t = (int64_t)h * (int64_t)MON_HOUR_MS - wn_zone_offset_ms();
+    return t < 0 ? 0 : (uint64_t)t;
+}
 static inline uint64_t mon_day_start(uint32_t d) { return mon_hour_start(d * 24u); }
 
 typedef struct {
@@ -150,6 +156,7 @@ struct wn_monitor {
     MDB_dbi meta, meters, ents, hours, days, alerts;
     wn_ledger *ledger;
     wn_bureau *bureau;
+    wn_names *names;             /* labels of meters and enterprises (names.h); own lock */
     pthread_rwlock_t lock;       /* the in-memory part below */
     pthread_mutex_t wmu;         /* one writer at a time (catch-up, tick, conf) */
     uint64_t applied;
@@ -223,6 +230,9 @@ void mon_check_plan(wn_monitor *m, mon_ent *e, uint32_t year, uint64_t index, ui
 __int128 mon_ent_year(const mon_ent *e, uint32_t year);
 
 /* ---- monitor_conf.c ---- */
+struct cJSON;
+/* A non-negative decimal amount (a JSON string, or a number) in 10^-12 units. Returns: 1 if valid. */
+int mon_parse_amount(const struct cJSON *j, __int128 *out);
 void mon_conf_load(wn_monitor *m);
 const mon_ack *mon_ack_find(const wn_monitor *m, const uint8_t id[16]);
 /* The acknowledgement of a if it covers every alert folded into a so far, else NULL. */

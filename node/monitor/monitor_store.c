@@ -1,10 +1,12 @@
 /* monitor_store.c — the monitor's databases in the node's state env (see monitor.h):
  *
- *   mon_meta    "format" -> u32 MON_FORMAT; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
+ *   mon_meta    "format" -> u32 MON_FORMAT; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1;
+ *               "zone" -> i32 minutes east of UTC the buckets were cut in (absent: +08:00, the
+ *               only zone before --zone); another zone than the node's rebuilds them all
  *   mon_meters  u32 meter number -> meter record (enrolment facts, last reading, open episodes)
  *   mon_ents    u32 enterprise number -> name and intake per year
- *   mon_hours   u32 meter number || u32 CST hour key -> bucket
- *   mon_days    u32 meter number || u32 CST day key -> bucket
+ *   mon_hours   u32 meter number || u32 local hour key -> bucket
+ *   mon_days    u32 meter number || u32 local day key -> bucket
  *   mon_alerts  u32 alert number -> alert record
  *
  * Records are written with the catch-up transaction that moves the watermark, so the
@@ -339,13 +341,16 @@ int mon_get_bucket(wn_monitor *m, MDB_txn *txn, int days, const mon_meter *mm, u
 
 static int put_meta(wn_monitor *m, MDB_txn *txn)
 {
-    uint8_t a[8], f[4];
+    uint8_t a[8], f[4], z[4];
     wn_put_u64(a, m->applied);
     wn_put_u32(f, MON_FORMAT);
+    wn_put_u32(z, (uint32_t)(int32_t)wn_zone_minutes());
     MDB_val k1 = {7, "applied"}, v1 = {8, a}, k2 = {5, "chain"}, v2 = {32, m->chain}, k3 = {6, "format"}, v3 = {4, f};
+    MDB_val k4 = {4, "zone"}, v4 = {4, z};
     int rc = mdb_put(txn, m->meta, &k1, &v1, 0);
     if (!rc) rc = mdb_put(txn, m->meta, &k2, &v2, 0);
     if (!rc) rc = mdb_put(txn, m->meta, &k3, &v3, 0);
+    if (!rc) rc = mdb_put(txn, m->meta, &k4, &v4, 0);
     return rc;
 }
 
@@ -686,6 +691,22 @@ static int load(wn_monitor *m, MDB_txn *txn, const char **why)
         *why = "of an unknown format";
         return 0;
     }
+    /* buckets cut in another zone than the node's (the operator changed --zone): rebuilt */
+    static char zwhy[96];
+    int32_t zone = WN_ZONE_DEFAULT_MIN;
+    k = (MDB_val){4, "zone"};
+    if (mdb_get(txn, m->meta, &k, &v) == 0) {
+        if (v.mv_size != 4) return 0;
+        zone = (int32_t)wn_get_u32(v.mv_data);
+    }
+    if (zone != wn_zone_minutes()) {
+        char was[7], now[7];
+        wn_zone_format(was, zone);
+        wn_zone_format(now, wn_zone_minutes());
+        snprintf(zwhy, sizeof zwhy, "cut in zone %s, and the node's zone is now %s", was, now);
+        *why = zwhy;
+        return 0;
+    }
     k = (MDB_val){7, "applied"};
     if (mdb_get(txn, m->meta, &k, &v) || v.mv_size != 8) return 0;
     uint64_t applied = wn_get_u64(v.mv_data);
@@ -829,6 +850,10 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
     pthread_mutex_init(&m->tmu, NULL);
     pthread_cond_init(&m->tcv, NULL);
     mon_default_settings(&m->set);
+    if (!wn_names_open(&m->names, bureau)) {
+        wn_monitor_close(m);
+        return 0;
+    }
     mon_conf_load(m);
     gap_load gl = {m, 0};
     wn_bureau_each(bureau, WN_BT_GAPS, NULL, 0, load_gap, &gl);
@@ -884,6 +909,7 @@ void wn_monitor_close(wn_monitor *m)
     free(m->gap_nopen);
     free(m->plans);
     free(m->acks);
+    wn_names_close(m->names);
     pthread_rwlock_destroy(&m->lock);
     pthread_mutex_destroy(&m->wmu);
     pthread_mutex_destroy(&m->tmu);
