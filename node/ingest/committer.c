@@ -591,7 +591,8 @@ static int commit_time_of(void *ctx, uint64_t index, const uint8_t *entry, size_
 static uint64_t last_commit_time(wn_ledger *l)
 {
     uint64_t size = 0, t = 0;
-    if (wn_ledger_size(l, &size) == WN_LEDGER_OK && size > 0) (void)wn_ledger_iterate(l, size - 1, size, commit_time_of, &t);
+    if (wn_ledger_size(l, &size) == WN_LEDGER_OK && size > 0)
+        (void)wn_ledger_iterate(l, size - 1, size, commit_time_of, &t);
     return t;
 }
 
