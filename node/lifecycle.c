@@ -327,6 +327,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (cfg->anchor.rpc_url && !wn_anchorer_start(&n->anchorer, &cfg->anchor, cfg->data_dir, n->ledger, n->origin))
         goto fail;
     wn_committer_config mc = {.ledger = n->ledger, .state = n->state, .skew_ms = cfg->skew_ms,
+                              .late_window_ms = cfg->late_window_ms,
                               .origin = n->origin, .notary = &n->notary_signer,
                               .on_commit = on_commit, .on_commit_ctx = n};
     if (!wn_committer_start(&n->committer, &mc)) {

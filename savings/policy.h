@@ -49,6 +49,7 @@ typedef struct {
     int require_sensor_attestation;      /* meters must sign at the sensor: gateway-attested ones refuse */
     char accreditation_scope[33];        /* "": no accreditation required; else the certifier's accreditation
                                             record (PROTOCOL §5) must be valid and cover this scope */
+    uint64_t max_commit_delay_ms;        /* a reading counts only if committed within this of its time */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
 } wn_policy;
 

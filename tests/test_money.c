@@ -26,6 +26,7 @@
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
+#include "tests/support/testclock.h"
 #include "tests/support/testutil.h"
 
 #define HOUR 3600000ULL
@@ -92,6 +93,8 @@ static void setup(void)
     key(ent_sk, ent_key_f, "enterprise.key", NULL);
     key(cert_sk, cert_key_f, "certifier.key", cert_pub);
     wn_test_node_init(&node, tmp);
+    /* the node commits each day's readings as it ends (testclock.h), from before the baseline */
+    cr_assert(wn_test_clock_use(tmp, B0 - 29 * DAY));
     const char *args[] = {"--registrar", reg_pub, "--authority", auth_pub, "--checkpoint-ms", "20", NULL};
     if (!wn_test_node_start(&node, args)) {
         char *log = wn_test_read_file(node.log, NULL);
@@ -113,6 +116,7 @@ static void setup(void)
 static void teardown(void)
 {
     wn_test_node_stop(&node, SIGKILL);
+    wn_test_clock_off();
     wn_test_rmtree(tmp);
     free(tmp);
 }
@@ -154,13 +158,22 @@ typedef struct {
     uint8_t prev[32];
 } meter;
 
-/* Hourly readings from `from` for `hours` hours, the totaliser growing by rate mL an hour. */
+static void post_day(meter *m, uint64_t from, long first, long hours, int64_t v0, int64_t rate);
+
+/* Hourly readings from `from` for `hours` hours, the totaliser growing by rate mL an hour,
+ * posted a day at a time, each day committed a minute after its last reading (testclock.h). */
 static void post_hours(meter *m, uint64_t from, long hours, int64_t v0, int64_t rate)
+{
+    for (long d = 0; d < hours; d += 24) post_day(m, from, d, hours - d < 24 ? hours - d : 24, v0, rate);
+}
+
+static void post_day(meter *m, uint64_t from, long first, long hours, int64_t v0, int64_t rate)
 {
     size_t cap = (size_t)hours * (2 + WN_READING_MAX_LEN), len = 0;
     uint8_t *batch = malloc(cap);
     cr_assert_not_null(batch);
-    for (long h = 0; h < hours; h++) {
+    cr_assert(wn_test_clock_set(from + (uint64_t)(first + hours - 1) * HOUR + 60000));
+    for (long h = first; h < first + hours; h++) {
         wn_reading r;
         memset(&r, 0, sizeof r);
         r.version = 1;
