@@ -98,7 +98,8 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
             ok = 0;
         }
     }
-    ok = ok && wn_jd_text(it[F_NOTES], "notes", 0, WN_POLICY_TEXT_MAX, p->notes, detail, cap);
+    ok = ok && wn_jd_u64(it[F_DELAY], "max_commit_delay_ms", WN_POLICY_MAX_MS, &p->max_commit_delay_ms, detail, cap);
+    ok = ok && wn_jd_text(it[F_NOTES], "notes", 0, WN_POLICY_NOTES_MAX, p->notes, detail, cap);
     if (ok && (p->max_interval_ms == 0 || p->max_gap_ms < p->max_interval_ms)) {
         snprintf(detail, cap, "max_gap_ms: must be at least max_interval_ms, which must be above 0");
         ok = 0;

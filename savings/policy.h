@@ -14,6 +14,7 @@
 #define WN_POLICY_FORMAT_V1 "waternotary/policy@v1"
 #define WN_POLICY_ID_MAX 64
 #define WN_POLICY_TEXT_MAX 2000
+#define WN_POLICY_NOTES_MAX 8000 /* notes grow with every rule a policy decides */
 #define WN_POLICY_FILE_MAX (1u << 20)
 
 /* Upper bounds that keep every product in the evaluation inside 128 bits. */
@@ -28,7 +29,7 @@ typedef struct {
     uint64_t effective_from_ms;          /* 0: not stated */
     uint64_t effective_to_ms;            /* 0: not stated (open-ended) */
     char source[WN_POLICY_TEXT_MAX + 1]; /* the text the rule comes from */
-    char notes[WN_POLICY_TEXT_MAX + 1];  /* what the text does not say and we chose */
+    char notes[WN_POLICY_NOTES_MAX + 1];  /* what the text does not say and we chose */
     uint64_t min_annual_saving_l;        /* annualised normalised saving must be >= this */
     uint64_t min_investment_fen;         /* equipment investment must be >= this */
     uint64_t subsidy_rate_ppm;           /* subsidy = investment * rate / 10^6 (floor) */

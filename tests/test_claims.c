@@ -93,6 +93,22 @@ static void write_policy(void)
     free(text);
 }
 
+/* Saves the enterprise's records (who may sign for it) to eb and the certifier's
+ * accreditation to ab, as bundles from the node: an offline evaluation needs both. */
+static void fetch_identity_bundles(char eb[4300], char ab[4300])
+{
+    snprintf(eb, 4300, "%s/enterprise.bundle", tmp);
+    result r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out",
+                  eb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    snprintf(ab, 4300, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+}
+
 static void setup(void)
 {
     tmp = wn_test_tmpdir("claims");
@@ -360,17 +376,8 @@ Test(claims, steel_plant_online_equals_offline)
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
-    char eb[4300]; /* the enterprise's records: who may sign for it */
-    snprintf(eb, sizeof eb, "%s/enterprise.bundle", tmp);
-    r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
-    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
-    result_free(&r);
-    char ab[4300]; /* the certifier's accreditation */
-    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
-    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
-           "--out", ab, NULL);
-    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
-    result_free(&r);
+    char eb[4300], ab[4300];
+    fetch_identity_bundles(eb, ab);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -821,8 +828,10 @@ Test(claims, back_dated_baseline_refused_online_and_offline)
     r = wn("cert", "project", parsed.project, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char eb[4300], ab[4300];
+    fetch_identity_bundles(eb, ab);
     result off = wn("claim", "evaluate", fclaim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, NULL);
+                    "--bundle", cb, bb, rb, eb, ab, NULL);
     cr_assert_eq(off.code, 1, "%s", off.err);
     cr_assert_str_eq(off.out, online.out, "offline and online evaluations differ");
     result_free(&off);
