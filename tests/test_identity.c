@@ -27,6 +27,7 @@
 #include "savings/claim.h"
 #include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
+#include "tests/support/monfeed.h"
 #include "tests/support/testclock.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
@@ -344,25 +345,7 @@ static void fetch_bundles(const meter *m, const char *code, char bb[4300], char 
 
 /* Waits (at most 10 s) until the latest checkpoint covers every entry: online and offline
  * evaluations then rest on the same tree. */
-static void settle(void)
-{
-    for (int i = 0; i < 200; i++) {
-        wn_test_resp r;
-        cr_assert(wn_test_http(node.url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r));
-        const char *nl = r.status == 200 ? strchr((char *)r.body, '\n') : NULL;
-        unsigned long long size = nl ? strtoull(nl + 1, NULL, 10) : 0;
-        wn_test_resp_free(&r);
-        char path[64];
-        snprintf(path, sizeof path, "/v1/entries/%llu", size);
-        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &r));
-        long st = r.status;
-        wn_test_resp_free(&r);
-        if (size && st == 404) return;
-        struct timespec ts = {0, 50000000};
-        nanosleep(&ts, NULL);
-    }
-    cr_assert_fail("no checkpoint covers the ledger after 10 s");
-}
+static void settle(void) { cr_assert(wn_test_settle(node.url), "no checkpoint covers the ledger after 30 s"); }
 
 /* Evaluates claim online (text and JSON) and offline from bundle files; both must give the
  * same bytes. Returns: the JSON (caller frees with result_free); *code_out the exit code. */
@@ -864,4 +847,40 @@ Test(identity, accreditation_record_codec)
     cJSON_DeleteItemFromObject(j, "scope");
     cr_assert_eq(wn_accreditation_from_cjson(&b, j, d, sizeof d), WN_ENT_EJSON, "scope is required");
     cJSON_Delete(j);
+}
+
+/* The bureau's page names an enterprise by its registrar-signed record, not by a label the
+ * bureau typed; an enterprise without a record keeps the label's name. */
+Test(identity, page_names_come_from_enterprise_records, .init = setup, .fini = teardown)
+{
+    uint8_t sk[32], id_a[32], id_x[32];
+    do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+    cr_assert(wn_seckey_xonly(id_a, sk));
+    do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+    cr_assert(wn_seckey_xonly(id_x, sk));
+    enrol(id_a, WN_POINT_INTAKE, ENT_A, NULL);
+    enrol(id_x, WN_POINT_INTAKE, "ENT-WITHOUT-RECORD", NULL);
+    char tf[4300];
+    snprintf(tf, sizeof tf, "%s/admin.token", node.data);
+    char *token = wn_test_read_file(tf, NULL);
+    cr_assert_not_null(token);
+    token[strcspn(token, "\n")] = 0;
+    const char *labels[] = {"{\"enterprise\":\"" ENT_A "\",\"name\":\"typed by the bureau\",\"by\":\"test\"}",
+                            "{\"enterprise\":\"ENT-WITHOUT-RECORD\",\"name\":\"label only\",\"by\":\"test\"}"};
+    for (int i = 0; i < 2; i++) {
+        wn_mf_resp r;
+        cr_assert(wn_mf_http(node.url, token, "POST", "/v1/monitor/labels", labels[i], &r));
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    wn_mf_resp r;
+    cr_assert(wn_mf_http(node.url, token, "GET", "/v1/monitor/enterprises", NULL, &r));
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"enterprise\":\"" ENT_A "\",\"enterprise_name\":\"Enterprise " ENT_A "\""),
+                       "the record's name: %s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"name\":\"typed by the bureau\""), "the label is still shown: %s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"enterprise\":\"ENT-WITHOUT-RECORD\",\"enterprise_name\":\"label only\""),
+                       "%s", r.body);
+    free(r.body);
+    free(token);
 }
