@@ -344,6 +344,7 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
 
+    cr_assert(wn_test_settle(node.url)); /* online and offline rest on one tree */
     result text = evaluate(claim, 0);
     cr_assert_eq(text.code, 0, "eligible: %s\n%s", text.out, text.err);
     cr_assert_not_null(strstr(text.out, "DECISION: ELIGIBLE for the subsidy of 200000.00 CNY (20000000 fen)"), "%s", text.out);
@@ -792,6 +793,7 @@ Test(claims, back_dated_baseline_refused_online_and_offline)
     result_free(&r);
     refused(fclaim, "late_commit");
     refused(fclaim, "baseline_committed_late");
+    cr_assert(wn_test_settle(node.url));
     result online = evaluate(fclaim, 0);
     cr_assert_eq(online.code, 1);
     cr_assert_not_null(strstr(online.out, "committed at or after the reporting period's start 2025-03-01T00:00:00.000Z"),
