@@ -74,7 +74,14 @@ static void node_spawn(const char *const *extra)
 static void node_kill(int sig)
 {
     int status = wn_test_node_stop(&N.proc, sig);
-    if (sig == SIGTERM) cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "wn-node did not stop cleanly");
+    if (sig == SIGTERM && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        size_t len = 0;
+        char *log = wn_test_read_file(N.log, &len);
+        cr_expect_fail("wn-node did not stop cleanly (%s %d); its log ends:\n%s",
+                       WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                       log ? log + (len > 3000 ? len - 3000 : 0) : "(no log)");
+        free(log);
+    }
 }
 
 static void setup(void)
