@@ -14,6 +14,7 @@
 #define WN_POLICY_FORMAT_V1 "waternotary/policy@v1"
 #define WN_POLICY_ID_MAX 64
 #define WN_POLICY_TEXT_MAX 2000
+#define WN_POLICY_NOTES_MAX 4000 /* the notes list every choice the text leaves open */
 #define WN_POLICY_FILE_MAX (1u << 20)
 
 /* Upper bounds that keep every product in the evaluation inside 128 bits. */
@@ -28,7 +29,7 @@ typedef struct {
     uint64_t effective_from_ms;          /* 0: not stated */
     uint64_t effective_to_ms;            /* 0: not stated (open-ended) */
     char source[WN_POLICY_TEXT_MAX + 1]; /* the text the rule comes from */
-    char notes[WN_POLICY_TEXT_MAX + 1];  /* what the text does not say and we chose */
+    char notes[WN_POLICY_NOTES_MAX + 1]; /* what the text does not say and we chose */
     uint64_t min_annual_saving_l;        /* annualised normalised saving must be >= this */
     uint64_t min_investment_fen;         /* equipment investment must be >= this */
     uint64_t subsidy_rate_ppm;           /* subsidy = investment * rate / 10^6 (floor) */
@@ -47,6 +48,8 @@ typedef struct {
     uint64_t certificate_term_ms;        /* a certificate is valid this long after the reporting period */
     int require_registered_enterprise;   /* the claimant must have an enterprise record (PROTOCOL §5) */
     int require_sensor_attestation;      /* meters must sign at the sensor: gateway-attested ones refuse */
+    int require_calibration;             /* every reading used must lie in a calibration record's validity
+                                            of its meter (PROTOCOL §5 "Meter calibration", §16) */
     char accreditation_scope[33];        /* "": no accreditation required; else the certifier's accreditation
                                             record (PROTOCOL §5) must be valid and cover this scope */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
