@@ -78,6 +78,11 @@ static void meter_id(uint8_t id[32], int k)
     cr_assert(wn_seckey_xonly(id, sk));
 }
 
+/* Every synthetic meter is in calibration all along (the shipped policy requires it;
+ * test_calibration.c tests the rule). */
+static const wn_calibration always_calibrated = {.reference = "CAL-TEST", .body = "test", .calibrated_ms = 0,
+                                                 .valid_until_ms = WN_READING_MAX_TIME};
+
 static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsigned point, unsigned source,
                              uint64_t from, uint64_t to)
 {
@@ -95,6 +100,8 @@ static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsig
     s.to_ms = to;
     s.readings = b->r;
     s.n = b->n;
+    s.cals = &always_calibrated;
+    s.n_cals = 1;
     strcpy(s.cp.origin, "waternotary/test");
     s.cp.size = 9000;
     memset(s.cp.root, 0x5a, 32);
