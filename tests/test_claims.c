@@ -151,6 +151,9 @@ static void enrol(const uint8_t id[32], unsigned point, unsigned source)
     cr_assert(wn_test_http(node.url, "POST", "/v1/enrolments", "application/json", json, len, &r));
     cr_assert_eq(r.status, 200, "%s", r.body);
     wn_test_resp_free(&r);
+    if (point != WN_POINT_CERTIFIER) /* the policy counts only readings of a calibrated meter */
+        cr_assert_eq(wn_test_calibration_post(node.url, reg_sk, id, "JJG162-2024-0031", WN_TEST_CAL_FROM,
+                                              WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
 typedef struct {
@@ -352,6 +355,11 @@ Test(claims, steel_plant_online_equals_offline)
            "--out", ab, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char kb[4300]; /* the intake meter's calibration records */
+    snprintf(kb, sizeof kb, "%s/calibration.bundle", tmp);
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -363,11 +371,11 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
     result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, eb, ab, NULL);
+                    "--bundle", cb, bb, kb, rb, eb, ab, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
     result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, NULL);
+                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, kb, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);

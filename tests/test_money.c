@@ -146,6 +146,9 @@ static void enrol(const uint8_t id[32], unsigned point)
     size_t len;
     cr_assert_eq(wn_enrolment_to_json(&e, json, sizeof json, &len), WN_ENROL_OK);
     post_json("/v1/enrolments", json, 200);
+    if (point != WN_POINT_CERTIFIER) /* the policy counts only readings of a calibrated meter */
+        cr_assert_eq(wn_test_calibration_post(node.url, reg_sk, id, "JJG162-2024-0031", WN_TEST_CAL_FROM,
+                                              WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
 typedef struct {
@@ -232,6 +235,28 @@ static void claim_file(char *path, const meter *m, const char *id, uint64_t r0)
     fputs(json, f);
     fclose(f);
     free(json);
+}
+
+/* Waits (at most 10 s) until the latest checkpoint covers every entry: online and offline
+ * evaluations then rest on the same tree (as in test_identity.c). */
+static void settle(void)
+{
+    for (int i = 0; i < 200; i++) {
+        wn_test_resp r;
+        cr_assert(wn_test_http(node.url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r));
+        const char *nl = r.status == 200 ? strchr((char *)r.body, '\n') : NULL;
+        unsigned long long size = nl ? strtoull(nl + 1, NULL, 10) : 0;
+        wn_test_resp_free(&r);
+        char path[64];
+        snprintf(path, sizeof path, "/v1/entries/%llu", size);
+        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &r));
+        long st = r.status;
+        wn_test_resp_free(&r);
+        if (size && st == 404) return;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_fail("no checkpoint covers the ledger after 10 s");
 }
 
 static result evaluate(const char *claim, int json)
@@ -411,6 +436,7 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     cr_assert_eq(paid.volume_l, 43200000ULL);
 
     /* the next month of the same retrofit: refused for the subsidy, still saleable */
+    settle(); /* the subsidy certificate just issued is in the checkpoint both sides see */
     result online = evaluate(april, 0), onlinej = evaluate(april, 1);
     cr_assert_eq(online.code, 1, "%s", online.out);
     cr_assert(has_reason(onlinej.out, "project_already_subsidised"), "%s", onlinej.out);
@@ -445,17 +471,22 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
            "--out", ab, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char kb[4300]; /* the meter's calibration records */
+    snprintf(kb, sizeof kb, "%s/calibration.bundle", tmp);
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     r = wn("cert", "project", PROJECT, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, ab, NULL);
+           bb, rb, cb, eb, ab, kb, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.out, online.out, "offline and online evaluations differ");
     result_free(&r);
     /* offline without the project's certificates: no subsidy, for want of proof */
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb, eb, ab,
-           NULL);
+           kb, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert(has_reason(r.out, "project_history_unknown"), "%s", r.out);
     result_free(&r);
@@ -470,7 +501,7 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     fclose(f);
     free(h);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, ab, NULL);
+           bb, rb, cb, eb, ab, kb, NULL);
     cr_assert_eq(r.code, 1);
     cr_assert_not_null(strstr(r.err, "signature does not verify"), "%s", r.err);
     result_free(&r);
