@@ -428,6 +428,17 @@ Test(calibration_codec, tampering_and_strictness)
 
 /* ---- the node ---- */
 
+/* `wn claim evaluate` offline with a tampered calibration bundle: refused whole. */
+static void meter_claim_offline_refuses_tampered(const meter *m, const char *kb)
+{
+    char claim[4300];
+    claim_file(claim, "tampered", m, ENT_A, a_sk, cert_sk);
+    result r = wn("claim", "evaluate", claim, "--policy", policy_file, "--notary-pub", notary_pub, "--bundle", kb, NULL);
+    cr_assert_eq(r.code, 1, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.err, "INVALID calibration bundle"), "%s", r.err);
+    result_free(&r);
+}
+
 static void post_raw(const char *json, unsigned want, const char *error)
 {
     wn_test_resp r;
@@ -485,6 +496,25 @@ Test(calibration, node_refuses_foreign_signer_unknown_meter_empty_validity, .ini
     cr_assert_eq(r.status, 200, "%.300s", r.body);
     cr_assert(strstr((char *)r.body, "waternotary/calibration-bundle@v1"));
     wn_test_resp_free(&r);
+    result a = wn("audit", "--node", node.url, "--notary-pub", notary_pub, "--registrar", reg_pub, "--authority", auth_pub,
+                  NULL);
+    cr_assert_eq(a.code, 0, "%s %s", a.out, a.err);
+    cr_assert_not_null(strstr(a.out, "1 calibration records"), "%s", a.out);
+    result_free(&a);
+    /* and an offline bundle changed by one byte is refused whole */
+    char kb[4300];
+    snprintf(kb, sizeof kb, "%s/cal.bundle", tmp);
+    a = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(a.code, 0, "%s", a.err);
+    result_free(&a);
+    size_t len;
+    char *t = wn_test_read_file(kb, &len), *at = strstr(t, "\"entry\":\"") + 9 + 60;
+    *at = *at == 'A' ? 'B' : 'A';
+    FILE *f = fopen(kb, "w");
+    fwrite(t, 1, len, f);
+    fclose(f);
+    free(t);
+    meter_claim_offline_refuses_tampered(&m, kb);
 }
 
 Test(calibration, lapse_refused_then_recalibration_eligible, .init = setup, .fini = teardown)
