@@ -235,8 +235,15 @@ static int load_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char
             return WN_EXIT_USAGE;
         }
         size_t k = 0;
-        for (size_t j = 0; j < b->n_readings; j++)
-            if (b->readings[j].valid) wn_eval_reading_from(&d->arrays[bi][k++], &b->readings[j].reading, b->readings[j].index);
+        for (size_t j = 0; j < b->n_readings; j++) {
+            const wn_bundle_entry *e = &b->readings[j];
+            if (!e->valid) continue;
+            wn_eval_reading_from(&d->arrays[bi][k], &e->reading, e->index);
+            /* the commit time the entry bytes carry, proved by the inclusion proof */
+            if (e->parsed && e->view.timed)
+                wn_eval_reading_committed(&d->arrays[bi][k], e->view.commit_ms, (e->view.marks & WN_ENTRY_MARK_LATE) != 0);
+            k++;
+        }
     }
     return choose(cmd, d, c, missing_ok);
 }

@@ -119,15 +119,15 @@ int wn_meter_ack(wn_meter *m, uint64_t seq, const wn_receipt *rc, const uint8_t 
 
     if (m->failed) return WN_METER_EFAILED;
     if ((err = read_seq(m, seq, rec, &total))) return err;
-    const uint8_t *reading = rec + 2;
-    size_t rlen = total - 2 - WN_MREC_CHECK;
-    if (!wn_receipt_is_for_reading(rc, reading, rlen)) return WN_METER_ELEAF;
+    if (!wn_receipt_is_for_reading(rc, rec + 2, total - 2 - WN_MREC_CHECK)) return WN_METER_ELEAF;
     /* The receipt's bytes checked by the meter core (device/core/receipt.c, the same code
      * the firmware runs): version 2 head, path to the commit root, signature; version 1
-     * signature; the leaf is this reading's entry (timed or untimed, PROTOCOL §3). */
+     * signature; its leaf, the reading's (timed or not) as just checked. */
     uint8_t rb[WN_RECEIPT_MAX_LEN];
     size_t rl = wn_receipt_encode(rc, rb);
-    err = rl ? wn_core_receipt_verify(wn_posix_verify_port(), rb, rl, notary, reading, rlen, NULL) : WN_CORE_ERECEIPT;
+    err = rl ? wn_core_receipt_verify_reading(wn_posix_verify_port(), rb, rl, notary, rec + 2,
+                                              total - 2 - WN_MREC_CHECK, NULL)
+             : WN_CORE_ERECEIPT;
     if (err == WN_CORE_ELEAF) return WN_METER_ELEAF;
     if (err != WN_CORE_OK) return WN_METER_ESIG;
     if (wn_meter_is_acked(m, seq)) return WN_METER_OK;

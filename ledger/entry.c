@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/encoding.h"
+#include "ledger/ledger.h"
 
 const char *wn_entry_strerror(int err)
 {
@@ -52,4 +53,26 @@ uint8_t wn_entry_kind(const uint8_t *bytes, size_t len)
 {
     wn_entry_view v;
     return wn_entry_parse(&v, bytes, len) == WN_ENTRY_OK ? v.kind : 0;
+}
+
+enum { TIMED = 1000, UNTIMED }; /* the visit's answers: apart from the ledger's errors */
+
+static int commit_time_visit(void *ctx, uint64_t index, const uint8_t *entry, size_t len, const uint8_t leaf[32],
+                             const uint8_t chain[32])
+{
+    (void)index, (void)leaf, (void)chain;
+    wn_entry_view v;
+    if (wn_entry_parse(&v, entry, len) == WN_ENTRY_OK && v.timed) {
+        *(uint64_t *)ctx = v.commit_ms;
+        return TIMED;
+    }
+    return UNTIMED;
+}
+
+int wn_entry_commit_time_at(struct wn_ledger *l, uint64_t index, uint64_t *ms)
+{
+    uint64_t t = 0;
+    if (wn_ledger_iterate(l, index, index + 1, commit_time_visit, &t) != TIMED) return 0;
+    *ms = t;
+    return 1;
 }

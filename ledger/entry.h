@@ -93,4 +93,10 @@ size_t wn_entry_put_timed_header(uint8_t out[WN_ENTRY_TIMED_HEADER], uint8_t kin
 /* Shorthand: the kind of entry bytes, or 0 when they do not parse. */
 uint8_t wn_entry_kind(const uint8_t *bytes, size_t len);
 
+struct wn_ledger;
+/* The commit time of ledger entry `index` (what a checkpoint of size index+1 carries).
+ * Returns: 1 and *ms if the entry is timed; 0 if it is untimed, does not parse or cannot
+ * be read. */
+int wn_entry_commit_time_at(struct wn_ledger *l, uint64_t index, uint64_t *ms);
+
 #endif

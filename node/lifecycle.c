@@ -26,6 +26,7 @@
 #include "node/datadir/admin_token.h"
 #include "ledger/lmdb_file.h"
 #include "node/certs/certs.h"
+#include "node/certs/certs_state.h"
 #include "node/datadir/datadir.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -249,6 +250,18 @@ static void on_commit(void *ctx, uint64_t size)
     wn_checkpointer_notify(n->checkpointer, size);
 }
 
+/* The page's enterprise names (node/monitor/names.h): the registered name of the record in
+ * force, from the certificate store, which keeps every enterprise record (entry 0x08). */
+static int registered_name(void *ctx, const char *ent, char *name, size_t cap)
+{
+    wn_certs *s = ctx;
+    pthread_rwlock_rdlock(&s->lock);
+    const wn_ent_rec *r = wn_certs_enterprise(s, ent, UINT64_MAX, NULL);
+    if (r) snprintf(name, cap, "%s", r->e.name);
+    pthread_rwlock_unlock(&s->lock);
+    return r != NULL;
+}
+
 int wn_node_open(wn_node **out, const wn_node_config *cfg)
 {
     char path[4200];
@@ -311,6 +324,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (n->cfg.zone && !wn_zone_parse(n->cfg.zone, &zone)) goto fail; /* main checked it */
     wn_zone_set(zone);
     if (!wn_monitor_open(&n->monitor, wn_state_env(n->state), n->ledger, n->bureau)) goto fail;
+    wn_monitor_set_name_registry(n->monitor, registered_name, n->certs);
 
     wn_checkpointer_config cc = {.ledger = n->ledger, .seckey = n->notary_sk, .origin = n->origin,
                                  .sm2_seckey = n->has_sm2 ? n->notary_sm2_sk : NULL,
@@ -327,6 +341,7 @@ int wn_node_open(wn_node **out, const wn_node_config *cfg)
     if (cfg->anchor.rpc_url && !wn_anchorer_start(&n->anchorer, &cfg->anchor, cfg->data_dir, n->ledger, n->origin))
         goto fail;
     wn_committer_config mc = {.ledger = n->ledger, .state = n->state, .skew_ms = cfg->skew_ms,
+                              .late_window_ms = cfg->late_window_ms,
                               .origin = n->origin, .notary = &n->notary_signer,
                               .on_commit = on_commit, .on_commit_ctx = n};
     if (!wn_committer_start(&n->committer, &mc)) {

@@ -63,6 +63,9 @@ static void usage(FILE *f)
             "  --origin TEXT           checkpoint origin (default waternotary/<first 16 hex of the notary key>)\n"
             "  --max-body BYTES        largest request body (default %u)\n"
             "  --skew-ms MS            how far a reading's time may be ahead of this clock (default %u)\n"
+            "  --late-window-ms MS     a reading measured more than MS before it is committed is accepted but\n"
+            "                          marked late in the ledger (store-and-forward tolerance; default %llu,\n"
+            "                          30 days); evaluators may refuse late readings (docs/PROTOCOL.md 3, 16)\n"
             "  --checkpoint-every N    sign a checkpoint after N new entries (default %u)\n"
             "  --checkpoint-ms MS      ... or MS milliseconds after the first new entry (default %u)\n"
             "  --port-file FILE        write the bound port to FILE once listening\n"
@@ -90,7 +93,8 @@ static void usage(FILE *f)
             "example:\n"
             "  wn-node --data /var/lib/waternotary --listen 127.0.0.1:8420 \\\n"
             "          --registrar 3b1f...e9 --checkpoint-every 1000 --checkpoint-ms 1000\n",
-            WN_NODE_DEFAULT_MAX_BODY, WN_NODE_DEFAULT_SKEW_MS, WN_NODE_DEFAULT_CP_EVERY, WN_NODE_DEFAULT_CP_MS,
+            WN_NODE_DEFAULT_MAX_BODY, WN_NODE_DEFAULT_SKEW_MS, (unsigned long long)WN_NODE_DEFAULT_LATE_WINDOW_MS,
+            WN_NODE_DEFAULT_CP_EVERY, WN_NODE_DEFAULT_CP_MS,
             WN_NODE_DEFAULT_MAX_CONNECTIONS, WN_NODE_DEFAULT_MAX_PER_IP, WN_NODE_DEFAULT_TIMEOUT_MS);
     usage_anchor(f);
 }
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
            O_PORT_FILE, O_HELP, O_AUTHORITY, O_TOKENS, O_WEB,
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
            O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_ZONE,
-           O_SM2_KEY };
+           O_SM2_KEY, O_LATE_WINDOW };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
@@ -134,6 +138,7 @@ int main(int argc, char **argv)
         {"anchor-replace-ms", required_argument, 0, O_ANCHOR_REPLACE},
         {"max-connections", required_argument, 0, O_MAX_CONN}, {"max-per-ip", required_argument, 0, O_MAX_PER_IP},
         {"timeout-ms", required_argument, 0, O_TIMEOUT},
+        {"late-window-ms", required_argument, 0, O_LATE_WINDOW},
         {"config", required_argument, 0, O_CONFIG}, /* consumed by wn_config_merge_argv */
         {"allow-damaged-entries", no_argument, 0, O_ALLOW_DAMAGED},
         {"zone", required_argument, 0, O_ZONE},
@@ -141,7 +146,8 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     wn_node_config cfg = {.listen = WN_NODE_DEFAULT_LISTEN, .max_body = WN_NODE_DEFAULT_MAX_BODY,
-                          .skew_ms = WN_NODE_DEFAULT_SKEW_MS, .checkpoint_every = WN_NODE_DEFAULT_CP_EVERY,
+                          .skew_ms = WN_NODE_DEFAULT_SKEW_MS, .late_window_ms = WN_NODE_DEFAULT_LATE_WINDOW_MS,
+                          .checkpoint_every = WN_NODE_DEFAULT_CP_EVERY,
                           .checkpoint_ms = WN_NODE_DEFAULT_CP_MS, .max_connections = WN_NODE_DEFAULT_MAX_CONNECTIONS,
                           .max_per_ip = WN_NODE_DEFAULT_MAX_PER_IP, .timeout_ms = WN_NODE_DEFAULT_TIMEOUT_MS};
     uint64_t v;
@@ -171,6 +177,10 @@ int main(int argc, char **argv)
         case O_SKEW:
             if (!number("--skew-ms", optarg, 0, 1ULL << 40, &v)) return 2;
             cfg.skew_ms = v;
+            break;
+        case O_LATE_WINDOW:
+            if (!number("--late-window-ms", optarg, 1, 1ULL << 45, &v)) return 2;
+            cfg.late_window_ms = v;
             break;
         case O_CP_EVERY:
             if (!number("--checkpoint-every", optarg, 1, 1ULL << 40, &v)) return 2;

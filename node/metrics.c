@@ -23,6 +23,7 @@ static const double usec_bounds[NB - 1] = {250, 500, 1000, 2000, 5000, 10000, 20
 static _Atomic uint64_t by_reason[WN_NE_COUNT];
 static _Atomic uint64_t http_status[600];
 static _Atomic uint64_t enrolments, revocations, ledger_size, checkpoint_size, equivocations_unrecorded;
+static _Atomic uint64_t readings_late;
 static histogram req_readings, commit_entries, commit_usec;
 /* anchoring: enabled once the thread reported; lag_since is wall ms (0: no lag) */
 static _Atomic uint64_t anchor_on, anchor_up, anchor_size, anchor_since, anchor_pending, anchor_sent,
@@ -51,6 +52,7 @@ void wn_metrics_commit(size_t entries, uint64_t micros)
 }
 
 void wn_metrics_enrolment(void) { atomic_fetch_add_explicit(&enrolments, 1, memory_order_relaxed); }
+void wn_metrics_late(void) { atomic_fetch_add_explicit(&readings_late, 1, memory_order_relaxed); }
 void wn_metrics_revocation(void) { atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed); }
 void wn_metrics_equivocation_unrecorded(void)
 {
@@ -184,6 +186,10 @@ char *wn_metrics_render(size_t *len)
                   "(their sequence has one already).\n# TYPE wn_equivocations_unrecorded_total counter\n"
                   "wn_equivocations_unrecorded_total %llu\n",
                   (unsigned long long)atomic_load(&equivocations_unrecorded));
+    wn_buf_printf(&b,
+                  "# HELP wn_readings_late_total Readings accepted and marked late (measured before the late "
+                  "window).\n# TYPE wn_readings_late_total counter\nwn_readings_late_total %llu\n",
+                  (unsigned long long)atomic_load(&readings_late));
     wn_buf_str(&b, "# HELP wn_http_responses_total HTTP responses, by status.\n"
                    "# TYPE wn_http_responses_total counter\n");
     for (unsigned s = 100; s < 600; s++) {

@@ -14,6 +14,7 @@ void wn_metrics_request_readings(size_t n);
 /* One ledger transaction of the committer: entries appended and time taken. */
 void wn_metrics_commit(size_t entries, uint64_t micros);
 void wn_metrics_enrolment(void);
+void wn_metrics_late(void); /* a reading accepted and marked late */
 void wn_metrics_revocation(void);
 /* A conflicting reading refused without evidence (its sequence has evidence already). */
 void wn_metrics_equivocation_unrecorded(void);

@@ -27,6 +27,7 @@ typedef struct {
     const char *origin;         /* --origin (default "waternotary/" + 16 hex of the notary key) */
     size_t max_body;            /* --max-body (default 4 MiB) */
     uint64_t skew_ms;           /* --skew-ms (default 300000) */
+    uint64_t late_window_ms;    /* --late-window-ms (default 30 days): older readings are marked late */
     uint64_t checkpoint_every;  /* --checkpoint-every (default 1000) */
     uint64_t checkpoint_ms;     /* --checkpoint-ms (default 1000) */
     wn_anchor_options anchor;   /* --anchor-* (anchor.h); anchoring is off without --anchor-rpc */
@@ -44,6 +45,7 @@ typedef struct {
 #define WN_NODE_DEFAULT_LISTEN "127.0.0.1:8420"
 #define WN_NODE_DEFAULT_MAX_BODY (4u << 20)
 #define WN_NODE_DEFAULT_SKEW_MS 300000u
+#define WN_NODE_DEFAULT_LATE_WINDOW_MS (30ULL * 86400000ULL) /* 30 days */
 #define WN_NODE_DEFAULT_CP_EVERY 1000u
 #define WN_NODE_DEFAULT_CP_MS 1000u
 #define WN_NODE_DEFAULT_MAX_CONNECTIONS 10000u

@@ -53,6 +53,24 @@ void wn_eval_reading_from(wn_eval_reading *out, const wn_reading *r, uint64_t in
     }
 }
 
+void wn_eval_reading_committed(wn_eval_reading *out, uint64_t commit_ms, int late)
+{
+    out->timed = 1;
+    out->commit_ms = commit_ms;
+    out->late = late != 0;
+}
+
+/* A reading counts toward a totaliser only when the ledger proves it was committed within
+ * the policy's tolerance of its measurement (PROTOCOL §16): a reading committed long after
+ * it was measured may have been made up. An untimed entry (a ledger from before commit
+ * times) proves no commit time and is taken as before. */
+static int on_time(const wn_policy *pol, const wn_eval_reading *r)
+{
+    return !r->timed || r->commit_ms <= r->time_ms || r->commit_ms - r->time_ms <= pol->max_commit_delay_ms;
+}
+
+static int counts(const wn_policy *pol, const wn_eval_reading *r) { return r->has_volume && on_time(pol, r); }
+
 /* ---- reasons ---- */
 
 static void reason(wn_eval_result *res, int subsidy_only, const char *code, const char *fmt, ...)
@@ -221,17 +239,52 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
         return;
     }
 
-    /* the first totaliser reading at or after P0 and at or after P1, and the ones before */
+    /* readings of the period committed too long after they were measured do not count */
     const wn_eval_reading *R = s->readings;
     size_t n = s->n, si = n, ei = n;
+    occurrences late;
+    memset(&late, 0, sizeof late);
+    for (size_t i = 0; i < n; i++)
+        if (R[i].time_ms >= P0 && R[i].time_ms < P1 && !on_time(pol, &R[i])) {
+            fmt_time(t1, R[i].time_ms);
+            fmt_time(t2, R[i].commit_ms);
+            occ_add(&late, "seq %llu measured %s, committed %s", (unsigned long long)R[i].seq, t1, t2);
+        }
+    if (late.count)
+        reason(res, 0, "late_commit", "%s: %zu reading%s committed more than the policy's %llu ms after %s measured, "
+                                      "so they do not count: %s%s", w, late.count, late.count == 1 ? "" : "s",
+               (unsigned long long)pol->max_commit_delay_ms, late.count == 1 ? "it was" : "they were", late.list,
+               occ_more(more, &late));
+
+    /* a baseline must be provably in the ledger before the reporting period starts: data
+     * committed later may have been made up once the saving was wanted (every reading of
+     * the baseline period, whether it counts or not) */
+    if (cp == &in->claim->baseline) {
+        occurrences after;
+        memset(&after, 0, sizeof after);
+        const uint64_t R0 = in->claim->reporting.from_ms;
+        for (size_t i = 0; i < n; i++)
+            if (R[i].time_ms >= P0 && R[i].time_ms < P1 && R[i].timed && R[i].commit_ms >= R0) {
+                fmt_time(t1, R[i].commit_ms);
+                occ_add(&after, "seq %llu committed %s", (unsigned long long)R[i].seq, t1);
+            }
+        if (after.count) {
+            fmt_time(t2, R0);
+            reason(res, 0, "baseline_committed_late", "%s: %zu baseline reading%s committed at or after the reporting "
+                   "period's start %s: %s%s", w, after.count, after.count == 1 ? " was" : "s were", t2, after.list,
+                   occ_more(more, &after));
+        }
+    }
+
+    /* the first totaliser reading at or after P0 and at or after P1, and the ones before */
     for (size_t i = 0; i < n; i++) {
-        if (!R[i].has_volume) continue;
+        if (!counts(pol, &R[i])) continue;
         if (si == n && R[i].time_ms >= P0) si = i;
         if (ei == n && R[i].time_ms >= P1) ei = i;
     }
     size_t pi = n, qi = n; /* the totaliser readings before si and before ei */
     for (size_t i = 0; i < n; i++) {
-        if (!R[i].has_volume) continue;
+        if (!counts(pol, &R[i])) continue;
         if (i < si) pi = i;
         if (i < ei) qi = i;
     }
@@ -283,7 +336,7 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
     size_t prev = first;
     for (size_t i = first + 1; i <= ei; i++) {
         replaced |= (R[i].flags & WN_FLAG_METER_REPLACED) != 0;
-        if (!R[i].has_volume) continue;
+        if (!counts(pol, &R[i])) continue;
         const wn_eval_reading *a = &R[prev], *b = &R[i];
         i128 d = delta(a, b, replaced, cm->rollover_l, m, &decreased);
         replaced = 0;

@@ -40,6 +40,9 @@ typedef struct {
     uint16_t flags;          /* WN_FLAG_* */
     int has_volume;
     __int128 volume_nl;      /* totaliser in 10^-12 m3, exact */
+    int timed;               /* the ledger entry carries its commit time (PROTOCOL §3): */
+    uint64_t commit_ms;      /*   when the node committed it */
+    int late;                /*   and whether the node marked it late */
 } wn_eval_reading;
 
 /* The checkpoint data are proved against. */
@@ -200,5 +203,7 @@ char *wn_eval_json(const wn_eval_input *in, const wn_eval_result *res);
 
 /* What the evaluation uses of a verified reading at ledger index `index`. */
 void wn_eval_reading_from(wn_eval_reading *out, const wn_reading *r, uint64_t index);
+/* ... and the commit time and marks of its timed entry (not called for an untimed one). */
+void wn_eval_reading_committed(wn_eval_reading *out, uint64_t commit_ms, int late);
 
 #endif

@@ -14,7 +14,7 @@
 #define WN_POLICY_FORMAT_V1 "waternotary/policy@v1"
 #define WN_POLICY_ID_MAX 64
 #define WN_POLICY_TEXT_MAX 2000
-#define WN_POLICY_NOTES_MAX 4000 /* the notes list every choice the text leaves open */
+#define WN_POLICY_NOTES_MAX 8000 /* notes grow with every rule a policy decides */
 #define WN_POLICY_FILE_MAX (1u << 20)
 
 /* Upper bounds that keep every product in the evaluation inside 128 bits. */
@@ -29,7 +29,7 @@ typedef struct {
     uint64_t effective_from_ms;          /* 0: not stated */
     uint64_t effective_to_ms;            /* 0: not stated (open-ended) */
     char source[WN_POLICY_TEXT_MAX + 1]; /* the text the rule comes from */
-    char notes[WN_POLICY_NOTES_MAX + 1]; /* what the text does not say and we chose */
+    char notes[WN_POLICY_NOTES_MAX + 1];  /* what the text does not say and we chose */
     uint64_t min_annual_saving_l;        /* annualised normalised saving must be >= this */
     uint64_t min_investment_fen;         /* equipment investment must be >= this */
     uint64_t subsidy_rate_ppm;           /* subsidy = investment * rate / 10^6 (floor) */
@@ -52,6 +52,7 @@ typedef struct {
                                             of its meter (PROTOCOL §5 "Meter calibration", §16) */
     char accreditation_scope[33];        /* "": no accreditation required; else the certifier's accreditation
                                             record (PROTOCOL §5) must be valid and cover this scope */
+    uint64_t max_commit_delay_ms;        /* a reading counts only if committed within this of its time */
     uint8_t digest[32];                  /* SHA-256 of the canonical JSON */
 } wn_policy;
 

@@ -408,7 +408,13 @@ Test(agent, rejections_bad_receipts_and_a_dead_node_give_exit_codes)
     snprintf(dir, sizeof dir, "%s/lone", g_tmp);
     const char *init[] = {"init", "--state", dir, NULL};
     cr_assert_eq(meter_run(init, NULL), 0);
-    const char *read[] = {"read", "--state", dir, "--volume", "1.5", NULL};
+    /* dated two minutes ahead (within the node's skew), so after the enrolment made below:
+     * a reading dated before its meter's enrolment is refused (before_enrolment) */
+    char ahead[25];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wn_time_format(ahead, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 120000);
+    const char *read[] = {"read", "--state", dir, "--volume", "1.5", "--time", ahead, NULL};
     cr_assert_eq(meter_run(read, NULL), 0);
 
     /* Not enrolled: the node rejects the reading; the meter stops, exit 1. */

@@ -972,9 +972,12 @@ Test(bundle, receipts_from_meter_state_verify)
     f = fopen(efile, "w");
     fputs(readj, f);
     fclose(f);
-    f = fopen(bfile, "w"); /* the raw entry: timed, committed at the receipt's time, not late */
+    /* the raw entry: timed, committed at the receipt's time, marked late exactly when the
+     * reading was measured more than the node's late window (30 days) before */
+    f = fopen(bfile, "w");
     uint8_t hdr[WN_ENTRY_TIMED_HEADER];
-    wn_entry_put_timed_header(hdr, WN_ENTRY_READING, rc.time_ms, 0);
+    wn_entry_put_timed_header(hdr, WN_ENTRY_READING, rc.time_ms,
+                              rd.time_ms + 30ULL * 86400000ULL < rc.time_ms ? WN_ENTRY_MARK_LATE : 0);
     fwrite(hdr, 1, sizeof hdr, f);
     fwrite(rb, 1, rl, f);
     fclose(f);

@@ -27,6 +27,7 @@
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
+#include "tests/support/testclock.h"
 #include "tests/support/testutil.h"
 
 #define HOUR 3600000ULL
@@ -97,6 +98,8 @@ static void setup(void)
     key(a_sk, NULL, "a.key", NULL);
     key(cert_sk, NULL, "certifier.key", cert_pub);
     key(other_sk, NULL, "other.key", NULL);
+    /* the node commits each day's readings as it ends (testclock.h), from before the baseline */
+    cr_assert(wn_test_clock_use(tmp, B0 - 29 * DAY));
     wn_test_node_init(&node, tmp);
     const char *args[] = {"--registrar", reg_pub, "--authority", auth_pub, "--checkpoint-ms", "20", NULL};
     if (!wn_test_node_start(&node, args)) {
@@ -117,6 +120,7 @@ static void setup(void)
 static void teardown(void)
 {
     wn_test_node_stop(&node, SIGKILL);
+    wn_test_clock_off();
     wn_test_rmtree(tmp);
     free(tmp);
 }
@@ -151,12 +155,16 @@ static void enrol(const uint8_t id[32], unsigned point, const char *enterprise, 
     wn_test_resp_free(&r);
 }
 
-static void post_hours(meter *m, uint64_t from, long hours, int64_t v0, int64_t rate)
+/* Hours first .. first+hours-1 of a period from `from`, the totaliser at v0 + h * rate,
+ * posted as one batch committed a minute after its last reading (testclock.h): honest data,
+ * committed as measured. */
+static void post_hours(meter *m, uint64_t from, long first, long hours, int64_t v0, int64_t rate)
 {
     size_t cap = (size_t)hours * (2 + WN_READING_MAX_LEN), len = 0;
     uint8_t *batch = malloc(cap);
     cr_assert_not_null(batch);
-    for (long h = 0; h < hours; h++) {
+    cr_assert(wn_test_clock_set(from + (uint64_t)(first + hours - 1) * HOUR + 60000));
+    for (long h = first; h < first + hours; h++) {
         wn_reading r;
         memset(&r, 0, sizeof r);
         r.version = 1;
@@ -189,8 +197,11 @@ static void plant(meter *m)
     do wn_test_prng_bytes(m->sk, 32); while (!wn_seckey_valid(m->sk));
     cr_assert(wn_seckey_xonly(m->id, m->sk));
     enrol(m->id, WN_POINT_INTAKE, ENT_A, NULL);
-    post_hours(m, B0 - HOUR, 30 * 24 + 3, 5000000000LL, 350000000);
-    post_hours(m, R0 - HOUR, 30 * 24 + 3, 900000000000LL, 290000000);
+    const long hours = 30 * 24 + 3; /* each day committed as it ends, as in test_identity.c */
+    for (long d = 0; d < hours; d += 24)
+        post_hours(m, B0 - HOUR, d, hours - d < 24 ? hours - d : 24, 5000000000LL, 350000000);
+    for (long d = 0; d < hours; d += 24)
+        post_hours(m, R0 - HOUR, d, hours - d < 24 ? hours - d : 24, 900000000000LL, 290000000);
 }
 
 static void enrol_certifier(void)
@@ -273,28 +284,7 @@ static void honest_figures(const char *json)
     cr_assert_eq(num(json, "decision", "subsidy_fen"), 20000000.0);
 }
 
-/* Waits (at most 10 s) until the latest checkpoint covers every entry: online and offline
- * evaluations then rest on the same tree. */
-static void settle(void)
-{
-    for (int i = 0; i < 200; i++) {
-        wn_test_resp r;
-        cr_assert(wn_test_http(node.url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r));
-        const char *nl = r.status == 200 ? strchr((char *)r.body, '\n') : NULL;
-        unsigned long long size = nl ? strtoull(nl + 1, NULL, 10) : 0;
-        wn_test_resp_free(&r);
-        char path[64];
-        snprintf(path, sizeof path, "/v1/entries/%llu", size);
-        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &r));
-        long st = r.status;
-        wn_test_resp_free(&r);
-        if (size && st == 404) return;
-        struct timespec ts = {0, 50000000};
-        nanosleep(&ts, NULL);
-    }
-    cr_assert_fail("no checkpoint covers the ledger after 10 s");
-}
-
+static void settle(void) { cr_assert(wn_test_settle(node.url), "no checkpoint covers the ledger after 30 s"); }
 
 /* Evaluates claim online and offline from bundle files (with the meter's calibration
  * bundle when the node has one); both must give the same bytes. Returns: the online JSON. */

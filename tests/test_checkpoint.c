@@ -315,8 +315,23 @@ static int verdict(const char *text)
 Test(checkpoint, text_lines_strict)
 {
     cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\n"), WN_CHECKPOINT_OK);
-    /* Extension lines are not allowed in this version. */
-    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\nextension\n"), WN_CHECKPOINT_EFORMAT);
+    /* One extension line is allowed: the commit time (PROTOCOL §4); any other, or two, not. */
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\nextension\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 1765142910494\n"), WN_CHECKPOINT_OK);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 0\n"), WN_CHECKPOINT_OK);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 253402300799999\n"), WN_CHECKPOINT_OK);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 253402300800000\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 01765142910494\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time  1765142910494\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 1765142910494 \n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time -1\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time \n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\nCommit-time 1\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 2025-12-07T21:28:30.494Z\n"),
+                 WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 1\ncommit-time 1\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\ncommit-time 1\nextension\n"), WN_CHECKPOINT_EEXTENSION);
+    cr_assert_eq(verdict("a.example/log\n5\n" ROOT "\nextension\ncommit-time 1\n"), WN_CHECKPOINT_EEXTENSION);
     cr_assert_eq(verdict("a.example/log\n5\n"), WN_CHECKPOINT_EFORMAT);
     /* Sizes. */
     cr_assert_eq(verdict("a.example/log\n0\n" ROOT "\n"), WN_CHECKPOINT_OK);
@@ -479,4 +494,39 @@ Test(checkpoint, strerror_names_every_code)
         cr_assert(s && *s);
         cr_assert_str_neq(s, wn_checkpoint_strerror(-1));
     }
+}
+
+/* The commit time round trip: signed with the line, parsed back; the signature covers it. */
+Test(checkpoint, commit_time_line_round_trip_and_tamper)
+{
+    uint8_t sk[32], pk[32];
+    cr_assert(wn_seckey_generate(sk) && wn_seckey_xonly(pk, sk));
+    wn_checkpoint cp, got;
+    memset(&cp, 0, sizeof cp);
+    strcpy(cp.origin, "waternotary/time");
+    cp.size = 7;
+    memset(cp.root, 0x5a, 32);
+    cp.has_time = 1;
+    cp.time_ms = 1765142910494ULL;
+    char note[WN_CHECKPOINT_MAX + 1];
+    size_t len;
+    cr_assert_eq(wn_checkpoint_sign(&cp, sk, note, sizeof note, &len), WN_CHECKPOINT_OK);
+    cr_assert(strstr(note, "\ncommit-time 1765142910494\n\n"), "%s", note);
+    cr_assert_eq(wn_checkpoint_verify(note, len, "waternotary/time", pk, &got), WN_CHECKPOINT_OK);
+    cr_assert(got.has_time && got.time_ms == cp.time_ms && got.size == 7);
+    /* a changed time: well-formed, but the signature no longer verifies */
+    char *d = strstr(note, "commit-time ") + 12 + 12; /* the last digit */
+    *d = *d == '4' ? '5' : '4';
+    cr_assert_eq(wn_checkpoint_parse(note, len, &got, NULL), WN_CHECKPOINT_OK);
+    cr_assert_neq(got.time_ms, cp.time_ms);
+    cr_assert_eq(wn_checkpoint_verify(note, len, "waternotary/time", pk, NULL), WN_CHECKPOINT_ESIG);
+    /* without the line: the three-line form, has_time 0 */
+    cp.has_time = 0;
+    cr_assert_eq(wn_checkpoint_sign(&cp, sk, note, sizeof note, &len), WN_CHECKPOINT_OK);
+    cr_assert_null(strstr(note, "commit-time"));
+    cr_assert_eq(wn_checkpoint_verify(note, len, NULL, pk, &got), WN_CHECKPOINT_OK);
+    cr_assert_not(got.has_time);
+    cp.has_time = 1;
+    cp.time_ms = WN_CHECKPOINT_TIME_MAX + 1;
+    cr_assert_eq(wn_checkpoint_sign(&cp, sk, note, sizeof note, &len), WN_CHECKPOINT_EEXTENSION);
 }

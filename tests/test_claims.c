@@ -30,6 +30,7 @@
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
+#include "tests/support/testclock.h"
 #include "tests/support/testutil.h"
 
 #define HOUR 3600000ULL
@@ -92,6 +93,22 @@ static void write_policy(void)
     free(text);
 }
 
+/* Saves the enterprise's records (who may sign for it) to eb and the certifier's
+ * accreditation to ab, as bundles from the node: an offline evaluation needs both. */
+static void fetch_identity_bundles(char eb[4300], char ab[4300])
+{
+    snprintf(eb, 4300, "%s/enterprise.bundle", tmp);
+    result r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out",
+                  eb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    snprintf(ab, 4300, "%s/accreditation.bundle", tmp);
+    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
+           "--out", ab, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+}
+
 static void setup(void)
 {
     tmp = wn_test_tmpdir("claims");
@@ -104,6 +121,8 @@ static void setup(void)
     key(buyer_sk, buyer_key_f, "buyer.key", buyer_pub);
     key(other_sk, other_key_f, "other.key", other_pub);
     wn_test_node_init(&node, tmp);
+    /* the node commits each day's readings as it ends (testclock.h), from before the baseline */
+    cr_assert(wn_test_clock_use(tmp, B0 - 29 * DAY));
     start_node();
     char nk[4300];
     snprintf(nk, sizeof nk, "%s/notary.key", node.data);
@@ -121,6 +140,7 @@ static void setup(void)
 static void teardown(void)
 {
     wn_test_node_stop(&node, SIGKILL);
+    wn_test_clock_off();
     wn_test_rmtree(tmp);
     free(tmp);
 }
@@ -180,12 +200,15 @@ typedef struct {
     long skip_from, skip_to, tamper;
 } series;
 
-static void post(meter *m, const series *s)
+/* Posts hours [first, first + hours) of s, committed a minute after the last one
+ * (testclock.h): honest data, committed as measured. */
+static void post_day(meter *m, const series *s, long first, long hours)
 {
-    size_t cap = 2 * (size_t)s->hours * (2 + WN_READING_MAX_LEN), len = 0;
+    size_t cap = 2 * (size_t)hours * (2 + WN_READING_MAX_LEN), len = 0;
     uint8_t *batch = malloc(cap);
     cr_assert_not_null(batch);
-    for (long h = 0; h < s->hours; h++) {
+    cr_assert(wn_test_clock_set(s->from + (uint64_t)(first + hours - 1) * HOUR + 60000));
+    for (long h = first; h < first + hours; h++) {
         if (h >= s->skip_from && h < s->skip_to) continue;
         wn_reading r;
         memset(&r, 0, sizeof r);
@@ -203,6 +226,10 @@ static void post(meter *m, const series *s)
         wn_put_u16(batch + len, (uint16_t)n);
         len += 2 + n;
         wn_reading_digest(&r, m->prev);
+    }
+    if (!len) { /* the whole day skipped */
+        free(batch);
+        return;
     }
     wn_test_resp r;
     cr_assert(wn_test_http(node.url, "POST", "/v1/readings", "application/vnd.waternotary.readings", batch, len, &r));
@@ -228,11 +255,19 @@ static void plant_init(plant *p, int64_t base_rate, int64_t rep_rate)
                       .skip_from = -1, .skip_to = -1, .tamper = -1};
 }
 
-static void plant_post(plant *p)
+/* Posts the plants' baselines, then their reporting periods: the ledger's commit times
+ * follow the data's (no baseline is committed after a reporting period began). */
+static void plants_post(plant *const *p, size_t n)
 {
-    post(&p->intake, &p->base);
-    post(&p->intake, &p->rep);
+    for (int rep = 0; rep <= 1; rep++)
+        for (long d = 0; d < p[0]->base.hours; d += 24) /* day by day, every plant's day d */
+            for (size_t i = 0; i < n; i++) {
+                const series *s = rep ? &p[i]->rep : &p[i]->base;
+                if (d < s->hours) post_day(&p[i]->intake, s, d, s->hours - d < 24 ? s->hours - d : 24);
+            }
 }
+
+static void plant_post(plant *p) { plants_post(&p, 1); }
 
 static void claim_file(char *path, const plant *p, uint64_t investment_fen, int sign, int certify, const uint8_t *certifier_sk)
 {
@@ -312,6 +347,7 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
 
+    cr_assert(wn_test_settle(node.url)); /* online and offline rest on one tree */
     result text = evaluate(claim, 0);
     cr_assert_eq(text.code, 0, "eligible: %s\n%s", text.out, text.err);
     cr_assert_not_null(strstr(text.out, "DECISION: ELIGIBLE for the subsidy of 200000.00 CNY (20000000 fen)"), "%s", text.out);
@@ -344,17 +380,8 @@ Test(claims, steel_plant_online_equals_offline)
         cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
         result_free(&r);
     }
-    char eb[4300]; /* the enterprise's records: who may sign for it */
-    snprintf(eb, sizeof eb, "%s/enterprise.bundle", tmp);
-    r = wn("enterprise", "bundle", "--node", node.url, "--code", ENTERPRISE, "--notary-pub", notary_pub, "--out", eb, NULL);
-    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
-    result_free(&r);
-    char ab[4300]; /* the certifier's accreditation */
-    snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
-    r = wn("accreditation", "bundle", "--node", node.url, "--code", WN_TEST_CERTIFIER_CODE, "--notary-pub", notary_pub,
-           "--out", ab, NULL);
-    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
-    result_free(&r);
+    char eb[4300], ab[4300];
+    fetch_identity_bundles(eb, ab);
     char kb[4300]; /* the intake meter's calibration records */
     snprintf(kb, sizeof kb, "%s/calibration.bundle", tmp);
     r = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
@@ -430,12 +457,20 @@ Test(claims, refusals_each_with_its_reason)
     cr_assert(wn_seckey_xonly(certifier.id, cert_sk));
     enrol(certifier.id, WN_POINT_CERTIFIER, WN_SOURCE_SURFACE);
     char claim[4300];
-    plant p;
+    plant p, pg, pt, pc;
+    /* four plants: just under the threshold, a gap, a tamper flag, then certification
+     * refusals; their data posted as measured, every baseline before any reporting period */
+    plant_init(&p, 350000000, 338584475);
+    plant_init(&pg, 350000000, 290000000);
+    pg.rep.skip_from = 300;
+    pg.rep.skip_to = 330;
+    plant_init(&pt, 350000000, 290000000);
+    pt.rep.tamper = 100;
+    plant_init(&pc, 350000000, 290000000);
+    plants_post((plant *const[]){&p, &pg, &pt, &pc}, 4);
 
     /* just under 100,000 m3 a year: 243,780,822 L in the reporting period saves 8,219,178 L,
      * 99,999,999 L a year */
-    plant_init(&p, 350000000, 338584475);
-    plant_post(&p);
     claim_file(claim, &p, 250000000, 1, 1, cert_sk);
     refused(claim, "saving_below_threshold");
     result r = evaluate(claim, 0);
@@ -444,23 +479,15 @@ Test(claims, refusals_each_with_its_reason)
     result_free(&r);
 
     /* a 30-hour gap in the reporting period */
-    plant_init(&p, 350000000, 290000000);
-    p.rep.skip_from = 300;
-    p.rep.skip_to = 330;
-    plant_post(&p);
-    claim_file(claim, &p, 250000000, 1, 1, cert_sk);
+    claim_file(claim, &pg, 250000000, 1, 1, cert_sk);
     refused(claim, "gap");
 
     /* a tamper flag */
-    plant_init(&p, 350000000, 290000000);
-    p.rep.tamper = 100;
-    plant_post(&p);
-    claim_file(claim, &p, 250000000, 1, 1, cert_sk);
+    claim_file(claim, &pt, 250000000, 1, 1, cert_sk);
     refused(claim, "flag_tamper");
 
     /* no certifier's signature */
-    plant_init(&p, 350000000, 290000000);
-    plant_post(&p);
+    p = pc;
     claim_file(claim, &p, 250000000, 1, 0, NULL);
     refused(claim, "no_certification");
 
@@ -533,9 +560,11 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     uint8_t ex[32];
     cr_assert(wn_seckey_xonly(ex, ent_sk));
     wn_hex_encode(ent_pub, ex, 32);
-    plant p, q;
+    plant p, q, t; /* three plants, posted as measured: every baseline before any reporting period */
     plant_init(&p, 350000000, 290000000);
-    plant_post(&p);
+    plant_init(&q, 350000000, 290000000);
+    plant_init(&t, 350000000, 290000000);
+    plants_post((plant *const[]){&p, &q, &t}, 3);
     claim_file(claim, &p, 250000000, 1, 1, cert_sk);
 
     /* a term that is over: nothing to issue */
@@ -581,8 +610,6 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     fwrite(pol, 1, len, f);
     fclose(f);
     free(pol);
-    plant_init(&q, 350000000, 290000000);
-    plant_post(&q);
     claim_file(claim2, &q, 250000000, 1, 1, cert_sk);
     long sub2 = issue(claim2, "subsidy", both, auth_key_f, &r);
     cr_assert(sub2 > 0, "%s", r.err);
@@ -647,10 +674,7 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     wn_test_resp_free(&er);
 
     /* a certificate whose term is over can be neither sold nor retired */
-    plant t;
     char claim3[4300], until[25];
-    plant_init(&t, 350000000, 290000000);
-    plant_post(&t);
     claim_file(claim3, &t, 250000000, 1, 1, cert_sk);
     /* long enough that `wn cert issue` finishes inside it even under the sanitizers */
     uint64_t until_ms = (uint64_t)time(NULL) * 1000 + 8000;
@@ -730,4 +754,106 @@ Test(claims, certificates_double_counting_transfers_and_balances)
     }
     free(want);
     cJSON_Delete(before);
+}
+
+/* Marks byte (PROTOCOL §3) of the first reading of a bundle file: 1 late, 0 not. */
+static int first_reading_late(const char *bundle_file)
+{
+    char *text = wn_test_read_file(bundle_file, NULL);
+    cr_assert_not_null(text);
+    cJSON *b = cJSON_Parse(text);
+    free(text);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "readings"), 1);
+    const char *b64 = cJSON_GetObjectItemCaseSensitive(first, "entry")->valuestring;
+    uint8_t raw[1024];
+    size_t n;
+    cr_assert(wn_base64_decode(raw, sizeof raw, &n, b64, strlen(b64)));
+    cJSON_Delete(b);
+    cr_assert(n > 10 && raw[0] == 0x81, "a timed reading entry");
+    return raw[9];
+}
+
+/* The back-dated baseline of issue 12: a plant whose meter enrolment the registrar dated
+ * before the baseline pushes a month of high-use "baseline" readings in one request once
+ * the reporting period is over. The node accepts them, marked late; the evaluator refuses
+ * them, online and offline byte for byte: committed long after they were measured, and
+ * after the reporting period began. The honest plant beside it, posting as it measures,
+ * stays eligible with the same figures as before. */
+Test(claims, back_dated_baseline_refused_online_and_offline)
+{
+    meter certifier;
+    cr_assert(wn_seckey_xonly(certifier.id, cert_sk));
+    enrol(certifier.id, WN_POINT_CERTIFIER, WN_SOURCE_SURFACE);
+    plant honest, fraud;
+    plant_init(&honest, 350000000, 290000000);
+    plant_init(&fraud, 350000000, 290000000);
+    plants_post((plant *const[]){&honest}, 1);
+    /* after the reporting period: the whole baseline, then the reporting month, each in one request */
+    post_day(&fraud.intake, &fraud.base, 0, fraud.base.hours);
+    post_day(&fraud.intake, &fraud.rep, 0, fraud.rep.hours);
+
+    char claim[4300], fclaim[4300];
+    claim_file(claim, &honest, 250000000, 1, 1, cert_sk);
+    claim_file(fclaim, &fraud, 250000000, 1, 1, cert_sk);
+    result r = evaluate(claim, 0);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.out, "DECISION: ELIGIBLE for the subsidy of 200000.00 CNY (20000000 fen)"), "%s", r.out);
+    result_free(&r);
+    refused(fclaim, "late_commit");
+    refused(fclaim, "baseline_committed_late");
+    cr_assert(wn_test_settle(node.url));
+    result online = evaluate(fclaim, 0);
+    cr_assert_eq(online.code, 1);
+    cr_assert_not_null(strstr(online.out, "committed at or after the reporting period's start 2025-03-01T00:00:00.000Z"),
+                       "%s", online.out);
+
+    /* offline, from bundles: the same bytes */
+    char hex[65], fhex[65], bb[4300], rb[4300], cb[4300], hb[4300], pc[4300];
+    wn_hex_encode(fhex, fraud.intake.id, 32);
+    wn_hex_encode(hex, honest.intake.id, 32);
+    snprintf(bb, sizeof bb, "%s/fraud-base.bundle", tmp);
+    snprintf(rb, sizeof rb, "%s/fraud-rep.bundle", tmp);
+    snprintf(cb, sizeof cb, "%s/cert.bundle", tmp);
+    snprintf(hb, sizeof hb, "%s/honest-base.bundle", tmp);
+    const char *fetches[][4] = {{fhex, "2025-01-01T00:00:00.000Z", "2025-01-31T00:00:00.000Z", bb},
+                                {fhex, "2025-03-01T00:00:00.000Z", "2025-03-31T00:00:00.000Z", rb},
+                                {cert_pub, "2025-03-01T00:00:00.000Z", "2025-03-31T00:00:00.000Z", cb},
+                                {hex, "2025-01-01T00:00:00.000Z", "2025-01-31T00:00:00.000Z", hb}};
+    for (int i = 0; i < 4; i++) {
+        r = wn("bundle", "--node", node.url, "--meter", fetches[i][0], "--from", fetches[i][1], "--to", fetches[i][2],
+               "--out", fetches[i][3], "--notary-pub", notary_pub, NULL);
+        cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+        result_free(&r);
+    }
+    /* the node marked the back-dated readings late (measured more than 30 days before their
+     * commit), and not the honest ones */
+    cr_assert_eq(first_reading_late(bb), 1);
+    cr_assert_eq(first_reading_late(hb), 0);
+    wn_claim parsed;
+    size_t len0;
+    char *ctext = wn_test_read_file(fclaim, &len0), det[300];
+    cr_assert(wn_claim_parse(&parsed, ctext, len0, det, sizeof det), "%s", det);
+    free(ctext);
+    snprintf(pc, sizeof pc, "%s/fraud-project-certs.json", tmp);
+    r = wn("cert", "project", parsed.project, "--node", node.url, "--out", pc, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    char eb[4300], ab[4300], kb[4300];
+    fetch_identity_bundles(eb, ab);
+    snprintf(kb, sizeof kb, "%s/fraud-calibration.bundle", tmp); /* the meter's calibration records */
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", fhex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
+    result off = wn("claim", "evaluate", fclaim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
+                    "--bundle", cb, bb, rb, eb, ab, kb, NULL);
+    cr_assert_eq(off.code, 1, "%s", off.err);
+    cr_assert_str_eq(off.out, online.out, "offline and online evaluations differ");
+    result_free(&off);
+    result_free(&online);
+    /* and the node will not certify it */
+    r = wn("cert", "issue", fclaim, "--purpose", "subsidy", "--policy", POLICY, "--authority-key", auth_key_f, "--node",
+           node.url, "--notary-pub", notary_pub, NULL);
+    cr_assert_eq(r.code, 1, "%s %s", r.out, r.err);
+    cr_assert_not_null(strstr(r.err, "baseline_committed_late"), "%s", r.err);
+    result_free(&r);
 }

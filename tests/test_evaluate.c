@@ -200,6 +200,10 @@ Test(evaluate, shipped_jiaxing_policy)
     cr_assert_eq(jiaxing.subsidies_per_project, 1, "one subsidy per project");
     cr_assert_eq(shipped.min_baseline_ms, 365 * DAY, "a 12-month baseline: no cherry-picked season");
     cr_assert_eq(shipped.min_reporting_ms, 30 * DAY);
+    cr_assert_eq(shipped.max_commit_delay_ms, 7 * DAY, "a reading counts when committed within a week");
+    cr_assert(shipped.require_registered_enterprise);
+    cr_assert_not(shipped.require_sensor_attestation);
+    cr_assert_str_eq(shipped.accreditation_scope, "water_saving");
     cr_assert_eq(jiaxing.min_baseline_ms, 30 * DAY, "the scenarios' copy");
     /* under the shipped policy the month-long baseline of the scenarios is refused */
     scenario s;

@@ -27,6 +27,8 @@
 #include "savings/claim.h"
 #include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
+#include "tests/support/monfeed.h"
+#include "tests/support/testclock.h"
 #include "tests/support/nodeproc.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -108,6 +110,8 @@ static void setup(void)
     key(b_sk, NULL, "b.key", NULL);
     key(cert_sk, NULL, "certifier.key", cert_pub);
     wn_test_node_init(&node, tmp);
+    /* the node commits each day's readings as it ends (testclock.h), from before the baseline */
+    cr_assert(wn_test_clock_use(tmp, B0 - 29 * DAY));
     const char *args[] = {"--registrar", reg_pub, "--authority", auth_pub, "--checkpoint-ms", "20", NULL};
     if (!wn_test_node_start(&node, args)) {
         char *log = wn_test_read_file(node.log, NULL);
@@ -128,6 +132,7 @@ static void setup(void)
 static void teardown(void)
 {
     wn_test_node_stop(&node, SIGKILL);
+    wn_test_clock_off();
     wn_test_rmtree(tmp);
     free(tmp);
 }
@@ -167,12 +172,16 @@ static void enrol(const uint8_t id[32], unsigned point, const char *enterprise, 
                                               WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
-static void post_hours(meter *m, uint64_t from, long hours, int64_t v0, int64_t rate)
+/* Hours first .. first+hours-1 of a period from `from`, the totaliser at v0 + h * rate,
+ * posted as one batch committed a minute after its last reading (testclock.h): honest data,
+ * committed as measured. */
+static void post_hours(meter *m, uint64_t from, long first, long hours, int64_t v0, int64_t rate)
 {
     size_t cap = (size_t)hours * (2 + WN_READING_MAX_LEN), len = 0;
     uint8_t *batch = malloc(cap);
     cr_assert_not_null(batch);
-    for (long h = 0; h < hours; h++) {
+    cr_assert(wn_test_clock_set(from + (uint64_t)(first + hours - 1) * HOUR + 60000));
+    for (long h = first; h < first + hours; h++) {
         wn_reading r;
         memset(&r, 0, sizeof r);
         r.version = 1;
@@ -198,15 +207,32 @@ static void post_hours(meter *m, uint64_t from, long hours, int64_t v0, int64_t 
 }
 
 /* The steel plant of test_money.c: 350 m3/h in January, 290 m3/h from March on, 72000 t a
- * month: a saving of 43,200 m3 in March. */
+ * month: a saving of 43,200 m3 in March. plant() enrols a meter; feed_plants() then posts
+ * the readings of every meter planted since, day by day in time order, so that each day is
+ * committed as it ends whatever the number of plants. */
+static meter *g_planted[4];
+static size_t g_n_planted;
+
 static void plant(meter *m, const char *enterprise, const char *gateway)
 {
     memset(m, 0, sizeof *m);
     do wn_test_prng_bytes(m->sk, 32); while (!wn_seckey_valid(m->sk));
     cr_assert(wn_seckey_xonly(m->id, m->sk));
     enrol(m->id, WN_POINT_INTAKE, enterprise, gateway);
-    post_hours(m, B0 - HOUR, 30 * 24 + 3, 5000000000LL, 350000000);
-    post_hours(m, R0 - HOUR, 30 * 24 + 3, 900000000000LL, 290000000);
+    cr_assert(g_n_planted < sizeof g_planted / sizeof *g_planted);
+    g_planted[g_n_planted++] = m;
+}
+
+static void feed_plants(void)
+{
+    const long hours = 30 * 24 + 3;
+    for (long d = 0; d < hours; d += 24)
+        for (size_t i = 0; i < g_n_planted; i++)
+            post_hours(g_planted[i], B0 - HOUR, d, hours - d < 24 ? hours - d : 24, 5000000000LL, 350000000);
+    for (long d = 0; d < hours; d += 24)
+        for (size_t i = 0; i < g_n_planted; i++)
+            post_hours(g_planted[i], R0 - HOUR, d, hours - d < 24 ? hours - d : 24, 900000000000LL, 290000000);
+    g_n_planted = 0;
 }
 
 static void enrol_certifier(const uint8_t sk[32], const char *org)
@@ -322,25 +348,7 @@ static void fetch_bundles(const meter *m, const char *code, char bb[4300], char 
 
 /* Waits (at most 10 s) until the latest checkpoint covers every entry: online and offline
  * evaluations then rest on the same tree. */
-static void settle(void)
-{
-    for (int i = 0; i < 200; i++) {
-        wn_test_resp r;
-        cr_assert(wn_test_http(node.url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r));
-        const char *nl = r.status == 200 ? strchr((char *)r.body, '\n') : NULL;
-        unsigned long long size = nl ? strtoull(nl + 1, NULL, 10) : 0;
-        wn_test_resp_free(&r);
-        char path[64];
-        snprintf(path, sizeof path, "/v1/entries/%llu", size);
-        cr_assert(wn_test_http(node.url, "GET", path, NULL, NULL, 0, &r));
-        long st = r.status;
-        wn_test_resp_free(&r);
-        if (size && st == 404) return;
-        struct timespec ts = {0, 50000000};
-        nanosleep(&ts, NULL);
-    }
-    cr_assert_fail("no checkpoint covers the ledger after 10 s");
-}
+static void settle(void) { cr_assert(wn_test_settle(node.url), "no checkpoint covers the ledger after 30 s"); }
 
 /* Evaluates claim online (text and JSON) and offline from bundle files; both must give the
  * same bytes. Returns: the JSON (caller frees with result_free); *code_out the exit code. */
@@ -437,6 +445,7 @@ Test(identity, foreign_enterprise_refused_by_node_and_offline, .init = setup, .f
     meter ma, mb;
     plant(&ma, ENT_A, NULL);
     plant(&mb, ENT_B, NULL);
+    feed_plants();
     enrol_certifier(cert_sk, CERT_ORG);
     char honest[4300], foreign[4300], mixed[4300], nobody[4300], error[64], detail[1024];
 
@@ -543,6 +552,7 @@ Test(identity, rotation_and_self_certification, .init = setup, .fini = teardown)
 {
     meter ma;
     plant(&ma, ENT_A, NULL);
+    feed_plants();
     enrol_certifier(cert_sk, CERT_ORG);
     char old[4300], rotated[4300], selfc[4300], body[512], error[64], detail[1024];
     claim_file(old, "old-key", &ma, ENT_A, a_sk, cert_sk);
@@ -620,6 +630,7 @@ Test(identity, gateway_meter_under_a_sensor_only_policy, .init = setup, .fini = 
 {
     meter mg;
     plant(&mg, ENT_A, "modbus-gw-pinghu-01");
+    feed_plants();
     enrol_certifier(cert_sk, CERT_ORG);
     char claim[4300];
     claim_file(claim, "gateway", &mg, ENT_A, a_sk, cert_sk);
@@ -640,6 +651,7 @@ Test(identity, accreditation_validity_scope_and_independence, .init = setup, .fi
 {
     meter ma;
     plant(&ma, ENT_A, NULL);
+    feed_plants();
     enrol_certifier(cert_sk, CERT_ORG);
     char claim[4300], body[512];
     /* the honest claim, certified by the accredited body: eligible, same figures */
@@ -844,4 +856,40 @@ Test(identity, accreditation_record_codec)
     cJSON_DeleteItemFromObject(j, "scope");
     cr_assert_eq(wn_accreditation_from_cjson(&b, j, d, sizeof d), WN_ENT_EJSON, "scope is required");
     cJSON_Delete(j);
+}
+
+/* The bureau's page names an enterprise by its registrar-signed record, not by a label the
+ * bureau typed; an enterprise without a record keeps the label's name. */
+Test(identity, page_names_come_from_enterprise_records, .init = setup, .fini = teardown)
+{
+    uint8_t sk[32], id_a[32], id_x[32];
+    do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+    cr_assert(wn_seckey_xonly(id_a, sk));
+    do wn_test_prng_bytes(sk, 32); while (!wn_seckey_valid(sk));
+    cr_assert(wn_seckey_xonly(id_x, sk));
+    enrol(id_a, WN_POINT_INTAKE, ENT_A, NULL);
+    enrol(id_x, WN_POINT_INTAKE, "ENT-WITHOUT-RECORD", NULL);
+    char tf[4300];
+    snprintf(tf, sizeof tf, "%s/admin.token", node.data);
+    char *token = wn_test_read_file(tf, NULL);
+    cr_assert_not_null(token);
+    token[strcspn(token, "\n")] = 0;
+    const char *labels[] = {"{\"enterprise\":\"" ENT_A "\",\"name\":\"typed by the bureau\",\"by\":\"test\"}",
+                            "{\"enterprise\":\"ENT-WITHOUT-RECORD\",\"name\":\"label only\",\"by\":\"test\"}"};
+    for (int i = 0; i < 2; i++) {
+        wn_mf_resp r;
+        cr_assert(wn_mf_http(node.url, token, "POST", "/v1/monitor/labels", labels[i], &r));
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        free(r.body);
+    }
+    wn_mf_resp r;
+    cr_assert(wn_mf_http(node.url, token, "GET", "/v1/monitor/enterprises", NULL, &r));
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"enterprise\":\"" ENT_A "\",\"enterprise_name\":\"Enterprise " ENT_A "\""),
+                       "the record's name: %s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"name\":\"typed by the bureau\""), "the label is still shown: %s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"enterprise\":\"ENT-WITHOUT-RECORD\",\"enterprise_name\":\"label only\""),
+                       "%s", r.body);
+    free(r.body);
+    free(token);
 }

@@ -392,27 +392,28 @@ Test(meter_core, a_real_node_accepts_and_its_receipts_verify_on_the_core, .timeo
         cJSON_Delete(doc);
         cr_assert_eq(rc.version, 2, "the node issues version 2 receipts");
         size_t rl = wn_receipt_encode(&rc, rb);
-        uint8_t t[WN_RECEIPT_MAX_LEN];
+        uint8_t leaf[32], t[WN_RECEIPT_MAX_LEN];
+        wn_core_leaf_hash(&pp.port, leaf, b, len);
         size_t L = rb[1];
         /* every tampering refused, with its reason */
         memcpy(t, rb, rl); t[66 + L] ^= 1;   /* head signature */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_ESIG);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_ESIG);
         memcpy(t, rb, rl); t[2 + L + 16] ^= 1; /* commit root */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_EPATH);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_EPATH);
         memcpy(t, rb, rl); t[2 + L + 8 + 7] ^= 2; /* count */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_ERECEIPT);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_ERECEIPT);
         memcpy(t, rb, rl); t[58 + L + 7] ^= 1; /* tree size: not first + count */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_ERECEIPT);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_ERECEIPT);
         memcpy(t, rb, rl); t[50 + L + 7] ^= 1; /* commit time: signed */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_ESIG);
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl - 1, notary, b, len, NULL), WN_CORE_ERECEIPT);
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl, g_notary, b, len, NULL), WN_CORE_ESIG, "another notary");
-        uint8_t other[WN_CORE_READING_MAX];
-        memcpy(other, b, len); other[len - 1] ^= 1; /* another reading's bytes */
-        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl, notary, other, len, NULL), WN_CORE_ELEAF);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_ESIG);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl - 1, notary, leaf, NULL), WN_CORE_ERECEIPT);
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl, g_notary, leaf, NULL), WN_CORE_ESIG, "another notary");
+        uint8_t other[32];
+        memcpy(other, leaf, 32); other[0] ^= 1;
+        cr_assert_eq(wn_core_receipt_verify(&pp.port, rb, rl, notary, other, NULL), WN_CORE_ELEAF);
         if (rc.path_len > 0) {
             memcpy(t, rb, rl); t[171 + L] ^= 1; /* path */
-            cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, b, len, NULL), WN_CORE_EPATH);
+            cr_assert_eq(wn_core_receipt_verify(&pp.port, t, rl, notary, leaf, NULL), WN_CORE_EPATH);
         }
         cr_assert_eq(wn_core_ack(&m, seq, rb, rl, notary, &index), WN_CORE_OK);
         cr_assert_eq(index, rc.index);

@@ -278,15 +278,22 @@ Test(verify_spec, signed_bytes_rebuilt_from_the_text_match_the_node)
     cr_assert(sn == 0 && memcmp(r, root, 32) == 0, "the receipt's path leads from the leaf to the commit root");
     cJSON_Delete(ans);
 
-    /* section 4: the checkpoint's note text is its three lines; the signature line is
-     * "— <origin> base64(key id || signature)", key id = SHA-256(name || 0x0A || 0xff ||
-     * "waternotary-bip340" || key)[0..4), signature over tagged_hash(checkpoint, text) */
+    /* section 4: the checkpoint's note text is its three lines and the commit-time
+     * extension line "commit-time <ms>" = the commit time of the last entry it covers; the
+     * signature line is "— <origin> base64(key id || signature)", key id = SHA-256(name ||
+     * 0x0A || 0xff || "waternotary-bip340" || key)[0..4), signature over
+     * tagged_hash(checkpoint, text) */
     cr_assert(wn_test_wait_checkpoint(n.url, 4, NULL));
     wn_test_resp cp;
     cr_assert(wn_test_http(n.url, "GET", "/checkpoint", NULL, NULL, 0, &cp) && cp.status == 200);
     const char *note = (const char *)cp.body;
     const char *p = note;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
+        if (k == 3) {
+            char want[64];
+            snprintf(want, sizeof want, "commit-time %llu\n", (unsigned long long)be64(e[2] + 1));
+            cr_assert(strncmp(p, want, strlen(want)) == 0, "fourth line: %s (the size is 4: entry 3 = e[2])", want);
+        }
         p = strchr(p, '\n');
         cr_assert_not_null(p);
         p++;

@@ -14,6 +14,7 @@
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 #include "ledger/tlog/checkpoint.h"
+#include "protocol/reading.h"
 #include "ledger/tlog/merkle.h"
 
 #include <stdarg.h>
@@ -28,6 +29,8 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_TREE_HASH] = "tree_hash",
     [WN_AC_INDEX] = "index",
     [WN_AC_ENTRY_TYPE] = "entry_type",
+    [WN_AC_UNTIMED_AFTER_TIMED] = "untimed_after_timed",
+    [WN_AC_COMMIT_TIME_BACKWARDS] = "commit_time_backwards",
     [WN_AC_MALFORMED_READING] = "malformed_reading",
     [WN_AC_MALFORMED_RECORD] = "malformed_record",
     [WN_AC_MALFORMED_EVIDENCE] = "malformed_evidence",
@@ -40,6 +43,7 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_REVOKED] = "revoked",
     [WN_AC_ALG_MISMATCH] = "alg_mismatch",
     [WN_AC_BAD_SIGNATURE] = "bad_signature",
+    [WN_AC_BEFORE_ENROLMENT] = "before_enrolment",
     [WN_AC_SEQUENCE_GAP] = "sequence_gap",
     [WN_AC_SEQUENCE_REUSED] = "sequence_reused",
     [WN_AC_CHAIN_MISMATCH] = "chain_mismatch",
@@ -68,6 +72,7 @@ static const char *const code_names[WN_AC_COUNT] = {
     [WN_AC_CHECKPOINT_ORIGIN] = "checkpoint_origin",
     [WN_AC_CHECKPOINT_ROOT] = "checkpoint_root",
     [WN_AC_CHECKPOINT_BEYOND] = "checkpoint_beyond",
+    [WN_AC_CHECKPOINT_TIME] = "checkpoint_time",
 };
 
 const char *wn_audit_code_name(int code)
@@ -252,10 +257,36 @@ static void keep_root(wn_auditor *a, uint64_t size, const uint8_t root[32])
     a->n_cp++;
 }
 
+/* A checkpoint's commit-time line (PROTOCOL §4) against the entry before its size: the
+ * same time when that entry is timed, no line when it is untimed (or the tree is empty). */
+static void check_time(wn_auditor *a, const wn_audit_pending_cp *cp)
+{
+    int want = cp->size > 0 && a->last_timed;
+    char t1[25], t2[25];
+    if (cp->has_time && !want) {
+        wn_time_format(t1, cp->time_ms);
+        wn_audit_i_problem(a, WN_AUDIT_AT_CHECKPOINT, cp->size, WN_AC_CHECKPOINT_TIME, 0,
+                           "states commit time %s, but entry %lld before it carries no commit time", t1,
+                           (long long)cp->size - 1);
+    } else if (!cp->has_time && want) {
+        wn_time_format(t2, a->last_commit_ms);
+        wn_audit_i_problem(a, WN_AUDIT_AT_CHECKPOINT, cp->size, WN_AC_CHECKPOINT_TIME, 1,
+                           "states no commit time, but entry %llu was committed at %s", (unsigned long long)cp->size - 1,
+                           t2);
+    } else if (cp->has_time && cp->time_ms != a->last_commit_ms) {
+        wn_time_format(t1, cp->time_ms);
+        wn_time_format(t2, a->last_commit_ms);
+        wn_audit_i_problem(a, WN_AUDIT_AT_CHECKPOINT, cp->size, WN_AC_CHECKPOINT_TIME, 2,
+                           "states commit time %s, but entry %llu was committed at %s", t1,
+                           (unsigned long long)cp->size - 1, t2);
+    }
+}
+
 static void check_reached(wn_auditor *a)
 {
     while (a->head_pending < a->n_pending && a->pending[a->head_pending].size == a->next) {
         const wn_audit_pending_cp *cp = &a->pending[a->head_pending++];
+        check_time(a, cp);
         uint8_t root[32];
         root_at(a, cp->size, root);
         keep_root(a, cp->size, root);
@@ -321,7 +352,7 @@ int wn_auditor_checkpoint(wn_auditor *a, uint64_t key_size, const char *note, si
         a->pending[k] = a->pending[k - 1];
         k--;
     }
-    a->pending[k] = (wn_audit_pending_cp){key_size, cp.size, {0}};
+    a->pending[k] = (wn_audit_pending_cp){key_size, cp.size, {0}, cp.has_time, cp.time_ms};
     memcpy(a->pending[k].root, cp.root, 32);
     a->n_pending++;
     check_reached(a);

@@ -80,7 +80,9 @@ enum wn_audit_code {
     WN_AC_TREE_HASH,          /* a stored subtree hash != SHA-256(0x01 || left || right) */
     WN_AC_INDEX,              /* the (meter, sequence) index differs from what the ledger writes */
     /* entry */
-    WN_AC_ENTRY_TYPE,         /* empty entry or unknown type byte */
+    WN_AC_ENTRY_TYPE,         /* empty entry or unknown type byte (or kind, or marks bit) */
+    WN_AC_UNTIMED_AFTER_TIMED,/* an untimed entry after a timed one (§3) */
+    WN_AC_COMMIT_TIME_BACKWARDS,/* a commit time earlier than the previous entry's */
     WN_AC_MALFORMED_READING,  /* detail starts with the §2 reason code */
     WN_AC_MALFORMED_RECORD,   /* enrolment or revocation does not decode */
     WN_AC_MALFORMED_EVIDENCE,
@@ -93,6 +95,7 @@ enum wn_audit_code {
     WN_AC_REVOKED,            /* a reading (or evidence) at or after its meter's revocation */
     WN_AC_ALG_MISMATCH,       /* a reading signed with another algorithm than enrolled */
     WN_AC_BAD_SIGNATURE,      /* a reading's signature does not verify with the enrolled key */
+    WN_AC_BEFORE_ENROLMENT,   /* a reading dated before its meter's enrolment time (§9) */
     WN_AC_SEQUENCE_GAP,
     WN_AC_SEQUENCE_REUSED,    /* a sequence at or below the meter's last one */
     WN_AC_CHAIN_MISMATCH,     /* previous digest != digest of the meter's previous reading */
@@ -123,6 +126,7 @@ enum wn_audit_code {
     WN_AC_CHECKPOINT_ORIGIN,  /* another origin than the first checkpoint's */
     WN_AC_CHECKPOINT_ROOT,    /* root != the recomputed root at its size */
     WN_AC_CHECKPOINT_BEYOND,  /* size beyond the ledger */
+    WN_AC_CHECKPOINT_TIME,    /* commit-time line != commit time of entry size-1, or missing */
     WN_AC_COUNT
 };
 
@@ -155,6 +159,8 @@ typedef struct {
 typedef struct {
     uint64_t entries;                  /* entries fed */
     uint64_t readings, enrolments, revocations, equivocations, unknown;
+    uint64_t timed, late;              /* entries with a commit time; readings marked late */
+    uint64_t first_commit_ms, last_commit_ms; /* of the timed entries (0: none) */
     uint64_t certificates, transfers, retirements;
     uint64_t enterprises;              /* enterprise records (entry type 0x08) */
     uint64_t accreditations;           /* certifier accreditation records (entry type 0x09) */

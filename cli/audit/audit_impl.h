@@ -26,6 +26,7 @@ typedef struct wn_audit_mstate {
     uint8_t id[32];
     int enrolled, revoked;
     uint64_t enrol_index, revoke_index;
+    uint64_t enrol_ms;       /* the enrolment record's time */
     uint8_t alg, point;
     wn_verifier key;         /* the enrolled key, parsed once */
     uint64_t readings;       /* decodable readings seen */
@@ -143,6 +144,8 @@ typedef struct {
     uint64_t key_size;       /* the size it was stored under */
     uint64_t size;           /* the size it states */
     uint8_t root[32];
+    int has_time;            /* its commit-time line (PROTOCOL §4) */
+    uint64_t time_ms;
 } wn_audit_pending_cp;
 
 struct wn_auditor {
@@ -163,6 +166,10 @@ struct wn_auditor {
     int have_stored_chain;
 
     int have_registrar;            /* cfg.registrar is in force (given, or the first record's) */
+
+    int have_timed;                /* a timed entry was seen (then no untimed one may follow) */
+    int last_timed;                /* entry next-1 is timed, committed at: */
+    uint64_t last_commit_ms;       /*   the latest commit time seen */
 
     wn_audit_pending_cp *pending;  /* valid checkpoints not yet reached, by size */
     size_t n_pending, cap_pending, head_pending;

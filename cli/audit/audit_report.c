@@ -1,6 +1,7 @@
 /* audit_report.c — an audit's result for people (text) and for programs (the JSON of
  * docs/PROTOCOL.md §11), from the public summary and problem list only. */
 #include "cli/audit/audit.h"
+#include "protocol/reading.h"
 #include "crypto/encoding.h"
 
 #include <cjson/cJSON.h>
@@ -29,6 +30,13 @@ void wn_auditor_print_text(const wn_auditor *a, FILE *out)
     if (s->calibrations) fprintf(out, ", %llu calibration records", (unsigned long long)s->calibrations);
     if (s->unknown) fprintf(out, ", %llu of unknown type", (unsigned long long)s->unknown);
     fprintf(out, ")\n");
+    if (s->timed) {
+        char t1[25], t2[25];
+        wn_time_format(t1, s->first_commit_ms);
+        wn_time_format(t2, s->last_commit_ms);
+        fprintf(out, "commit times: %llu timed entries, committed %s .. %s, never going back unless a problem says so; "
+                "%llu readings marked late\n", (unsigned long long)s->timed, t1, t2, (unsigned long long)s->late);
+    }
     fprintf(out, "meters: %llu enrolled, %llu with readings; certifiers: %llu; revoked: %llu\n",
             (unsigned long long)s->meters, (unsigned long long)s->meters_with_readings,
             (unsigned long long)s->certifiers, (unsigned long long)s->revoked);
@@ -153,6 +161,15 @@ int wn_auditor_print_json(const wn_auditor *a, FILE *out)
         num(x, "transfer", s->transfers);
         num(x, "retirement", s->retirements);
         num(x, "unknown", s->unknown);
+        num(x, "timed", s->timed);
+        num(x, "late", s->late);
+        if (s->timed) {
+            char t[25];
+            wn_time_format(t, s->first_commit_ms);
+            cJSON_AddStringToObject(x, "first_commit_time", t);
+            wn_time_format(t, s->last_commit_ms);
+            cJSON_AddStringToObject(x, "last_commit_time", t);
+        }
     }
     x = cJSON_AddObjectToObject(o, "meters");
     if (x) {

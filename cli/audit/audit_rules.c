@@ -147,6 +147,7 @@ static void enrolment(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
     }
     m->enrolled = 1;
     m->enrol_index = index;
+    m->enrol_ms = e.time_ms;
     m->alg = e.alg;
     m->point = e.point;
     if (e.point == WN_POINT_CERTIFIER) a->sum.certifiers++;
@@ -331,6 +332,14 @@ static void reading(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                                wn_alg_name(r.alg), id, wn_alg_name(m->alg) ? wn_alg_name(m->alg) : "?");
         else
             queue_reading_sig(a, index, 0, WN_AC_BAD_SIGNATURE, m, p, n, r.seq);
+        if (r.time_ms < m->enrol_ms) {
+            char t1[25], t2[25];
+            wn_time_format(t1, r.time_ms);
+            wn_time_format(t2, m->enrol_ms);
+            wn_audit_i_problem(a, AT, index, WN_AC_BEFORE_ENROLMENT, 0,
+                               "meter %s sequence %llu is dated %s, before the meter's enrolment at %s (entry %llu)",
+                               id, (unsigned long long)r.seq, t1, t2, (unsigned long long)m->enrol_index);
+        }
     }
 
     uint8_t digest[32];
@@ -472,6 +481,36 @@ static void evidence(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
                            "the conflicting reading is identical to entry %llu: no equivocation", (unsigned long long)orig);
 }
 
+/* Commit times (PROTOCOL §3): once entries are timed they stay timed, their commit times
+ * never go back, and only readings are marked late. */
+static void timing(wn_auditor *a, uint64_t index, const wn_entry_view *v)
+{
+    char t1[25], t2[25];
+    if (!v->timed) {
+        if (a->have_timed)
+            wn_audit_i_problem(a, AT, index, WN_AC_UNTIMED_AFTER_TIMED, 0,
+                               "an untimed entry (type 0x%02x) after timed ones: the node writes only timed entries "
+                               "once it has written one", v->type);
+        a->last_timed = 0;
+        return;
+    }
+    if (a->have_timed && v->commit_ms < a->last_commit_ms) {
+        wn_time_format(t1, v->commit_ms);
+        wn_time_format(t2, a->last_commit_ms);
+        wn_audit_i_problem(a, AT, index, WN_AC_COMMIT_TIME_BACKWARDS, 0,
+                           "committed at %s, before an earlier entry's commit time %s", t1, t2);
+    }
+    if ((v->marks & WN_ENTRY_MARK_LATE) && v->kind != WN_ENTRY_READING)
+        wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 1, "a %s entry marked late: only readings are",
+                           v->kind == WN_ENTRY_EQUIVOCATION ? "evidence" : "non-reading");
+    if (!a->have_timed) a->sum.first_commit_ms = v->commit_ms;
+    a->have_timed = a->last_timed = 1;
+    if (v->commit_ms > a->last_commit_ms) a->last_commit_ms = v->commit_ms;
+    a->sum.last_commit_ms = a->last_commit_ms;
+    a->sum.timed++;
+    if (v->marks & WN_ENTRY_MARK_LATE) a->sum.late++;
+}
+
 void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry, size_t len)
 {
     wn_entry_view v;
@@ -482,6 +521,7 @@ void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry,
                            len ? entry[0] : 0u, len);
         return;
     }
+    timing(a, index, &v);
     const uint8_t *p = v.payload;
     size_t n = v.len;
     switch (v.kind) {

@@ -7,6 +7,7 @@
 #include "cli/util.h"
 #include "crypto/encoding.h"
 #include "ledger/tlog/checkpoint.h"
+#include "protocol/reading.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -137,11 +138,14 @@ int wn_cmd_checkpoint(int argc, char **argv)
     wn_hex_encode(root_hex, cp.root, 32);
     wn_base64_encode(root_b64, cp.root, 32);
     wn_hex_encode(pk_hex, pk, 32);
+    char t[25] = "";
+    if (cp.has_time) wn_time_format(t, cp.time_ms);
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "origin", cp.origin);
         cJSON_AddNumberToObject(o, "size", (double)cp.size);
         cJSON_AddStringToObject(o, "root", root_hex);
+        if (cp.has_time) cJSON_AddStringToObject(o, "commit_time", t);
         cJSON_AddStringToObject(o, "notary", pk_hex);
         cJSON_AddBoolToObject(o, "pinned", pinned);
         if (sm2) {
@@ -154,9 +158,11 @@ int wn_cmd_checkpoint(int argc, char **argv)
         free(s);
         cJSON_Delete(o);
     } else {
-        printf("origin     %s\nsize       %llu\nroot       %s (hex %s)\nsignature  valid, notary key %s (%s)\n",
-               cp.origin, (unsigned long long)cp.size, root_b64, root_hex, pk_hex,
-               pinned ? "pinned with --notary-pub" : "trust on first use");
+        printf("origin     %s\nsize       %llu\nroot       %s (hex %s)\n", cp.origin, (unsigned long long)cp.size,
+               root_b64, root_hex);
+        if (cp.has_time) printf("committed  %s (latest commit time of the entries it covers)\n", t);
+        else printf("committed  not stated (a checkpoint without the commit-time line)\n");
+        printf("signature  valid, notary key %s (%s)\n", pk_hex, pinned ? "pinned with --notary-pub" : "trust on first use");
         if (sm2) {
             char h[67];
             wn_hex_encode(h, sm2_pub, 33);

@@ -121,6 +121,7 @@ static int checkpoint(const char *cmd, wn_ledger *l, const char *origin, const u
         wn_cli_error(cmd, "cannot read the ledger's root: %s", wn_ledger_strerror(err));
         return 0;
     }
+    cp.has_time = cp.size > 0 && wn_entry_commit_time_at(l, cp.size - 1, &cp.time_ms);
     int cerr = wn_checkpoint_sign(&cp, sk, note, WN_CHECKPOINT_MAX, len);
     if (cerr) {
         wn_cli_error(cmd, "cannot sign the checkpoint: %s", wn_checkpoint_strerror(cerr));

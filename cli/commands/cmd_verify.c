@@ -268,16 +268,23 @@ static int verify_checkpoint(const verify_opts *o, const char *path, const char 
     wn_report_info_str(&rep, "origin", cp.origin);
     wn_report_info_u64(&rep, "size", cp.size);
     wn_report_info_str(&rep, "root", root);
+    char ct[25] = "";
+    if (cp.has_time) {
+        wn_time_format(ct, cp.time_ms);
+        wn_report_info_str(&rep, "commit_time", ct);
+    }
     int err = wn_checkpoint_verify(text, len, NULL, o->notary, &cp);
     if (err) wn_report_fail(&rep, "checkpoint", "not validly signed by the notary key: %s", wn_checkpoint_strerror(err));
     size_t nfail = rep.n_reasons;
     check_sm2(o, &rep, "the checkpoint", text, len);
     if (!o->json)
         printf("checkpoint checked against the notary key\n  log origin: %s\n  tree size:  %llu\n  root hash:  %s\n"
-               "  signature:  %s\n", cp.origin, (unsigned long long)cp.size, root, err ? "INVALID" : "valid");
+               "  committed:  %s\n  signature:  %s\n", cp.origin, (unsigned long long)cp.size, root,
+               cp.has_time ? ct : "not stated (no commit-time line)", err ? "INVALID" : "valid");
     if (!o->json && o->has_sm2) printf("  SM2 co-sig: %s\n", rep.n_reasons > nfail ? "INVALID or missing" : "valid");
-    char line[200];
-    snprintf(line, sizeof line, "the notary signed tree size %llu with root %s", (unsigned long long)cp.size, root);
+    char line[240];
+    snprintf(line, sizeof line, "the notary signed tree size %llu with root %s%s%s", (unsigned long long)cp.size, root,
+             cp.has_time ? ", entries committed by " : "", ct);
     return finish(&rep, o, line);
 }
 

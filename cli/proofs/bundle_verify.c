@@ -39,6 +39,11 @@ static void check_checkpoint(ctx *c)
         wn_report_fail(c->rep, "checkpoint", "the checkpoint is not validly signed by the notary key %s: %s", hex,
                        wn_checkpoint_strerror(err));
     if (!b->checkpoint_parsed) return;
+    if (b->cp.has_time) { /* the latest commit time of the entries it covers (PROTOCOL §4) */
+        char t[25];
+        wn_time_format(t, b->cp.time_ms);
+        wn_report_info_str(c->rep, "commit_time", t);
+    }
     uint8_t id[4];
     wn_note_keyid(id, b->cp.origin, c->notary);
     if (memcmp(id, b->notary_key_id, 4) != 0) {
@@ -68,6 +73,16 @@ static void check_proof(ctx *c, wn_bundle_entry *e, const char *what)
     if (!e->proved)
         wn_report_fail(c->rep, "inclusion", "%s: the inclusion proof does not lead to the root of the checkpoint "
                        "(tree size %llu)", what, (unsigned long long)b->cp.size);
+    /* a timed entry cannot have been committed after the checkpoint that covers it */
+    wn_entry_view v;
+    if (b->cp.has_time && wn_entry_parse(&v, e->entry, e->len) == WN_ENTRY_OK && v.timed &&
+        v.commit_ms > b->cp.time_ms) {
+        char t1[25], t2[25];
+        wn_time_format(t1, v.commit_ms);
+        wn_time_format(t2, b->cp.time_ms);
+        wn_report_fail(c->rep, "commit_time", "%s says it was committed at %s, after the checkpoint's commit time %s",
+                       what, t1, t2);
+    }
 }
 
 /* Parses e's bytes into e->view. Returns: 1 if they parse and are of kind `kind`; else 0

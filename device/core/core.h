@@ -119,16 +119,23 @@ int wn_core_get(wn_core_meter *m, uint64_t seq, uint8_t *out, size_t *len);
 int wn_core_ack(wn_core_meter *m, uint64_t seq, const uint8_t *receipt, size_t len, const uint8_t notary[32],
                 uint64_t *index);
 
-/* Verifies a receipt alone: head, path, signature, and that its leaf is the entry of this
- * reading (bytes[0..rlen)) in a form PROTOCOL §3 allows: timed at the receipt's commit time
- * (marked late or not; the late window is the node's), or untimed (ledgers written before
- * commit times).
+/* Verifies a receipt alone: head, path, signature and that its leaf is leaf32.
  * Returns: WN_CORE_OK, ERECEIPT, EPATH, ESIG or ELEAF. */
 int wn_core_receipt_verify(const wn_port *port, const uint8_t *receipt, size_t len, const uint8_t notary[32],
-                           const uint8_t *reading, size_t rlen, uint64_t *index);
+                           const uint8_t leaf32[32], uint64_t *index);
 
-/* SHA-256(0x00 || 0x01 || reading): the leaf hash of the reading's untimed entry (PROTOCOL §3). */
+/* SHA-256(0x00 || 0x01 || reading): the reading's leaf hash in the untimed form (PROTOCOL §3). */
 void wn_core_leaf_hash(const wn_port *port, uint8_t leaf[32], const uint8_t *reading, size_t len);
+/* SHA-256(0x00 || 0x81 || u64 commit_ms || marks || reading): the timed form (PROTOCOL §3). */
+void wn_core_timed_leaf_hash(const wn_port *port, uint8_t leaf[32], const uint8_t *reading, size_t len,
+                             uint64_t commit_ms, uint8_t marks);
+
+/* Verifies a receipt for reading[0..len) (PROTOCOL §6): as wn_core_receipt_verify, the
+ * reading's leaf being its timed entry's at the receipt's commit time, marked late or not
+ * (the late window is the node's), or its untimed entry's (ledgers from before commit
+ * times). Returns: as wn_core_receipt_verify. */
+int wn_core_receipt_verify_reading(const wn_port *port, const uint8_t *receipt, size_t rlen, const uint8_t notary[32],
+                                   const uint8_t *reading, size_t len, uint64_t *index);
 
 typedef struct {
     uint64_t last_seq, last_time, acked, first_seq;

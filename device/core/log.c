@@ -362,7 +362,7 @@ int wn_core_ack(wn_core_meter *m, uint64_t seq, const uint8_t *receipt, size_t r
     if (m->failed) return WN_CORE_EFAILED;
     int err = wn_core_get(m, seq, r, &len);
     if (err) return err;
-    if ((err = wn_core_receipt_verify(m->port, receipt, rlen, notary, r, len, &idx))) return err;
+    if ((err = wn_core_receipt_verify_reading(m->port, receipt, rlen, notary, r, len, &idx))) return err;
     if (index) *index = idx;
     if (seq <= m->acked) return WN_CORE_OK;
     if (seq != m->acked + 1) return WN_CORE_END;

@@ -11,21 +11,14 @@ void wn_core_leaf_hash(const wn_port *port, uint8_t leaf[32], const uint8_t *rea
     port->sha256(port->ctx, leaf, parts, 2);
 }
 
-/* Is leaf the leaf of this reading's entry: timed, (0x80 | 0x01) || u64 commit time ||
- * u8 marks (0, or 1 = late) || reading, or untimed, 0x01 || reading (PROTOCOL §3)? */
-static int leaf_is_reading(const wn_port *port, const uint8_t leaf[32], const uint8_t *reading, size_t len,
-                           uint64_t commit_ms)
+void wn_core_timed_leaf_hash(const wn_port *port, uint8_t leaf[32], const uint8_t *reading, size_t len,
+                             uint64_t commit_ms, uint8_t marks)
 {
-    uint8_t h[32], pre[11] = {0x00, 0x81};
-    wn_core_put64(pre + 2, commit_ms);
-    for (unsigned marks = 0; marks <= 1; marks++) {
-        pre[10] = (uint8_t)marks;
-        wn_port_buf parts[2] = {{pre, sizeof pre}, {reading, len}};
-        port->sha256(port->ctx, h, parts, 2);
-        if (wn_core_memcmp(h, leaf, 32) == 0) return 1;
-    }
-    wn_core_leaf_hash(port, h, reading, len);
-    return wn_core_memcmp(h, leaf, 32) == 0;
+    uint8_t prefix[11] = {0x00, 0x81}; /* RFC 6962 leaf, timed reading (0x80 | 0x01) */
+    wn_core_put64(prefix + 2, commit_ms);
+    prefix[10] = marks;
+    wn_port_buf parts[2] = {{prefix, 11}, {reading, len}};
+    port->sha256(port->ctx, leaf, parts, 2);
 }
 
 static void node_hash(const wn_port *port, uint8_t out[32], const uint8_t *l, const uint8_t *r)
@@ -59,7 +52,7 @@ static int path_ok(const wn_port *port, uint64_t index, uint64_t size, const uin
 }
 
 int wn_core_receipt_verify(const wn_port *port, const uint8_t *b, size_t len, const uint8_t notary[32],
-                           const uint8_t *reading, size_t rlen, uint64_t *index)
+                           const uint8_t leaf32[32], uint64_t *index)
 {
     uint8_t msg[32];
     if (!b || len < 1) return WN_CORE_ERECEIPT;
@@ -67,7 +60,7 @@ int wn_core_receipt_verify(const wn_port *port, const uint8_t *b, size_t len, co
         if (len != 113) return WN_CORE_ERECEIPT;
         wn_core_tagged_hash(port, msg, "WaterNotary/receipt/v1", b, 49);
         if (!port->verify_bip340(port->ctx, b + 49, msg, notary)) return WN_CORE_ESIG;
-        if (!leaf_is_reading(port, b + 9, reading, rlen, wn_core_get64(b + 41))) return WN_CORE_ELEAF;
+        if (wn_core_memcmp(b + 9, leaf32, 32) != 0) return WN_CORE_ELEAF;
         if (index) *index = wn_core_get64(b + 1);
         return WN_CORE_OK;
     }
@@ -93,7 +86,26 @@ int wn_core_receipt_verify(const wn_port *port, const uint8_t *b, size_t len, co
     wn_core_tagged_hash(port, msg, "WaterNotary/receipt-head/v1", b, 66 + L);
     if (!port->verify_bip340(port->ctx, sig, msg, notary)) return WN_CORE_ESIG;
     /* 4. the leaf is this reading's */
-    if (!leaf_is_reading(port, leaf, reading, rlen, wn_core_get64(h + 48))) return WN_CORE_ELEAF;
+    if (wn_core_memcmp(leaf, leaf32, 32) != 0) return WN_CORE_ELEAF;
     if (index) *index = idx;
     return WN_CORE_OK;
+}
+
+int wn_core_receipt_verify_reading(const wn_port *port, const uint8_t *b, size_t rlen, const uint8_t notary[32],
+                                   const uint8_t *reading, size_t len, uint64_t *index)
+{
+    uint8_t leaf[32];
+    /* the receipt's commit time and leaf, where its format puts them (checked in full by
+     * wn_core_receipt_verify below) */
+    const uint8_t *t = 0, *l = 0;
+    if (b && rlen == 113 && b[0] == 1) t = b + 41, l = b + 9;
+    else if (b && rlen >= 2 && b[0] == 2 && rlen >= 171 + (size_t)b[1]) t = b + 2 + b[1] + 48, l = b + 130 + b[1] + 8;
+    if (t) {
+        for (unsigned marks = 0; marks <= 1; marks++) { /* marks bit 0: late */
+            wn_core_timed_leaf_hash(port, leaf, reading, len, wn_core_get64(t), (uint8_t)marks);
+            if (wn_core_memcmp(leaf, l, 32) == 0) return wn_core_receipt_verify(port, b, rlen, notary, leaf, index);
+        }
+    }
+    wn_core_leaf_hash(port, leaf, reading, len);
+    return wn_core_receipt_verify(port, b, rlen, notary, leaf, index);
 }

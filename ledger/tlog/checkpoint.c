@@ -3,7 +3,8 @@
  * The note is parsed strictly, in one pass over bytes we check before trusting:
  *   1. the whole note: at most WN_CHECKPOINT_MAX bytes, valid UTF-8, no control character
  *      other than '\n', ends with '\n';
- *   2. the text: exactly three lines (origin, size, base64 root), then one blank line;
+ *   2. the text: three lines (origin, size, base64 root), at most one extension line,
+ *      which must be "commit-time <decimal ms>", then one blank line;
  *   3. one or more signature lines "— <name> <base64(key id || signature)>\n".
  * Verification looks only at lines whose name is the origin and whose key id is ours;
  * every such line must carry a 64-byte signature that verifies, and there must be one.
@@ -20,6 +21,8 @@
 #define SIG_PREFIX_LEN 4
 #define ROOT_B64_LEN WN_B64_LEN(32)        /* 44 */
 #define BLOB_LEN (4 + WN_SIG_LEN)          /* key id || BIP-340 signature */
+#define TIME_PREFIX "commit-time "
+#define TIME_PREFIX_LEN 12
 
 const char *wn_checkpoint_strerror(int err)
 {
@@ -30,6 +33,8 @@ const char *wn_checkpoint_strerror(int err)
     case WN_CHECKPOINT_ENOSIG: return "no signature by the expected notary key";
     case WN_CHECKPOINT_ESIG: return "the notary's signature does not verify";
     case WN_CHECKPOINT_ESPACE: return "output buffer too small";
+    case WN_CHECKPOINT_EEXTENSION:
+        return "checkpoint extension line other than one \"commit-time <ms>\" line (docs/PROTOCOL.md section 4)";
     }
     return "unknown checkpoint error";
 }
@@ -142,8 +147,21 @@ int wn_checkpoint_parse(const char *note, size_t len, wn_checkpoint *cp, size_t 
     if (e3 - e2 - 1 != ROOT_B64_LEN ||
         !wn_base64_decode(c.root, sizeof c.root, &rootlen, note + e2 + 1, ROOT_B64_LEN) || rootlen != 32)
         return WN_CHECKPOINT_EFORMAT;
-    /* Then a blank line (anything else would be a fourth text line). */
-    size_t pos = e3 + 1;
+    /* Then at most one extension line, the commit time, then a blank line. */
+    size_t pos = e3 + 1, text_end = e3 + 1;
+    c.has_time = 0;
+    c.time_ms = 0;
+    if (pos < len && note[pos] != '\n') {
+        size_t e4 = line_end(note, pos, len);
+        if (e4 >= len) return WN_CHECKPOINT_EFORMAT;
+        if (e4 - pos <= TIME_PREFIX_LEN || memcmp(note + pos, TIME_PREFIX, TIME_PREFIX_LEN) != 0 ||
+            !wn_decimal_u64(note + pos + TIME_PREFIX_LEN, e4 - pos - TIME_PREFIX_LEN, &c.time_ms) ||
+            c.time_ms > WN_CHECKPOINT_TIME_MAX)
+            return WN_CHECKPOINT_EEXTENSION;
+        c.has_time = 1;
+        pos = text_end = e4 + 1;
+        if (pos < len && note[pos] != '\n') return WN_CHECKPOINT_EEXTENSION; /* a second one */
+    }
     if (pos >= len || note[pos] != '\n') return WN_CHECKPOINT_EFORMAT;
     pos++;
 
@@ -166,7 +184,7 @@ int wn_checkpoint_parse(const char *note, size_t len, wn_checkpoint *cp, size_t 
         pos = end + 1;
     }
     if (cp) *cp = c;
-    if (text_len) *text_len = e3 + 1;
+    if (text_len) *text_len = text_end;
     return WN_CHECKPOINT_OK;
 }
 
@@ -217,9 +235,15 @@ int wn_checkpoint_sign(const wn_checkpoint *cp, const uint8_t seckey[WN_SECKEY_L
 
     char root[ROOT_B64_LEN + 1];
     wn_base64_encode(root, cp->root, 32);
-    char text[WN_ORIGIN_MAX + 1 + 20 + 1 + ROOT_B64_LEN + 2];
+    if (cp->has_time && cp->time_ms > WN_CHECKPOINT_TIME_MAX) return WN_CHECKPOINT_EEXTENSION;
+    char text[WN_ORIGIN_MAX + 1 + 20 + 1 + ROOT_B64_LEN + 1 + TIME_PREFIX_LEN + 20 + 2];
     int tl = snprintf(text, sizeof text, "%s\n%llu\n%s\n", cp->origin, (unsigned long long)cp->size, root);
     if (tl < 0 || (size_t)tl >= sizeof text) return WN_CHECKPOINT_EFORMAT;
+    if (cp->has_time) {
+        int el = snprintf(text + tl, sizeof text - (size_t)tl, TIME_PREFIX "%llu\n", (unsigned long long)cp->time_ms);
+        if (el < 0 || (size_t)el >= sizeof text - (size_t)tl) return WN_CHECKPOINT_EFORMAT;
+        tl += el;
+    }
 
     uint8_t blob[BLOB_LEN];
     wn_note_keyid(blob, cp->origin, xonly);

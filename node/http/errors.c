@@ -22,6 +22,7 @@ static const struct {
     [WN_NE_CHAIN_MISMATCH] = {"chain_mismatch", 409},
     [WN_NE_TIME_TRAVEL] = {"time_travel", 422},
     [WN_NE_FUTURE_TIME] = {"future_time", 422},
+    [WN_NE_BEFORE_ENROLMENT] = {"before_enrolment", 422},
     [WN_NE_VOLUME_DECREASED] = {"volume_decreased", 422},
     [WN_NE_OUT_OF_RANGE] = {"out_of_range", 422},
     [WN_NE_ALREADY_ENROLLED] = {"already_enrolled", 409},

@@ -53,6 +53,8 @@ enum wn_nerr {
     WN_NE_METER_ENTERPRISE,    /* 403 a meter is enrolled for another enterprise than the named one */
     WN_NE_STALE_RECORD,        /* 409 an enterprise record's sequence is not above the latest of its code */
     WN_NE_KEY_IN_USE,          /* 409 a key is in force for another enterprise */
+    /* time (PROTOCOL §9) */
+    WN_NE_BEFORE_ENROLMENT,    /* 422 a reading dated before its meter's enrolment time */
     WN_NE_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "crypto/encoding.h"
+#include "ledger/entry.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/checkpoint_sm2.h"
 #include "node/log.h"
@@ -31,6 +32,7 @@ static int make_checkpoint(wn_checkpointer *cp, uint64_t size)
     memset(&c, 0, sizeof c);
     memcpy(c.origin, cp->origin, sizeof c.origin);
     c.size = size;
+    c.has_time = size > 0 && wn_entry_commit_time_at(cp->cfg.ledger, size - 1, &c.time_ms); /* PROTOCOL §4 */
     char note[WN_CHECKPOINT_MAX + 1];
     size_t len = 0;
     int err = wn_ledger_root(cp->cfg.ledger, size, c.root);

@@ -71,6 +71,7 @@ typedef struct {
     wn_ledger *ledger;
     wn_state *state;
     uint64_t skew_ms;                                  /* --skew-ms */
+    uint64_t late_window_ms;                           /* --late-window-ms: older readings are marked late */
     const char *origin;                                /* the log origin, in receipt heads */
     const wn_signer *notary;                           /* signs one receipt head per commit */
     void (*on_commit)(void *ctx, uint64_t size);       /* after each durable append */

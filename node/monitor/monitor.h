@@ -26,6 +26,7 @@
 
 #include "ledger/ledger.h"
 #include "node/monitor/bureau.h"
+#include "node/monitor/names.h"
 
 typedef struct wn_monitor wn_monitor;
 
@@ -67,5 +68,9 @@ uint64_t wn_monitor_applied(wn_monitor *m);
 /* Copies the enterprise of an enrolled meter (NUL-terminated, at most 65 bytes).
  * Returns: 1 if the meter is known. */
 int wn_monitor_meter_enterprise(wn_monitor *m, const uint8_t meter[32], char enterprise[65]);
+
+/* Where the page and exports find registered enterprise names (names.h): set once by the
+ * node after opening, before it serves. */
+void wn_monitor_set_name_registry(wn_monitor *m, wn_names_registry_fn fn, void *ctx);
 
 #endif

@@ -482,6 +482,11 @@ uint64_t wn_monitor_applied(wn_monitor *m)
     return a;
 }
 
+void wn_monitor_set_name_registry(wn_monitor *m, wn_names_registry_fn fn, void *ctx)
+{
+    if (m) wn_names_set_registry(m->names, fn, ctx);
+}
+
 int wn_monitor_meter_enterprise(wn_monitor *m, const uint8_t meter[32], char enterprise[65])
 {
     pthread_rwlock_rdlock(&m->lock);

@@ -33,7 +33,16 @@ struct wn_names {
     ent_lab *et;
     size_t net, capet;
     uint64_t log_first, log_next; /* the log holds changes [log_first, log_next) */
+    wn_names_registry_fn registry;  /* registered names (set once, before serving) */
+    void *registry_ctx;
 };
+
+void wn_names_set_registry(wn_names *n, wn_names_registry_fn fn, void *ctx)
+{
+    if (!n) return;
+    n->registry = fn;
+    n->registry_ctx = ctx;
+}
 
 static const char *const MF[3] = {"number", "location", "purpose"};
 static const char *const EF[3] = {"name", "county", "park"};
@@ -270,9 +279,12 @@ void wn_names_json_meter(wn_names *n, wn_buf *b, const uint8_t id[32])
 void wn_names_json_enterprise(wn_names *n, wn_buf *b, const char *ent)
 {
     wn_ent_name l;
+    char registered[256];
     int has = wn_names_enterprise(n, ent, &l);
+    int reg = n && ent && n->registry && n->registry(n->registry_ctx, ent, registered, sizeof registered);
     wn_buf_str(b, ",\"enterprise_name\":");
-    if (has && l.name[0]) wn_buf_json_str(b, l.name);
+    if (reg) wn_buf_json_str(b, registered);
+    else if (has && l.name[0]) wn_buf_json_str(b, l.name);
     else wn_buf_str(b, "null");
     wn_buf_str(b, ",\"enterprise_label\":");
     if (has) json_ent_label(b, &l);

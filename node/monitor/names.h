@@ -7,8 +7,9 @@
  * the token's id), when, and the old and new label, in the same transaction as the change.
  *
  * THE ONE LOOKUP OF NAMES: wn_names_enterprise and wn_names_meter (and the JSON writers
- * built on them). Registrar-signed enterprise records, once in the ledger, are to feed
- * wn_names_enterprise first, the bureau's label filling what they lack.
+ * built on them). An enterprise's name comes first from its registrar-signed enterprise
+ * record in force (PROTOCOL §5, looked up through the registry the node wires in,
+ * wn_names_set_registry), then from the bureau's label.
  *
  * Bounds: fields are at most WN_NAME_FIELD_MAX bytes of text without control characters;
  * at most WN_NAMES_MAX labels of each kind; the change log keeps the latest
@@ -42,13 +43,20 @@ typedef struct wn_names wn_names;
 int wn_names_open(wn_names **out, wn_bureau *b);
 void wn_names_close(wn_names *n);
 
+/* Where registrar-signed enterprise records are found (node/lifecycle.c wires the
+ * certificate store's): writes the registered name of ent's record in force into
+ * name[0..cap). Returns: 1 if ent has a record. Called without any names lock held. */
+typedef int (*wn_names_registry_fn)(void *ctx, const char *ent, char *name, size_t cap);
+void wn_names_set_registry(wn_names *n, wn_names_registry_fn fn, void *ctx);
+
 /* Copies the label. Returns: 1 if the meter / enterprise has one (else *out is empty). */
 int wn_names_meter(wn_names *n, const uint8_t id[32], wn_meter_name *out);
 int wn_names_enterprise(wn_names *n, const char *ent, wn_ent_name *out);
 
 /* ,"label":{"number","location","purpose"}|null */
 void wn_names_json_meter(wn_names *n, wn_buf *b, const uint8_t id[32]);
-/* ,"enterprise_name":NAME|null,"enterprise_label":{"name","county","park"}|null */
+/* ,"enterprise_name":NAME|null,"enterprise_label":{"name","county","park"}|null: the name
+ * is the registered one (enterprise record), else the label's */
 void wn_names_json_enterprise(wn_names *n, wn_buf *b, const char *ent);
 
 /* POST /v1/monitor/labels: {"meter":HEX,"number","location","purpose","by"} or

@@ -240,6 +240,7 @@ static int old_checkpoint(wn_node *n, uint64_t size, char *note, size_t cap, siz
     memset(&cp, 0, sizeof cp);
     snprintf(cp.origin, sizeof cp.origin, "%s", n->origin);
     cp.size = size;
+    cp.has_time = size > 0 && wn_entry_commit_time_at(n->ledger, size - 1, &cp.time_ms); /* PROTOCOL §4 */
     if ((err = wn_ledger_root(n->ledger, size, cp.root))) {
         ledger_error(out, err, "computing the old root");
         return 0;

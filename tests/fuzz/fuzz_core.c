@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                        0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2, 0x81, 0x5b, 0x16, 0xf8, 0x17, 0x98};
     if (size < 1) return 0;
     if (data[0] & 1) {
-        static const uint8_t reading[8] = {0};
+        uint8_t leaf[32] = {0};
         uint64_t idx;
-        (void)wn_core_receipt_verify(&port, data + 1, size - 1, notary, reading, sizeof reading, &idx);
+        (void)wn_core_receipt_verify(&port, data + 1, size - 1, notary, leaf, &idx);
         return 0;
     }
     memset(g_flash, 0xff, sizeof g_flash);

@@ -356,6 +356,29 @@ int wn_test_feed_equivocate(wn_test_feed *f, const char *url, unsigned meter, ui
     return ok;
 }
 
+int wn_test_settle(const char *url)
+{
+    struct timespec tick = {0, 20 * 1000000L};
+    for (int i = 0; i < 1500; i++) {
+        wn_test_resp r;
+        uint64_t size = 0;
+        if (wn_test_http(url, "GET", "/v1/checkpoint", NULL, NULL, 0, &r) && r.status == 200) {
+            wn_checkpoint cp;
+            size_t tl;
+            if (wn_checkpoint_parse((char *)r.body, r.len, &cp, &tl) == WN_CHECKPOINT_OK) size = cp.size;
+        }
+        wn_test_resp_free(&r);
+        char path[64];
+        snprintf(path, sizeof path, "/v1/entries/%llu", (unsigned long long)size);
+        long st = 0;
+        if (size && wn_test_http(url, "GET", path, NULL, NULL, 0, &r)) st = r.status;
+        if (size) wn_test_resp_free(&r);
+        if (st == 404) return 1;
+        nanosleep(&tick, NULL);
+    }
+    return 0;
+}
+
 int wn_test_wait_checkpoint(const char *url, uint64_t size, uint64_t *got)
 {
     struct timespec tick = {0, 20 * 1000000L};

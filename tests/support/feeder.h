@@ -70,4 +70,9 @@ int wn_test_feed_equivocate(wn_test_feed *f, const char *url, unsigned meter, ui
  * Returns: 1 on success. */
 int wn_test_wait_checkpoint(const char *url, uint64_t size, uint64_t *got);
 
+/* Waits (up to 30 s) until the latest checkpoint covers the whole ledger (no entry at its
+ * size), so that an evaluation online and bundles fetched after it rest on one tree.
+ * Returns: 1 on success. */
+int wn_test_settle(const char *url);
+
 #endif

@@ -64,6 +64,13 @@ unsigned wn_tl_add_meter(wn_tl *t, int ecdsa, const char *enterprise)
 
 static uint64_t append(wn_tl *t, const uint8_t *e, size_t len, const uint8_t *meter, uint64_t seq)
 {
+    uint8_t timed[WN_ENTRY_TIMED_HEADER + 2048];
+    if (t->commit_ms && len >= 1 && len - 1 <= sizeof timed - WN_ENTRY_TIMED_HEADER) { /* kind || payload, timed */
+        wn_entry_put_timed_header(timed, e[0], t->commit_ms, t->marks);
+        memcpy(timed + WN_ENTRY_TIMED_HEADER, e + 1, len - 1);
+        e = timed;
+        len += WN_ENTRY_TIMED_HEADER - 1;
+    }
     wn_ledger_item it = {e, len, meter, seq};
     uint64_t first;
     int err = wn_ledger_append(t->l, &it, 1, &first, NULL);
@@ -196,6 +203,7 @@ uint64_t wn_tl_checkpoint(wn_tl *t, const uint8_t *other_sk, const uint8_t *root
     if (!err) err = wn_ledger_root(t->l, cp.size, cp.root);
     if (err) return failed("root", err);
     if (root) memcpy(cp.root, root, 32);
+    cp.has_time = cp.size > 0 && wn_entry_commit_time_at(t->l, cp.size - 1, &cp.time_ms);
     char note[WN_CHECKPOINT_MAX];
     size_t len;
     if ((err = wn_checkpoint_sign(&cp, other_sk ? other_sk : t->notary_sk, note, sizeof note, &len)))

@@ -39,6 +39,9 @@ typedef struct {
     wn_tl_meter m[WN_TL_MAX_METERS];
     unsigned nmeters;
     uint64_t start_ms;       /* first reading time */
+    uint64_t commit_ms;      /* 0: entries are written untimed (as before commit times); else
+                              * timed (ledger/entry.h) with this commit time and these marks */
+    uint8_t marks;
 } wn_tl;
 
 /* Creates keys and an empty ledger in dir (created). Returns: 1 on success. */
