@@ -100,6 +100,20 @@ static int choose(const char *cmd, wn_claim_data *d, const wn_claim *c, int miss
                 return WN_EXIT_USAGE;
             }
             series_of(&series[p][i], &d->bundles[k], d->arrays[k], count_readings(&d->bundles[k]));
+            long cb = -1;
+            for (size_t j = 0; j < d->n_cal_bundles; j++)
+                if (memcmp(d->cal_bundles[j].meter, meter, 32) == 0 &&
+                    (cb < 0 || d->cal_bundles[j].cp.size > d->cal_bundles[cb].cp.size))
+                    cb = (long)j;
+            if (cb >= 0) {
+                const wn_cal_bundle *b = &d->cal_bundles[cb];
+                series[p][i].cal_given = 1;
+                series[p][i].cals = b->recs;
+                series[p][i].n_cals = b->n_records;
+                snprintf(series[p][i].cal_cp.origin, sizeof series[p][i].cal_cp.origin, "%s", b->cp.origin);
+                series[p][i].cal_cp.size = b->cp.size;
+                memcpy(series[p][i].cal_cp.root, b->cp.root, 32);
+            }
         }
     memset(&d->enterprise, 0, sizeof d->enterprise);
     long eb = -1;
@@ -154,12 +168,31 @@ static int load_texts(const char *cmd, wn_claim_data *d, const wn_claim *c, char
     d->bundles = calloc(n ? n : 1, sizeof *d->bundles);
     d->arrays = calloc(n ? n : 1, sizeof *d->arrays);
     d->ent_bundles = calloc(n ? n : 1, sizeof *d->ent_bundles);
-    if (!d->bundles || !d->arrays || !d->ent_bundles) {
+    d->cal_bundles = calloc(n ? n : 1, sizeof *d->cal_bundles);
+    if (!d->bundles || !d->arrays || !d->ent_bundles || !d->cal_bundles) {
         wn_cli_error(cmd, "out of memory");
         return WN_EXIT_USAGE;
     }
     for (size_t i = 0; i < n; i++) {
         char detail[256];
+        if (wn_cal_bundle_sniff(texts[i], lens[i])) {
+            wn_cal_bundle *cb = &d->cal_bundles[d->n_cal_bundles++];
+            if (!wn_cal_bundle_parse(cb, texts[i], lens[i], detail, sizeof detail)) {
+                wn_cli_error(cmd, "%s: not a calibration bundle: %s", names[i], detail);
+                return WN_EXIT_USAGE;
+            }
+            wn_report rep;
+            wn_report_init(&rep, "calibration-bundle");
+            if (!wn_cal_bundle_verify(cb, notary, registrar, &rep)) {
+                fprintf(stderr, "%s:\n", names[i]);
+                wn_report_print(&rep, stderr, 20);
+                wn_cli_error(cmd, "%s: INVALID calibration bundle: nothing is evaluated from tampered evidence", names[i]);
+                wn_report_free(&rep);
+                return WN_EXIT_INVALID;
+            }
+            wn_report_free(&rep);
+            continue;
+        }
         if (wn_ent_bundle_sniff(texts[i], lens[i])) {
             wn_ent_bundle *eb = &d->ent_bundles[d->n_ent_bundles++];
             if (!wn_ent_bundle_parse(eb, texts[i], lens[i], detail, sizeof detail)) {
@@ -338,6 +371,13 @@ int wn_claim_data_fetch(const char *cmd, wn_claim_data *d, const wn_claim *c, co
         for (size_t i = 0; i < periods[p]->n_meters && !rc; i++)
             rc = fetch_one(cmd, &f, node, periods[p]->meters[i].meter, periods[p]->from_ms, periods[p]->to_ms, wait_s);
     if (!rc && c->certified) rc = fetch_one(cmd, &f, node, c->certifier, c->reporting.from_ms, c->reporting.to_ms, wait_s);
+    for (int p = 0; p < 2 && !rc; p++) /* each claimed meter's calibration records (none: a 404, nothing kept) */
+        for (size_t i = 0; i < periods[p]->n_meters && !rc; i++) {
+            char hex[65], path[128];
+            wn_hex_encode(hex, periods[p]->meters[i].meter, 32);
+            snprintf(path, sizeof path, "/v1/calibrations/bundle?meter=%s", hex);
+            rc = fetch_path(cmd, &f, node, path, hex, wait_s);
+        }
     if (!rc && wn_uscc_valid(c->enterprise)) { /* no record can exist for another code */
         char path[128];
         snprintf(path, sizeof path, "/v1/enterprises/bundle?code=%s", c->enterprise);
@@ -397,6 +437,8 @@ int wn_claim_data_need_enterprise(const char *cmd, const wn_claim_data *d, const
 
 void wn_claim_data_free(wn_claim_data *d)
 {
+    for (size_t i = 0; i < d->n_cal_bundles; i++) wn_cal_bundle_free(&d->cal_bundles[i]);
+    free(d->cal_bundles);
     for (size_t i = 0; i < d->n_ent_bundles; i++) wn_ent_bundle_free(&d->ent_bundles[i]);
     free(d->ent_bundles);
     for (size_t i = 0; i < d->n_bundles; i++) {

@@ -6,7 +6,9 @@
  *
  * Offline, each (meter, period) takes, among the valid bundles of that meter whose
  * [from, to) contains the period, the one with the largest checkpoint (the first given on
- * a tie); the certifier takes its bundle with the largest checkpoint. Online, the node is
+ * a tie); the certifier takes its bundle with the largest checkpoint, and each claimed meter
+ * its calibration bundle with the largest checkpoint (none given: no record known, as a
+ * node's 404 says). Online, the node is
  * asked for exactly the claim's periods; a meter the node does not know (404) counts as
  * not enrolled. Every function returns an exit code from cli/commands.h after printing
  * what went wrong ("wn <cmd>: ..."), and for an invalid bundle its report. */
@@ -17,6 +19,7 @@
 #include <stdint.h>
 
 #include "cli/proofs/bundle.h"
+#include "cli/proofs/calbundle.h"
 #include "cli/proofs/entbundle.h"
 #include "savings/claim.h"
 #include "savings/evaluate.h"
@@ -31,6 +34,9 @@ typedef struct {
     size_t n_ent_bundles;
     wn_eval_enterprise enterprise;      /* the claimant's records: the bundle of its code with the largest checkpoint */
     wn_eval_accreditation accreditation; /* the certifier's: the accreditation bundle of the code its enrolment names */
+    wn_cal_bundle *cal_bundles;         /* every calibration bundle read, parsed and verified; each series takes
+                                           its meter's with the largest checkpoint */
+    size_t n_cal_bundles;
 } wn_claim_data;
 
 /* Verifies the bundle texts texts[0..n) (names: file names, for messages) and picks what

@@ -34,6 +34,7 @@ WN_CMD(wn_cmd_export);             /* cmd_export.c: a meter's or enterprise's re
 WN_CMD(wn_cmd_claim);              /* cmd_claim.c: sign, certify and evaluate savings claims */
 WN_CMD(wn_cmd_cert);               /* cmd_cert.c: savings certificates: issue, show, transfer, retire */
 WN_CMD(wn_cmd_accreditation);      /* cmd_enterprise.c: certifier accreditation records */
+WN_CMD(wn_cmd_calibration);        /* cmd_calibration.c: meter calibration records */
 WN_CMD(wn_cmd_enterprise);         /* cmd_enterprise.c: enterprise records: sign, show, register, bundle */
 WN_CMD(wn_cmd_project);            /* cmd_project.c: retrofit project records: sign, show */
 

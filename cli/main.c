@@ -29,6 +29,7 @@ static const struct {
     {"claim", wn_cmd_claim, "sign, certify or evaluate a water-savings claim against a policy (subsidy, water rights)"},
     {"cert", wn_cmd_cert, "savings certificates at a node: issue for an evaluated claim, show, transfer, retire"},
     {"accreditation", wn_cmd_accreditation, "sign (registrar), show, register or fetch a certifier's accreditation record"},
+    {"calibration", wn_cmd_calibration, "sign (registrar), show, register or fetch a meter's calibration records"},
     {"enterprise", wn_cmd_enterprise, "sign (registrar), show, register or fetch the record of who may sign for an enterprise"},
     {"project", wn_cmd_project, "sign (registrar) or show a retrofit project record that claims carry"},
 };

@@ -26,7 +26,9 @@
  *   0x09 certifier accreditation payload = a record signed by the registrar: a testing
  *                    body's credit code, CMA/CNAS number, scope, validity and keys
  *                    (protocol/accreditation.h, §5)
- *   0x0A calibration record     (reserved: PROTOCOL §5)
+ *   0x0A calibration record     payload = a record signed by the registrar: a meter's
+ *                    检定/校准 certificate reference, issuing body and validity
+ *                    (protocol/calibration.h, §5)
  *
  * The leaf hash of an entry is SHA-256(0x00 || entry bytes), per RFC 6962, so it covers the
  * commit time and marks. Unknown kinds, short input and unknown marks are an error for every
@@ -52,7 +54,7 @@ enum wn_entry_type {
     WN_ENTRY_CALIBRATION = 0x0A
 };
 
-#define WN_ENTRY_KIND_MAX 0x09      /* the highest kind this build knows (0x0A reserved) */
+#define WN_ENTRY_KIND_MAX 0x0A      /* the highest kind this build knows */
 #define WN_ENTRY_TIMED 0x80u        /* type byte flag of the timed form */
 #define WN_ENTRY_TIMED_HEADER 10u   /* type || u64 commit time || u8 marks */
 #define WN_ENTRY_MARK_LATE 0x01u    /* marks bit 0 */

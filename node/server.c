@@ -36,6 +36,7 @@
 #include "node/monitor/monitor_export.h"
 #include "node/node.h"
 #include "node/query/bundle.h"
+#include "node/certs/calibrations.h"
 #include "node/certs/enterprises.h"
 #include "node/query/query.h"
 #include "node/query/tiles.h"
@@ -283,6 +284,8 @@ static void run_handler(wn_server *s, struct MHD_Connection *conn, request *rq, 
     case WN_ROUTE_ENTERPRISE_BUNDLE: wn_enterprises_bundle(s->node, get_arg(conn, "code"), &r); break;
     case WN_ROUTE_ACCREDITATIONS: wn_accreditations_post(s->node, ct, body, rq->len, &r); break;
     case WN_ROUTE_ACCREDITATION_BUNDLE: wn_accreditations_bundle(s->node, get_arg(conn, "code"), &r); break;
+    case WN_ROUTE_CALIBRATIONS: wn_calibrations_post(s->node, ct, body, rq->len, &r); break;
+    case WN_ROUTE_CALIBRATION_BUNDLE: wn_calibrations_bundle(s->node, get_arg(conn, "meter"), &r); break;
     case WN_ROUTE_MONITOR:
         if (strcmp(rq->m.sub, "export") == 0) wn_monitor_export(s->node, &rq->who, get_arg, conn, &r);
         else wn_monitor_api(s->node, &rq->who, &rq->m, get_arg, conn, body, rq->len, &r);
@@ -308,6 +311,8 @@ static int may_wait(const request *rq)
     case WN_ROUTE_ENTERPRISE_BUNDLE:
     case WN_ROUTE_ACCREDITATIONS:
     case WN_ROUTE_ACCREDITATION_BUNDLE:
+    case WN_ROUTE_CALIBRATIONS:
+    case WN_ROUTE_CALIBRATION_BUNDLE:
     case WN_ROUTE_BUNDLE: return 1;
     case WN_ROUTE_MONITOR: return rq->m.is_post;
     default: return 0;

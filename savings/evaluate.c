@@ -152,6 +152,46 @@ static i128 delta(const wn_eval_reading *a, const wn_eval_reading *b, int replac
 
 static void fmt_time(char out[25], uint64_t ms) { wn_time_format(out, ms); }
 
+/* Under require_calibration: is [t0, t1) — from the first to the last reading the evaluation
+ * uses, boundary readings included — inside the union of the validities [calibrated_at,
+ * valid_until) of the meter's calibration records? If not, the claim is refused (not just
+ * the readings dropped): meter_not_calibrated when no record covers any of it, else
+ * calibration_lapsed naming the first uncovered interval. */
+static int calibration_covers(wn_eval_result *res, const char *w, const wn_eval_series *s, uint64_t t0, uint64_t t1)
+{
+    uint64_t t = t0;
+    int any = 0;
+    while (t < t1) {
+        uint64_t reach = t;
+        for (size_t i = 0; i < s->n_cals; i++)
+            if (wn_calibration_covers(&s->cals[i], t) && s->cals[i].valid_until_ms > reach)
+                reach = s->cals[i].valid_until_ms;
+        if (reach == t) break;
+        any = 1;
+        t = reach;
+    }
+    if (t >= t1) return 1;
+    uint64_t end = t1; /* the uncovered interval ends where the next record's validity starts */
+    for (size_t i = 0; i < s->n_cals; i++)
+        if (s->cals[i].calibrated_ms > t && s->cals[i].calibrated_ms < end) end = s->cals[i].calibrated_ms;
+    for (size_t i = 0; !any && i < s->n_cals; i++)
+        any = s->cals[i].calibrated_ms < t1 && s->cals[i].valid_until_ms > t0;
+    char a[25], b[25], c[25], d[25];
+    fmt_time(a, t);
+    fmt_time(b, end);
+    fmt_time(c, t0);
+    fmt_time(d, t1);
+    if (!any)
+        reason(res, 0, "meter_not_calibrated", "%s: no calibration record of the meter covers the readings used "
+                                               "[%s, %s) (%zu record%s known); the policy counts only readings of a "
+                                               "calibrated meter", w, c, d, s->n_cals, s->n_cals == 1 ? "" : "s");
+    else
+        reason(res, 0, "calibration_lapsed", "%s: the meter was not in calibration during [%s, %s), inside the "
+                                             "readings used [%s, %s); the policy counts only readings of a "
+                                             "calibrated meter", w, a, b, c, d);
+    return 0;
+}
+
 static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char *pname, const wn_claim_period *cp,
                        const wn_claim_meter *cm, const wn_eval_series *s, wn_eval_meter *m)
 {
@@ -268,6 +308,7 @@ static void eval_meter(const wn_eval_input *in, wn_eval_result *res, const char 
         return;
     }
     size_t first = start_exact ? si : pi; /* the readings used: [first, ei] */
+    if (pol->require_calibration && !calibration_covers(res, w, s, R[first].time_ms, R[ei].time_ms + 1)) return;
 
     /* flags on every reading used */
     occurrences flagged[16];
@@ -662,6 +703,10 @@ int wn_evaluate(const wn_eval_input *in, wn_eval_result *res)
         if (in->baseline[i].found) keep_largest_cp(res, &in->baseline[i].cp);
     for (size_t i = 0; i < c->reporting.n_meters; i++)
         if (in->reporting[i].found) keep_largest_cp(res, &in->reporting[i].cp);
+    for (size_t i = 0; pol->require_calibration && i < c->baseline.n_meters; i++)
+        if (in->baseline[i].cal_given) keep_largest_cp(res, &in->baseline[i].cal_cp);
+    for (size_t i = 0; pol->require_calibration && i < c->reporting.n_meters; i++)
+        if (in->reporting[i].cal_given) keep_largest_cp(res, &in->reporting[i].cal_cp);
     if (c->certified && in->certifier.found) keep_largest_cp(res, &in->certifier.cp);
     if (in->enterprise.given && in->enterprise.found) keep_largest_cp(res, &in->enterprise.cp);
     if (c->certified && in->accreditation.given && in->accreditation.found) keep_largest_cp(res, &in->accreditation.cp);

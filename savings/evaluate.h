@@ -24,6 +24,7 @@
 #include "protocol/certificate.h"
 #include "protocol/enrolment.h"
 #include "protocol/accreditation.h"
+#include "protocol/calibration.h"
 #include "protocol/enterprise.h"
 #include "protocol/reading.h"
 #include "ledger/tlog/checkpoint.h"
@@ -64,6 +65,12 @@ typedef struct {
     size_t n;
     size_t n_equivocations;  /* equivocation evidence entries for the meter */
     wn_eval_checkpoint cp;
+    /* the meter's calibration records (protocol/calibration.h), as a calibration bundle or
+     * the node gives them; read only when the policy requires calibration */
+    int cal_given;           /* a calibration bundle of the meter was given (else: no record known) */
+    const wn_calibration *cals;
+    size_t n_cals;
+    wn_eval_checkpoint cal_cp;
 } wn_eval_series;
 
 /* A signer's enrolment (the certifier), as a bundle of its "meter" gives it. */

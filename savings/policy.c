@@ -14,14 +14,14 @@
 #include "crypto/sha256.h"
 
 enum { F_FORMAT, F_ID, F_TITLE, F_STATUS, F_EFROM, F_ETO, F_SOURCE, F_SAVING, F_INVEST, F_RATE, F_CAP, F_CERT, F_COMPLETE, F_INTERVAL,
-       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_IDENT, F_SENSOR, F_ACCSCOPE, F_DELAY, F_NOTES, NFIELDS };
+       F_GAP, F_BASELINE, F_REPORTING, F_FLAGS, F_NONCONV, F_BOTH, F_PERPROJECT, F_TERM, F_IDENT, F_SENSOR, F_CALIB, F_ACCSCOPE, F_DELAY, F_NOTES, NFIELDS };
 
 static const char *const names[NFIELDS] = {
     "format", "id", "title", "status", "effective_from", "effective_to", "source", "min_annual_saving", "min_investment", "subsidy_rate", "subsidy_cap",
     "require_certification", "min_completeness", "max_interval_ms", "max_gap_ms", "min_baseline_ms",
     "min_reporting_ms", "disqualifying_flags", "nonconventional_is_intake", "subsidy_and_sale",
     "subsidies_per_project", "certificate_term_ms", "require_registered_enterprise", "require_sensor_attestation",
-    "accreditation_scope", "max_commit_delay_ms", "notes",
+    "require_calibration", "accreditation_scope", "max_commit_delay_ms", "notes",
 };
 
 static int flags_parse(const cJSON *a, uint16_t *out, char *detail, size_t cap)
@@ -91,6 +91,7 @@ int wn_policy_parse(wn_policy *p, const char *text, size_t len, char *detail, si
     ok = ok && wn_jd_u64(it[F_TERM], "certificate_term_ms", WN_POLICY_MAX_MS, &p->certificate_term_ms, detail, cap);
     ok = ok && wn_jd_bool(it[F_IDENT], "require_registered_enterprise", &p->require_registered_enterprise, detail, cap);
     ok = ok && wn_jd_bool(it[F_SENSOR], "require_sensor_attestation", &p->require_sensor_attestation, detail, cap);
+    ok = ok && wn_jd_bool(it[F_CALIB], "require_calibration", &p->require_calibration, detail, cap);
     if (ok && !cJSON_IsNull(it[F_ACCSCOPE])) {
         ok = wn_jd_text(it[F_ACCSCOPE], "accreditation_scope", 1, WN_ACC_SCOPE_MAX, p->accreditation_scope, detail, cap);
         if (ok && !wn_scope_name_ok(p->accreditation_scope)) {
@@ -160,6 +161,7 @@ char *wn_policy_to_json(const wn_policy *p)
     cJSON_AddNumberToObject(o, "certificate_term_ms", (double)p->certificate_term_ms);
     cJSON_AddBoolToObject(o, "require_registered_enterprise", p->require_registered_enterprise);
     cJSON_AddBoolToObject(o, "require_sensor_attestation", p->require_sensor_attestation);
+    cJSON_AddBoolToObject(o, "require_calibration", p->require_calibration);
     if (p->accreditation_scope[0]) cJSON_AddStringToObject(o, "accreditation_scope", p->accreditation_scope);
     else cJSON_AddNullToObject(o, "accreditation_scope");
     cJSON_AddNumberToObject(o, "max_commit_delay_ms", (double)p->max_commit_delay_ms);

@@ -48,6 +48,8 @@ typedef struct {
     uint64_t certificate_term_ms;        /* a certificate is valid this long after the reporting period */
     int require_registered_enterprise;   /* the claimant must have an enterprise record (PROTOCOL §5) */
     int require_sensor_attestation;      /* meters must sign at the sensor: gateway-attested ones refuse */
+    int require_calibration;             /* every reading used must lie in a calibration record's validity
+                                            of its meter (PROTOCOL §5 "Meter calibration", §16) */
     char accreditation_scope[33];        /* "": no accreditation required; else the certifier's accreditation
                                             record (PROTOCOL §5) must be valid and cover this scope */
     uint64_t max_commit_delay_ms;        /* a reading counts only if committed within this of its time */

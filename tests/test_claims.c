@@ -171,6 +171,9 @@ static void enrol(const uint8_t id[32], unsigned point, unsigned source)
     cr_assert(wn_test_http(node.url, "POST", "/v1/enrolments", "application/json", json, len, &r));
     cr_assert_eq(r.status, 200, "%s", r.body);
     wn_test_resp_free(&r);
+    if (point != WN_POINT_CERTIFIER) /* the policy counts only readings of a calibrated meter */
+        cr_assert_eq(wn_test_calibration_post(node.url, reg_sk, id, "JJG162-2024-0031", WN_TEST_CAL_FROM,
+                                              WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
 typedef struct {
@@ -379,6 +382,11 @@ Test(claims, steel_plant_online_equals_offline)
     }
     char eb[4300], ab[4300];
     fetch_identity_bundles(eb, ab);
+    char kb[4300]; /* the intake meter's calibration records */
+    snprintf(kb, sizeof kb, "%s/calibration.bundle", tmp);
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     /* and the project's certificates, as the node lists them */
     char pc[4300];
     snprintf(pc, sizeof pc, "%s/project-certs.json", tmp);
@@ -390,11 +398,11 @@ Test(claims, steel_plant_online_equals_offline)
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
     result off = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, eb, ab, NULL);
+                    "--bundle", cb, bb, kb, rb, eb, ab, NULL);
     cr_assert_eq(off.code, 0, "%s", off.err);
     cr_assert_str_eq(off.out, text.out, "offline and online evaluations differ");
     result offj = wn("claim", "evaluate", claim, "--policy", POLICY, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, NULL);
+                     "--certificates", pc, "--bundle", rb, bb, cb, eb, ab, kb, NULL);
     cr_assert_str_eq(offj.out, js.out);
     result_free(&off);
     result_free(&offj);
@@ -830,10 +838,14 @@ Test(claims, back_dated_baseline_refused_online_and_offline)
     r = wn("cert", "project", parsed.project, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
-    char eb[4300], ab[4300];
+    char eb[4300], ab[4300], kb[4300];
     fetch_identity_bundles(eb, ab);
+    snprintf(kb, sizeof kb, "%s/fraud-calibration.bundle", tmp); /* the meter's calibration records */
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", fhex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     result off = wn("claim", "evaluate", fclaim, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", cb, bb, rb, eb, ab, NULL);
+                    "--bundle", cb, bb, rb, eb, ab, kb, NULL);
     cr_assert_eq(off.code, 1, "%s", off.err);
     cr_assert_str_eq(off.out, online.out, "offline and online evaluations differ");
     result_free(&off);

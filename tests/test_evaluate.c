@@ -78,6 +78,11 @@ static void meter_id(uint8_t id[32], int k)
     cr_assert(wn_seckey_xonly(id, sk));
 }
 
+/* Every synthetic meter is in calibration all along (the shipped policy requires it;
+ * test_calibration.c tests the rule). */
+static const wn_calibration always_calibrated = {.reference = "CAL-TEST", .body = "test", .calibrated_ms = 0,
+                                                 .valid_until_ms = WN_READING_MAX_TIME};
+
 static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsigned point, unsigned source,
                              uint64_t from, uint64_t to)
 {
@@ -95,6 +100,8 @@ static wn_eval_series series(const series_buf *b, const uint8_t meter[32], unsig
     s.to_ms = to;
     s.readings = b->r;
     s.n = b->n;
+    s.cals = &always_calibrated;
+    s.n_cals = 1;
     strcpy(s.cp.origin, "waternotary/test");
     s.cp.size = 9000;
     memset(s.cp.root, 0x5a, 32);
@@ -815,5 +822,85 @@ Test(evaluate, certifier_independent_of_the_claimant)
     cr_assert(wn_evaluate(&s.in, &r));
     cr_assert_not(has_reason(&r, "certifier_not_independent"));
     cr_assert(r.eligible);
+    wn_eval_free(&r);
+}
+
+/* require_calibration: the readings used, boundary readings included, must lie in the union
+ * of the meter's calibration validities; back-to-back records join, a hole refuses the claim
+ * naming the uncovered interval, and without the policy member records are not read. */
+Test(evaluate, calibration_coverage)
+{
+    scenario s;
+    wn_eval_result r;
+    char t[25];
+    steel(&s, 350 * M3, 290 * M3);
+    const uint64_t B = s.claim.baseline.from_ms, R = s.claim.reporting.from_ms;
+    /* two records back to back cover everything: the honest figures */
+    wn_calibration two[2] = {{.calibrated_ms = B - DAY, .valid_until_ms = R + 5 * DAY},
+                             {.calibrated_ms = R + 5 * DAY, .valid_until_ms = R + 400 * DAY}};
+    s.base[0].cals = s.rep[0].cals = two;
+    s.base[0].n_cals = s.rep[0].n_cals = 2;
+    cr_assert(wn_evaluate(&s.in, &r));
+    show(&r);
+    cr_assert(r.eligible);
+    cr_assert_eq(r.saving_l, 43200000);
+    wn_eval_free(&r);
+    /* a hole of two days in the reporting period: calibration_lapsed, [R+5d, R+7d) named */
+    two[1].calibrated_ms = R + 7 * DAY;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_not(r.eligible);
+    cr_assert_not(r.computed);
+    cr_assert(has_reason(&r, "calibration_lapsed"));
+    cr_assert_not(has_reason(&r, "meter_not_calibrated"));
+    int found = 0;
+    wn_time_format(t, R + 5 * DAY);
+    for (size_t i = 0; i < r.n_reasons; i++)
+        if (strcmp(r.reasons[i].code, "calibration_lapsed") == 0) {
+            found = 1;
+            cr_assert(strstr(r.reasons[i].detail, t), "%s", r.reasons[i].detail);
+            wn_time_format(t, R + 7 * DAY);
+            cr_assert(strstr(r.reasons[i].detail, t), "%s", r.reasons[i].detail);
+            cr_assert(strstr(r.reasons[i].detail, "(reporting)"), "%s", r.reasons[i].detail);
+        }
+    cr_assert(found);
+    wn_eval_free(&r);
+    /* the validity is half-open and every reading used counts: from the period's first reading
+     * on is enough, a millisecond later leaves that reading uncovered */
+    two[0].calibrated_ms = B; /* a reading lies exactly at B: the one before is not used */
+    two[1].calibrated_ms = R + 5 * DAY;
+    cr_assert(wn_evaluate(&s.in, &r));
+    show(&r);
+    cr_assert(r.eligible);
+    wn_eval_free(&r);
+    two[0].calibrated_ms = B + 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "calibration_lapsed"));
+    cr_assert_not(r.eligible);
+    wn_eval_free(&r);
+    two[0].calibrated_ms = B - DAY;
+    two[0].valid_until_ms = R + 30 * DAY; /* ends exactly at the last reading used (R+30d): uncovered */
+    two[1].calibrated_ms = R + 31 * DAY;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "calibration_lapsed"));
+    wn_eval_free(&r);
+    two[0].valid_until_ms = R + 30 * DAY + 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(r.eligible);
+    wn_eval_free(&r);
+    /* no record covering any of it: meter_not_calibrated */
+    wn_calibration old = {.calibrated_ms = B - 400 * DAY, .valid_until_ms = B - 300 * DAY};
+    s.base[0].cals = s.rep[0].cals = &old;
+    s.base[0].n_cals = s.rep[0].n_cals = 1;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert(has_reason(&r, "meter_not_calibrated"));
+    cr_assert_not(has_reason(&r, "calibration_lapsed"));
+    wn_eval_free(&r);
+    /* a policy without require_calibration does not read them */
+    wn_policy lax = jiaxing;
+    lax.require_calibration = 0;
+    s.in.policy = &lax;
+    cr_assert(wn_evaluate(&s.in, &r));
+    cr_assert_not(has_reason(&r, "meter_not_calibrated"));
+    cr_assert_eq(r.saving_l, 43200000);
     wn_eval_free(&r);
 }

@@ -167,6 +167,9 @@ static void enrol(const uint8_t id[32], unsigned point, const char *enterprise, 
     cr_assert(wn_test_http(node.url, "POST", "/v1/enrolments", "application/json", json, len, &r));
     cr_assert_eq(r.status, 200, "%s", r.body);
     wn_test_resp_free(&r);
+    if (point != WN_POINT_CERTIFIER) /* the policy counts only readings of a calibrated meter */
+        cr_assert_eq(wn_test_calibration_post(node.url, reg_sk, id, "JJG162-2024-0031", WN_TEST_CAL_FROM,
+                                              WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
 /* Hours first .. first+hours-1 of a period from `from`, the totaliser at v0 + h * rate,
@@ -362,10 +365,16 @@ static result evaluate_both(const char *claim, const char *policy, const meter *
     result_free(&h);
     char ab[4300];
     snprintf(ab, sizeof ab, "%s/accreditation.bundle", tmp);
+    char kb[4300], hex[65];
+    wn_hex_encode(hex, m->id, 32);
+    snprintf(kb, sizeof kb, "%s/%.8s-cal.bundle", tmp, hex);
+    result kr = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(kr.code, 0, "%s %s", kr.out, kr.err);
+    result_free(&kr);
     result off = wn("claim", "evaluate", claim, "--policy", policy, "--notary-pub", notary_pub, "--certificates", pc,
-                    "--bundle", eb, rb, ab, cb, bb, NULL);
+                    "--bundle", eb, rb, ab, kb, cb, bb, NULL);
     result offj = wn("claim", "evaluate", claim, "--policy", policy, "--notary-pub", notary_pub, "--json",
-                     "--certificates", pc, "--bundle", bb, rb, cb, eb, ab, NULL);
+                     "--certificates", pc, "--bundle", bb, rb, cb, eb, kb, ab, NULL);
     cr_assert_eq(off.code, on.code, "%s %s", off.out, off.err);
     size_t k = 0;
     while (off.out[k] && off.out[k] == on.out[k]) k++;

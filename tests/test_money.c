@@ -150,6 +150,9 @@ static void enrol(const uint8_t id[32], unsigned point)
     size_t len;
     cr_assert_eq(wn_enrolment_to_json(&e, json, sizeof json, &len), WN_ENROL_OK);
     post_json("/v1/enrolments", json, 200);
+    if (point != WN_POINT_CERTIFIER) /* the policy counts only readings of a calibrated meter */
+        cr_assert_eq(wn_test_calibration_post(node.url, reg_sk, id, "JJG162-2024-0031", WN_TEST_CAL_FROM,
+                                              WN_TEST_CAL_UNTIL, NULL, 0), 200);
 }
 
 typedef struct {
@@ -460,17 +463,22 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
            "--out", ab, NULL);
     cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
     result_free(&r);
+    char kb[4300]; /* the meter's calibration records */
+    snprintf(kb, sizeof kb, "%s/calibration.bundle", tmp);
+    r = wn("calibration", "bundle", "--node", node.url, "--meter", hex, "--notary-pub", notary_pub, "--out", kb, NULL);
+    cr_assert_eq(r.code, 0, "%s %s", r.out, r.err);
+    result_free(&r);
     r = wn("cert", "project", PROJECT, "--node", node.url, "--out", pc, NULL);
     cr_assert_eq(r.code, 0, "%s", r.err);
     result_free(&r);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, ab, NULL);
+           bb, rb, cb, eb, ab, kb, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert_str_eq(r.out, online.out, "offline and online evaluations differ");
     result_free(&r);
     /* offline without the project's certificates: no subsidy, for want of proof */
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--json", "--bundle", bb, rb, cb, eb, ab,
-           NULL);
+           kb, NULL);
     cr_assert_eq(r.code, 1, "%s", r.err);
     cr_assert(has_reason(r.out, "project_history_unknown"), "%s", r.out);
     result_free(&r);
@@ -485,7 +493,7 @@ Test(money, repeat_subsidy_refused_online_offline_and_by_the_node, .init = setup
     fclose(f);
     free(h);
     r = wn("claim", "evaluate", april, "--policy", POLICY, "--notary-pub", notary_pub, "--certificates", pc, "--bundle",
-           bb, rb, cb, eb, ab, NULL);
+           bb, rb, cb, eb, ab, kb, NULL);
     cr_assert_eq(r.code, 1);
     cr_assert_not_null(strstr(r.err, "signature does not verify"), "%s", r.err);
     result_free(&r);

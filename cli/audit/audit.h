@@ -89,7 +89,7 @@ enum wn_audit_code {
     WN_AC_REGISTRAR_KEY,      /* a record names another registrar key */
     WN_AC_BAD_REGISTRAR_SIGNATURE,
     WN_AC_ALREADY_ENROLLED,
-    WN_AC_UNKNOWN_METER,      /* revocation of a meter never enrolled */
+    WN_AC_UNKNOWN_METER,      /* revocation or calibration of a meter never enrolled */
     WN_AC_ALREADY_REVOKED,
     WN_AC_NOT_ENROLLED,       /* a reading (or evidence) before / without its meter's enrolment */
     WN_AC_REVOKED,            /* a reading (or evidence) at or after its meter's revocation */
@@ -164,6 +164,7 @@ typedef struct {
     uint64_t certificates, transfers, retirements;
     uint64_t enterprises;              /* enterprise records (entry type 0x08) */
     uint64_t accreditations;           /* certifier accreditation records (entry type 0x09) */
+    uint64_t calibrations;             /* meter calibration records (entry type 0x0A) */
     uint64_t meters;                   /* enrolled meters (point 1..6) */
     uint64_t certifiers;               /* enrolled certifiers (point 7) */
     uint64_t revoked;                  /* of both */

@@ -79,7 +79,8 @@ typedef struct {
     uint64_t index;          /* the entry */
     uint8_t code;            /* problem code when the signature does not verify */
     uint8_t what;            /* 0 reading, 1 enrolment, 2 revocation, 3 evidence,
-                                4 certificate, 5 transfer, 6 retirement */
+                                4 certificate, 5 transfer, 6 retirement, 7 enterprise,
+                                8 accreditation, 9 calibration record */
     wn_verifier key;
     uint8_t digest[32];
     uint8_t sig[64];

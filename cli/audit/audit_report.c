@@ -27,6 +27,7 @@ void wn_auditor_print_text(const wn_auditor *a, FILE *out)
                 (unsigned long long)s->transfers, (unsigned long long)s->retirements);
     if (s->enterprises) fprintf(out, ", %llu enterprise records", (unsigned long long)s->enterprises);
     if (s->accreditations) fprintf(out, ", %llu accreditation records", (unsigned long long)s->accreditations);
+    if (s->calibrations) fprintf(out, ", %llu calibration records", (unsigned long long)s->calibrations);
     if (s->unknown) fprintf(out, ", %llu of unknown type", (unsigned long long)s->unknown);
     fprintf(out, ")\n");
     if (s->timed) {

@@ -10,6 +10,7 @@
  * reading is reported once and not again at every later reading of the meter. */
 #include "cli/audit/audit_impl.h"
 #include "crypto/encoding.h"
+#include "protocol/calibration.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
 #include "crypto/sha256.h"
@@ -231,6 +232,27 @@ static void accreditation(wn_auditor *a, uint64_t index, const uint8_t *p, size_
         a->cap_accs = cap;
     }
     a->accs[a->n_accs++] = r;
+}
+
+/* A meter calibration record (PROTOCOL §5 "Meter calibration"): decodes (so its validity is
+ * not empty), is signed by the registrar and names a meter enrolled before it — what the
+ * node checked when it accepted it. */
+static void calibration(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
+{
+    wn_calibration c;
+    a->sum.calibrations++;
+    if (wn_calibration_decode(&c, p, n) != WN_ENT_OK) {
+        wn_audit_i_problem(a, AT, index, WN_AC_MALFORMED_RECORD, 0, "the calibration record does not decode (section 5)");
+        return;
+    }
+    wn_audit_i_check_registrar(a, index, c.registrar);
+    queue_record_sig(a, index, 9, WN_TAG_CALIBRATION, p, n, c.registrar, c.meter);
+    wn_audit_mstate *m = wn_audit_i_meter(&a->meters, c.meter, 0);
+    if (!m || !m->enrolled) {
+        char id[17];
+        wn_audit_i_hex16(id, c.meter);
+        wn_audit_i_problem(a, AT, index, WN_AC_UNKNOWN_METER, 0, "calibrates meter %s, which is not enrolled", id);
+    }
 }
 
 static void revocation(wn_auditor *a, uint64_t index, const uint8_t *p, size_t n)
@@ -512,6 +534,7 @@ void wn_audit_i_entry_rules(wn_auditor *a, uint64_t index, const uint8_t *entry,
     case WN_ENTRY_RETIREMENT: wn_audit_i_cert_op(a, index, 1, p, n); break;
     case WN_ENTRY_ENTERPRISE: enterprise(a, index, p, n); break;
     case WN_ENTRY_ACCREDITATION: accreditation(a, index, p, n); break;
+    case WN_ENTRY_CALIBRATION: calibration(a, index, p, n); break;
     default:
         a->sum.unknown++;
         wn_audit_i_problem(a, AT, index, WN_AC_ENTRY_TYPE, 0, "unknown entry type 0x%02x", entry[0]);

@@ -193,7 +193,8 @@ void wn_audit_i_store_settle(wn_audit_store *s)
 /* ---- signature workers ----------------------------------------------------------- */
 
 static const char *const what_name[] = {"reading",     "enrolment", "revocation", "conflicting reading",
-                                        "certificate", "transfer",  "retirement", "enterprise record", "accreditation record"};
+                                        "certificate", "transfer",  "retirement", "enterprise record", "accreditation record",
+                                        "calibration record"};
 
 static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
 {
@@ -209,7 +210,7 @@ static void verify_batch(wn_audit_store *store, const wn_audit_batch *b)
         else if (j->what == 7 || j->what == 8)
             snprintf(p.detail, sizeof p.detail, "the %s (first key %s...): the registrar's signature does not verify",
                      what_name[j->what], m);
-        else if (j->what <= 2)
+        else if (j->what <= 2 || j->what == 9)
             snprintf(p.detail, sizeof p.detail, "the %s of meter %s: the registrar's signature does not verify",
                      what_name[j->what], m);
         else

@@ -8,7 +8,8 @@
  *          holders x (32 key || u64 balance) || ops x (u64 index || u8 type) ||
  *          the certificate entry's payload (protocol/certificate.h)
  *   enterprises  u64 ledger index -> the enterprise record (protocol/enterprise.h)
- *   accreditations  u64 ledger index -> the accreditation record (protocol/accreditation.h) */
+ *   accreditations  u64 ledger index -> the accreditation record (protocol/accreditation.h)
+ *   calibrations  u64 ledger index -> the meter calibration record (protocol/calibration.h) */
 #include "node/certs/certs_state.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 #include "node/log.h"
 #include "node/datadir/rebuild.h"
 
-#define CERTS_FORMAT 3 /* 2: enterprise records, 3: accreditation records */
+#define CERTS_FORMAT 4 /* 2: enterprise records, 3: accreditation records, 4: calibration records */
 #define CERTS_MAP_SIZE (1ULL << 30)
 
 /* ---- memory ---- */
@@ -76,6 +77,21 @@ static int add_acc(wn_certs *s, uint64_t index, const wn_accreditation *a)
     }
     s->accs[s->n_accs].index = index;
     s->accs[s->n_accs++].a = *a;
+    return 1;
+}
+
+static int add_cal(wn_certs *s, uint64_t index, const wn_calibration *c)
+{
+    if (s->n_cals && s->cals[s->n_cals - 1].index >= index) return 0;
+    if (s->n_cals == s->cap_cals) {
+        size_t cap = s->cap_cals ? s->cap_cals * 2 : 16;
+        wn_cal_rec *p = realloc(s->cals, cap * sizeof *p);
+        if (!p) return 0;
+        s->cals = p;
+        s->cap_cals = cap;
+    }
+    s->cals[s->n_cals].index = index;
+    s->cals[s->n_cals++].c = *c;
     return 1;
 }
 
@@ -193,7 +209,8 @@ static int put_meta(wn_certs *s, MDB_txn *txn, uint64_t applied, const uint8_t c
 
 /* Writes rec (may be NULL), the enterprise record ent (may be NULL) and the watermark in
  * one transaction. */
-static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, const wn_acc_rec *acc, uint64_t applied,
+static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, const wn_acc_rec *acc,
+                    const wn_cal_rec *cal, uint64_t applied,
                     const uint8_t chain[32])
 {
     if (s->env_failed) return;
@@ -228,6 +245,14 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, 
         MDB_val k = {8, kb}, v = {len, b};
         if (!rc) rc = mdb_put(txn, s->certs[2], &k, &v, 0);
     }
+    if (cal && !rc) {
+        uint8_t b[WN_CALIBRATION_MAX_LEN], kb[8];
+        size_t len = 0;
+        wn_put_u64(kb, cal->index);
+        rc = wn_calibration_encode(&cal->c, b, sizeof b, &len) == WN_ENT_OK ? 0 : EINVAL;
+        MDB_val k = {8, kb}, v = {len, b};
+        if (!rc) rc = mdb_put(txn, s->certs[3], &k, &v, 0);
+    }
     if (!rc) rc = put_meta(s, txn, applied, chain);
     if (rc) {
         mdb_txn_abort(txn);
@@ -240,7 +265,7 @@ static void persist(wn_certs *s, const wn_cert_rec *rec, const wn_ent_rec *ent, 
 /* ---- apply ---- */
 
 static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_t elen, wn_cert_rec **changed,
-                        const wn_ent_rec **ent, const wn_acc_rec **acc)
+                        const wn_ent_rec **ent, const wn_acc_rec **acc, const wn_cal_rec **cal)
 {
     wn_entry_view v;
     if (wn_entry_parse(&v, entry, elen) != WN_ENTRY_OK) return 0;
@@ -256,6 +281,12 @@ static int apply_memory(wn_certs *s, uint64_t index, const uint8_t *entry, size_
         wn_accreditation ar;
         if (wn_accreditation_decode(&ar, p, len) != WN_ENT_OK || !add_acc(s, index, &ar)) return 0;
         *acc = &s->accs[s->n_accs - 1];
+        return 1;
+    }
+    if (v.kind == WN_ENTRY_CALIBRATION) {
+        wn_calibration cr;
+        if (wn_calibration_decode(&cr, p, len) != WN_ENT_OK || !add_cal(s, index, &cr)) return 0;
+        *cal = &s->cals[s->n_cals - 1];
         return 1;
     }
     if (v.kind == WN_ENTRY_CERTIFICATE) {
@@ -305,20 +336,23 @@ int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, co
     wn_cert_rec *changed = NULL;
     const wn_ent_rec *ent = NULL;
     const wn_acc_rec *acc = NULL;
+    const wn_cal_rec *cal = NULL;
     wn_ent_rec ent_copy;
     wn_acc_rec acc_copy;
+    wn_cal_rec cal_copy;
     pthread_rwlock_wrlock(&s->lock);
-    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent, &acc);
+    int ok = len > 1 && apply_memory(s, index, e, len, &changed, &ent, &acc, &cal);
     if (ok) s->applied = index + 1;
     if (ent) ent_copy = *ent;
     if (acc) acc_copy = *acc;
+    if (cal) cal_copy = *cal;
     pthread_rwlock_unlock(&s->lock);
     if (!ok) {
         wn_log("certs: ledger entry %llu (type %u) does not fit the certificates' state", (unsigned long long)index,
                len ? e[0] : 0u);
         return 0;
     }
-    persist(s, changed, ent ? &ent_copy : NULL, acc ? &acc_copy : NULL, index + 1, chain);
+    persist(s, changed, ent ? &ent_copy : NULL, acc ? &acc_copy : NULL, cal ? &cal_copy : NULL, index + 1, chain);
     return 1;
 }
 
@@ -336,6 +370,9 @@ static void free_all(wn_certs *s)
     free(s->accs);
     s->accs = NULL;
     s->n_accs = s->cap_accs = 0;
+    free(s->cals);
+    s->cals = NULL;
+    s->n_cals = s->cap_cals = 0;
 }
 
 /* wn_rebuild_spec.load: every certificate record into memory. */
@@ -381,6 +418,18 @@ static int load(void *ctx, MDB_txn *txn, const MDB_dbi *dbi, const char **why)
     }
     if (rc && rc != MDB_NOTFOUND) ok = 0;
     mdb_cursor_close(cur);
+    if (!ok || mdb_cursor_open(txn, dbi[3], &cur)) return 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        wn_calibration c;
+        if (k.mv_size != 8 || wn_calibration_decode(&c, v.mv_data, v.mv_size) != WN_ENT_OK ||
+            !add_cal(s, wn_get_u64(k.mv_data), &c)) {
+            *why = "corrupt";
+            ok = 0;
+            break;
+        }
+    }
+    if (rc && rc != MDB_NOTFOUND) ok = 0;
+    mdb_cursor_close(cur);
     return ok;
 }
 
@@ -398,7 +447,7 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
     memcpy(c->chain, chain, 32);
     uint8_t kind = wn_entry_kind(e, len);
     if ((kind == WN_ENTRY_CERTIFICATE || kind == WN_ENTRY_TRANSFER || kind == WN_ENTRY_RETIREMENT ||
-         kind == WN_ENTRY_ENTERPRISE || kind == WN_ENTRY_ACCREDITATION) &&
+         kind == WN_ENTRY_ENTERPRISE || kind == WN_ENTRY_ACCREDITATION || kind == WN_ENTRY_CALIBRATION) &&
         !wn_certs_apply(c->s, index, e, len, chain)) {
         c->failed = 1;
         return 1;
@@ -416,7 +465,7 @@ static int replay(void *ctx, uint64_t size)
     int err = wn_ledger_iterate(s->ledger, from, size, replay_entry, &c);
     if (err || c.failed) return 0;
     s->applied = size;
-    persist(s, NULL, NULL, NULL, size, c.chain);
+    persist(s, NULL, NULL, NULL, NULL, size, c.chain);
     return !s->env_failed;
 }
 
@@ -438,7 +487,7 @@ int wn_certs_open(wn_certs **out, const char *dir, wn_ledger *ledger)
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->ledger = ledger;
     wn_rebuild_spec spec = {.name = "certs", .dir = s->dir, .map_size = CERTS_MAP_SIZE, .format = CERTS_FORMAT,
-                            .dbs = {"certs", "enterprises", "accreditations", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
+                            .dbs = {"certs", "enterprises", "accreditations", "calibrations", NULL}, .load = load, .replay = replay, .reset = reset, .ctx = s};
     if (wn_rebuild_open(&spec, ledger, &s->env, &s->meta, s->certs, &s->applied)) {
         wn_log("certs: %zu certificates, up to date with the ledger at size %llu", s->n,
                (unsigned long long)s->applied);
@@ -458,7 +507,7 @@ void wn_certs_close(wn_certs *s, wn_ledger *ledger)
     uint64_t size;
     uint8_t chain[32];
     if (ledger && !wn_ledger_size(ledger, &size) && size > s->applied && wn_rebuild_chain(ledger, size - 1, chain))
-        persist(s, NULL, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
+        persist(s, NULL, NULL, NULL, NULL, size, chain); /* nothing after the watermark is a certificate entry */
     if (s->env) {
         mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);

@@ -12,6 +12,7 @@
 
 #include "protocol/certificate.h"
 #include "protocol/accreditation.h"
+#include "protocol/calibration.h"
 #include "protocol/enterprise.h"
 #include "ledger/ledger.h"
 #include "node/certs/certs.h"
@@ -48,6 +49,12 @@ typedef struct {
     wn_accreditation a;
 } wn_acc_rec;
 
+/* A meter calibration record (entry type 0x0A) and where the ledger holds it. */
+typedef struct {
+    uint64_t index;
+    wn_calibration c;
+} wn_cal_rec;
+
 struct wn_certs {
     pthread_mutex_t decide;  /* held by certs.c from a decision to its durable append */
     pthread_rwlock_t lock;   /* guards recs for readers (GET) against apply */
@@ -57,9 +64,12 @@ struct wn_certs {
     size_t n_ents, cap_ents;
     wn_acc_rec *accs;        /* every accreditation record, in ledger order */
     size_t n_accs, cap_accs;
+    wn_cal_rec *cals;        /* every calibration record, in ledger order */
+    size_t n_cals, cap_cals;
     uint64_t applied;        /* every certificate and enterprise entry below this index is applied */
     MDB_env *env;
-    MDB_dbi meta, certs[3];  /* certs[0]: "certs", certs[1]: "enterprises", certs[2]: "accreditations" */
+    MDB_dbi meta, certs[4];  /* certs[0]: "certs", certs[1]: "enterprises", certs[2]: "accreditations",
+                              * certs[3]: "calibrations" */
     wn_ledger *ledger;       /* what open replays */
     int env_failed;
     char dir[4096];
@@ -78,7 +88,7 @@ const wn_ent_rec *wn_certs_enterprise(const wn_certs *s, const char *code, uint6
 /* The latest accreditation record of code below `before`, or NULL (as wn_certs_enterprise). */
 const wn_acc_rec *wn_certs_accreditation(const wn_certs *s, const char *code, uint64_t before);
 
-/* Applies the certificate-type, enterprise or accreditation entry at index (entry bytes e[0..len), chain = its chain
+/* Applies the certificate-type, enterprise, accreditation or calibration entry at index (entry bytes e[0..len), chain = its chain
  * hash) to memory (under the write lock) and the env. Returns: 1; 0 if the entry does not
  * fit the state (a ledger the node did not write) or memory ran out (logged). */
 int wn_certs_apply(wn_certs *s, uint64_t index, const uint8_t *e, size_t len, const uint8_t chain[32]);

@@ -233,6 +233,8 @@ int wn_access_need(const wn_route_match *m, wn_query_get get, void *ctx)
     case WN_ROUTE_ENTERPRISE_BUNDLE: /* enterprise records are public: who may sign for whom */
     case WN_ROUTE_ACCREDITATIONS:
     case WN_ROUTE_ACCREDITATION_BUNDLE:
+    case WN_ROUTE_CALIBRATIONS:        /* signed by the registrar */
+    case WN_ROUTE_CALIBRATION_BUNDLE:  /* calibrations are public: which readings count */
     case WN_ROUTE_ANCHORS:      /* anchors concern checkpoints, which are public */
     case WN_ROUTE_CHECKPOINT_ANCHOR:
         return WN_NEED_NONE;

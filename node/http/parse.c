@@ -121,6 +121,7 @@ int wn_route_parse(const char *method, const char *path, wn_route_match *m, char
         {"/v1/retirements", WN_ROUTE_RETIREMENTS, 1}, {"/v1/project/certificates", WN_ROUTE_PROJECT_CERTS, 0},
         {"/v1/enterprises", WN_ROUTE_ENTERPRISES, 1}, {"/v1/enterprises/bundle", WN_ROUTE_ENTERPRISE_BUNDLE, 0},
         {"/v1/accreditations", WN_ROUTE_ACCREDITATIONS, 1}, {"/v1/accreditations/bundle", WN_ROUTE_ACCREDITATION_BUNDLE, 0},
+        {"/v1/calibrations", WN_ROUTE_CALIBRATIONS, 1}, {"/v1/calibrations/bundle", WN_ROUTE_CALIBRATION_BUNDLE, 0},
     };
     memset(m, 0, sizeof *m);
     if (!method || !path) {

@@ -44,6 +44,8 @@ enum wn_route {
     WN_ROUTE_ENTERPRISE_BUNDLE, /* GET /v1/enterprises/bundle?code=CODE (enterprises.h) */
     WN_ROUTE_ACCREDITATIONS,  /* POST /v1/accreditations (enterprises.h) */
     WN_ROUTE_ACCREDITATION_BUNDLE, /* GET /v1/accreditations/bundle?code=CODE (enterprises.h) */
+    WN_ROUTE_CALIBRATIONS,    /* POST /v1/calibrations (calibrations.h) */
+    WN_ROUTE_CALIBRATION_BUNDLE, /* GET /v1/calibrations/bundle?meter=HEX (calibrations.h) */
     WN_ROUTE_MONITOR,         /* GET/POST /v1/monitor/NAME (monitor_api.c; NAME in sub) */
     WN_ROUTE_UI               /* GET /ui/FILE, /ui, / (web.c; FILE in sub) */
 };

@@ -459,7 +459,7 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
         wn_reading_digest(&r, a.digest);
         if (!wn_meter_add_alert(m, &a)) goto bad;
     } else if (v.kind == WN_ENTRY_CERTIFICATE || v.kind == WN_ENTRY_TRANSFER || v.kind == WN_ENTRY_RETIREMENT ||
-               v.kind == WN_ENTRY_ENTERPRISE || v.kind == WN_ENTRY_ACCREDITATION) {
+               v.kind == WN_ENTRY_ENTERPRISE || v.kind == WN_ENTRY_ACCREDITATION || v.kind == WN_ENTRY_CALIBRATION) {
         /* savings certificates and enterprise records change no meter: node/certs/ keeps their state */
     } else {
         goto bad;

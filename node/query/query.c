@@ -10,6 +10,7 @@
 
 #include "protocol/certificate.h"
 #include "protocol/accreditation.h"
+#include "protocol/calibration.h"
 #include "protocol/enterprise.h"
 #include "crypto/encoding.h"
 #include "ledger/entry.h"
@@ -100,7 +101,7 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         return;
     }
     static const char *const names[] = {NULL, "reading", "enrolment", "revocation", "equivocation",
-                                        "certificate", "transfer", "retirement", "enterprise", "accreditation"};
+                                        "certificate", "transfer", "retirement", "enterprise", "accreditation", "calibration"};
     wn_entry_view v;
     int parsed = wn_entry_parse(&v, e, len) == WN_ENTRY_OK;
     unsigned type = parsed ? v.kind : 0;
@@ -179,6 +180,14 @@ static void entry(wn_node *n, uint64_t index, wn_response *out)
         if (wn_accreditation_decode(&ar, p, pl) == WN_ENT_OK &&
             wn_accreditation_to_json(&ar, aj, sizeof aj, &jl) == WN_ENT_OK)
             wn_buf_add(&b, aj, jl);
+        else
+            wn_buf_str(&b, "null");
+    } else if (type == WN_ENTRY_CALIBRATION) {
+        wn_calibration cr;
+        char cj[WN_CALIBRATION_JSON_MAX];
+        wn_buf_str(&b, ",\"calibration\":");
+        if (wn_calibration_decode(&cr, p, pl) == WN_ENT_OK && wn_calibration_to_json(&cr, cj, sizeof cj, &jl) == WN_ENT_OK)
+            wn_buf_add(&b, cj, jl);
         else
             wn_buf_str(&b, "null");
     } else if (type == WN_ENTRY_TRANSFER || type == WN_ENTRY_RETIREMENT) {

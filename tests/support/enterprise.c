@@ -1,4 +1,4 @@
-/* enterprise.c — registering enterprise records at a test node (enterprise.h). */
+/* enterprise.c — registering enterprise, accreditation and calibration records at a test node (enterprise.h). */
 #include "tests/support/enterprise.h"
 
 #include <stdio.h>
@@ -6,6 +6,7 @@
 
 #include "crypto/sig.h"
 #include "protocol/accreditation.h"
+#include "protocol/calibration.h"
 #include "protocol/enterprise.h"
 #include "tests/support/feeder.h"
 
@@ -58,6 +59,31 @@ unsigned wn_test_accreditation_post(const char *url, const uint8_t reg_sk[32], c
         return 0;
     wn_test_resp r;
     if (!wn_test_http(url, "POST", "/v1/accreditations", "application/json", json, len, &r)) {
+        wn_test_resp_free(&r);
+        return 0;
+    }
+    unsigned status = r.status;
+    if (body && cap) snprintf(body, cap, "%.*s", (int)r.len, r.body ? (const char *)r.body : "");
+    wn_test_resp_free(&r);
+    return status;
+}
+
+unsigned wn_test_calibration_post(const char *url, const uint8_t reg_sk[32], const uint8_t meter[32],
+                                  const char *reference, uint64_t from_ms, uint64_t until_ms, char *body, size_t cap)
+{
+    wn_calibration c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.meter, meter, 32);
+    snprintf(c.reference, sizeof c.reference, "%s", reference);
+    snprintf(c.body, sizeof c.body, "Jiaxing Institute of Metrology");
+    c.calibrated_ms = from_ms;
+    c.valid_until_ms = until_ms;
+    char json[WN_CALIBRATION_JSON_MAX];
+    size_t len;
+    if (wn_calibration_sign(&c, reg_sk) != WN_ENT_OK || wn_calibration_to_json(&c, json, sizeof json, &len) != WN_ENT_OK)
+        return 0;
+    wn_test_resp r;
+    if (!wn_test_http(url, "POST", "/v1/calibrations", "application/json", json, len, &r)) {
         wn_test_resp_free(&r);
         return 0;
     }
