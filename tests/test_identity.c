@@ -27,6 +27,7 @@
 #include "savings/claim.h"
 #include "tests/support/enterprise.h"
 #include "tests/support/feeder.h"
+#include "tests/support/plant.h"
 #include "tests/support/monfeed.h"
 #include "tests/support/testclock.h"
 #include "tests/support/nodeproc.h"
@@ -57,11 +58,7 @@ typedef wn_run_result result;
 #define result_free wn_run_result_free
 #define wn(...) wn_proc_runl(tmp, "wn", __VA_ARGS__)
 
-typedef struct {
-    uint8_t sk[32], id[32];
-    uint64_t seq;
-    uint8_t prev[32];
-} meter;
+typedef wn_test_meter meter;
 
 static void key(uint8_t sk[32], char *file, const char *name, char pub[65])
 {
@@ -177,33 +174,7 @@ static void enrol(const uint8_t id[32], unsigned point, const char *enterprise, 
  * committed as measured. */
 static void post_hours(meter *m, uint64_t from, long first, long hours, int64_t v0, int64_t rate)
 {
-    size_t cap = (size_t)hours * (2 + WN_READING_MAX_LEN), len = 0;
-    uint8_t *batch = malloc(cap);
-    cr_assert_not_null(batch);
-    cr_assert(wn_test_clock_set(from + (uint64_t)(first + hours - 1) * HOUR + 60000));
-    for (long h = first; h < first + hours; h++) {
-        wn_reading r;
-        memset(&r, 0, sizeof r);
-        r.version = 1;
-        memcpy(r.meter, m->id, 32);
-        r.seq = ++m->seq;
-        r.time_ms = from + (uint64_t)h * HOUR;
-        memcpy(r.prev, m->prev, 32);
-        r.count = 1;
-        r.m[0] = (wn_measurement){WN_Q_VOLUME, WN_U_LITRE, 3, v0 + (int64_t)h * rate};
-        cr_assert_eq(wn_reading_sign(&r, m->sk), WN_READING_OK);
-        size_t n;
-        cr_assert_eq(wn_reading_encode(&r, batch + len + 2, cap - len - 2, &n), WN_READING_OK);
-        wn_put_u16(batch + len, (uint16_t)n);
-        len += 2 + n;
-        wn_reading_digest(&r, m->prev);
-    }
-    wn_test_resp r;
-    cr_assert(wn_test_http(node.url, "POST", "/v1/readings", "application/vnd.waternotary.readings", batch, len, &r));
-    cr_assert_eq(r.status, 200, "%.300s", r.body);
-    cr_assert_null(strstr((char *)r.body, "\"rejected\""), "%.500s", r.body);
-    wn_test_resp_free(&r);
-    free(batch);
+    cr_assert(wn_test_post_hours(node.url, m, from, first, hours, v0, rate), "readings refused (see stderr)");
 }
 
 /* The steel plant of test_money.c: 350 m3/h in January, 290 m3/h from March on, 72000 t a
