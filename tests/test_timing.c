@@ -421,6 +421,22 @@ Test(timing, readings_dated_before_the_enrolment_are_refused)
     cr_assert_eq(r.status, 422, "%s", (char *)r.body);
     cr_assert_not_null(strstr((char *)r.body, "\"error\":\"before_enrolment\""), "%s", (char *)r.body);
     wn_test_resp_free(&r);
+    /* the enrolment's time is kept with the meter's state: after a SIGKILL (state loaded as
+     * stored) and after the state is deleted (rebuilt from the ledger), the same refusal */
+    const char *args[] = {"--registrar", f.reg_hex, "--checkpoint-ms", "20", NULL};
+    for (int round = 0; round < 2; round++) {
+        wn_test_node_stop(&f.node, SIGKILL);
+        if (round == 1) {
+            char state[4300];
+            snprintf(state, sizeof state, "%s/state", f.node.data);
+            wn_test_rmtree(state);
+        }
+        cr_assert(wn_test_node_start(&f.node, args), "wn-node did not start again");
+        cr_assert(wn_test_http(f.node.url, "POST", "/v1/readings", "application/json", json, jl, &r));
+        cr_assert_eq(r.status, 422, "round %d: %s", round, (char *)r.body);
+        cr_assert_not_null(strstr((char *)r.body, "\"error\":\"before_enrolment\""), "%s", (char *)r.body);
+        wn_test_resp_free(&r);
+    }
     /* dated at the enrolment time or after: accepted */
     f.seq = 0;
     memset(f.prev, 0, 32);

@@ -307,6 +307,8 @@ static void decide_record(wn_committer *c, group *g, wn_job *job)
             return;
         }
         (void)wn_meter_set_key(&ov->m, job->alg, job->pubkey); /* a checked enrolment's key parses */
+        ov->m.point = job->point;
+        ov->m.enrol_time = job->time_ms;
         ov->m.enrol_index = add_item(g, WN_ENTRY_ENROLMENT, 0, NULL, job->record, job->record_len, NULL, 0,
                                      (fix){.kind = FIX_RECORD, .job = job});
         job->index = ov->m.enrol_index;

@@ -53,6 +53,8 @@ typedef struct wn_job {
     uint8_t entry_type;       /* WN_JOB_ENTRY: the entry's type byte (ledger/entry.h) */
     uint8_t alg;              /* WN_JOB_ENROL: the enrolled key */
     const uint8_t *pubkey;    /* 33 bytes */
+    uint8_t point;            /* WN_JOB_ENROL: the metering point (enum wn_point) */
+    uint64_t time_ms;         /* WN_JOB_ENROL: the record's time */
     /* results of WN_JOB_ENROL / WN_JOB_REVOKE / WN_JOB_ENTRY */
     int err;
     char detail[WN_DETAIL_MAX];

@@ -49,6 +49,8 @@ void wn_enrol_post(wn_node *n, int revoke, const char *content_type, const char 
         job.meter = e.meter;
         job.alg = e.alg;
         job.pubkey = e.pubkey;
+        job.point = e.point;
+        job.time_ms = e.time_ms;
     } else {
         rc = wn_parse_revocation(&r, body, len, detail, sizeof detail);
         if (rc == WN_NE_OK)

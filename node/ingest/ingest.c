@@ -54,20 +54,6 @@ static const char *alg_name(unsigned alg)
     return wn_alg_name(alg) ? wn_alg_name(alg) : "unknown";
 }
 
-/* The metering point of the enrolment at ledger index `index` (the record's point is at
- * offset 75, its time at 67, PROTOCOL §5); 0 if it cannot be read. Out: *enrol_ms. */
-static unsigned enrolled_point(wn_node *n, uint64_t index, uint64_t *enrol_ms)
-{
-    uint8_t e[WN_ENTRY_TIMED_HEADER + WN_ENROLMENT_MAX_LEN];
-    size_t len;
-    wn_entry_view v;
-    if (wn_ledger_get(n->ledger, index, e, sizeof e, &len, NULL, NULL) != WN_LEDGER_OK) return 0;
-    if (wn_entry_parse(&v, e, len) != WN_ENTRY_OK) return 0;
-    if (v.len <= 75 || v.kind != WN_ENTRY_ENROLMENT) return 0;
-    *enrol_ms = wn_get_u64(v.payload + 67);
-    return v.payload[75];
-}
-
 /* The checks before the committer: enrolled, not revoked, a meter (not a certifier's key),
  * signature (PROTOCOL §9 order). */
 static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
@@ -90,14 +76,11 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
         res->detail = res->own_detail;
         return;
     }
-    uint64_t enrol_ms = 0;
-    unsigned point = enrolled_point(n, m.enrol_index, &enrol_ms);
-    if (point < WN_POINT_INTAKE || point > WN_POINT_RECYCLING) {
-        res->err = point ? WN_NE_NOT_A_METER : WN_NE_INTERNAL;
+    if (m.point < WN_POINT_INTAKE || m.point > WN_POINT_RECYCLING) {
+        res->err = WN_NE_NOT_A_METER;
         snprintf(res->own_detail, sizeof res->own_detail,
-                 point ? "the key is enrolled at entry %llu as a %s, not at a metering point; only meters push readings"
-                       : "cannot read the enrolment at entry %llu%s",
-                 (unsigned long long)m.enrol_index, point ? (wn_point_name(point) ? wn_point_name(point) : "non-meter") : "");
+                 "the key is enrolled at entry %llu as a %s, not at a metering point; only meters push readings",
+                 (unsigned long long)m.enrol_index, wn_point_name(m.point) ? wn_point_name(m.point) : "non-meter");
         res->detail = res->own_detail;
         return;
     }
@@ -123,10 +106,10 @@ static void precheck(wn_node *n, const wn_parsed_reading *it, result *res)
         res->detail = "the signature does not verify with the meter's enrolled key";
         return;
     }
-    if (it->r.time_ms < enrol_ms) { /* a reading no enrolled meter made: back-dated data */
+    if (it->r.time_ms < m.enrol_time) { /* a reading no enrolled meter made: back-dated data */
         char a[25], b[25];
         wn_time_format(a, it->r.time_ms);
-        wn_time_format(b, enrol_ms);
+        wn_time_format(b, m.enrol_time);
         res->err = WN_NE_BEFORE_ENROLMENT;
         snprintf(res->own_detail, sizeof res->own_detail,
                  "the reading is dated %s, before its meter's enrolment at %s (entry %llu)", a, b,

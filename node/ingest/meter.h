@@ -29,6 +29,8 @@ typedef struct {
     uint8_t pubkey[33];      /* enrolled compressed key */
     wn_verifier key;         /* that key parsed once (wn_meter_set_key), for verifying readings */
     uint64_t enrol_index;    /* ledger index of the enrolment */
+    uint8_t point;           /* the enrolment's metering point (enum wn_point) */
+    uint64_t enrol_time;     /* the enrolment record's time (ms): no reading is older */
     int revoked;
     uint64_t revoke_index;   /* valid when revoked */
     uint64_t last_seq;       /* 0: no reading yet */

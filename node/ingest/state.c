@@ -3,7 +3,7 @@
  * to the ledger and the replay that brings it up to date at start. See state.h.
  *
  * DIR/state databases (the rebuild loop and the meta watermark: node/datadir/rebuild.h):
- *   meta    "format" -> u32 1; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
+ *   meta    "format" -> u32 2; "applied" -> u64 ledger size; "chain" -> chain hash of entry applied-1
  *   meters  meter id -> record (see put_record)
  *   times   u64 first index -> u64 end index || u64 time [|| u8 2]: entries [first, end) were
  *           accepted at time in one commit; the byte 2 marks a commit answered with version 2
@@ -27,11 +27,11 @@
 #include "node/log.h"
 #include "node/datadir/rebuild.h"
 
-#define STATE_FORMAT 1
+#define STATE_FORMAT 2 /* 2: a meter keeps its enrolment's point and time */
 #define STATE_MAP_SIZE (64ULL << 20)  /* the map starts here and grows on demand (node/datadir/envgate.h) */
 #define STATE_MAP_MAX (1ULL << 40)    /* ... up to 1 TiB of address space */
 #define STATE_MAP_ENV "WN_STATE_MAP_BYTES" /* tests: a smaller starting map (at least 16 KiB) */
-#define REC_FIXED 128 /* record bytes before the alerts */
+#define REC_FIXED 137 /* record bytes before the alerts */
 #define ALERT_LEN 56
 #define REPLAY_DIRTY_MAX 4096
 
@@ -177,7 +177,7 @@ static __int128 get_u128(const uint8_t *p)
     return (__int128)u;
 }
 
-/* alg 1 | pubkey 33 | enrol_index 8 | revoked 1 | revoke_index 8 | last_seq 8 | last_index 8 |
+/* alg 1 | pubkey 33 | enrol_index 8 | point 1 | enrol_time 8 | revoked 1 | revoke_index 8 | last_seq 8 | last_index 8 |
  * last_time 8 | last_digest 32 | has_volume 1 | volume 16 | n_alerts 4 | n x (seq 8,
  * original 8, evidence 8, digest 32) ; the key is the meter id. */
 static uint8_t *encode_record(const wn_meter *m, size_t *len)
@@ -188,6 +188,8 @@ static uint8_t *encode_record(const wn_meter *m, size_t *len)
     *p++ = m->alg;
     memcpy(p, m->pubkey, 33), p += 33;
     wn_put_u64(p, m->enrol_index), p += 8;
+    *p++ = m->point;
+    wn_put_u64(p, m->enrol_time), p += 8;
     *p++ = (uint8_t)(m->revoked != 0);
     wn_put_u64(p, m->revoke_index), p += 8;
     wn_put_u64(p, m->last_seq), p += 8;
@@ -217,6 +219,8 @@ static int decode_record(wn_meter *m, const uint8_t meter[32], const uint8_t *p,
     (void)wn_meter_set_key(m, p[0], p + 1); /* a key that does not parse stays unprepared (meter.h) */
     p += 34;
     m->enrol_index = wn_get_u64(p), p += 8;
+    m->point = *p++;
+    m->enrol_time = wn_get_u64(p), p += 8;
     m->revoked = *p++;
     m->revoke_index = wn_get_u64(p), p += 8;
     m->last_seq = wn_get_u64(p), p += 8;
@@ -436,6 +440,8 @@ static int replay_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len,
         memcpy(m.meter, en.meter, 32);
         (void)wn_meter_set_key(&m, en.alg, en.pubkey); /* decoded, so it parses */
         m.enrol_index = index;
+        m.point = en.point;
+        m.enrol_time = en.time_ms;
         pthread_rwlock_wrlock(&c->s->lock);
         int ok = !wn_state_find(c->s, en.meter) && table_put(c->s, &m);
         pthread_rwlock_unlock(&c->s->lock);
