@@ -1,5 +1,6 @@
 /* accreditation.c — the certifier accreditation record (accreditation.h, PROTOCOL §5): one
  * function holding every field rule, the canonical bytes, the signature, the JSON form. */
+#include "protocol/record_text.h"
 #include "protocol/accreditation.h"
 
 #include <cjson/cJSON.h>
@@ -21,18 +22,12 @@ int wn_scope_name_ok(const char *s)
     return 1;
 }
 
-static int text_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    return n >= min && n <= max && wn_text_ok(s, n);
-}
-
 static const char *problem(const wn_accreditation *a, int with_registrar)
 {
     if (!wn_uscc_valid(a->code))
         return "code: not a unified social credit code (18 characters of GB 32100-2015 with its check character)";
-    if (!text_ok(a->name, 1, WN_ENT_NAME_MAX)) return "name: must be 1..200 bytes of UTF-8 without control characters";
-    if (!text_ok(a->number, 1, WN_ACC_NUMBER_MAX))
+    if (!wn_rec_text_ok(a->name, 1, WN_ENT_NAME_MAX)) return "name: must be 1..200 bytes of UTF-8 without control characters";
+    if (!wn_rec_text_ok(a->number, 1, WN_ACC_NUMBER_MAX))
         return "number: must be 1..64 bytes of UTF-8 without control characters";
     if (a->n_scope < 1 || a->n_scope > WN_ACC_SCOPES_MAX) return "scope: must hold 1..16 names";
     for (size_t i = 0; i < a->n_scope; i++) {
@@ -51,23 +46,15 @@ static const char *problem(const wn_accreditation *a, int with_registrar)
     return NULL;
 }
 
-static void put_text(uint8_t **w, const char *s)
-{
-    size_t n = strlen(s);
-    *(*w)++ = (uint8_t)n;
-    memcpy(*w, s, n);
-    *w += n;
-}
-
 static size_t put_signed(const wn_accreditation *a, uint8_t *out)
 {
     uint8_t *w = out;
     *w++ = 1;
-    put_text(&w, a->code);
-    put_text(&w, a->name);
-    put_text(&w, a->number);
+    wn_rec_put_text(&w, a->code);
+    wn_rec_put_text(&w, a->name);
+    wn_rec_put_text(&w, a->number);
     *w++ = (uint8_t)a->n_scope;
-    for (size_t i = 0; i < a->n_scope; i++) put_text(&w, a->scope[i]);
+    for (size_t i = 0; i < a->n_scope; i++) wn_rec_put_text(&w, a->scope[i]);
     wn_put_u64(w, a->seq), w += 8;
     wn_put_u64(w, a->valid_from_ms), w += 8;
     wn_put_u64(w, a->valid_to_ms), w += 8;
@@ -111,30 +98,18 @@ int wn_accreditation_encode(const wn_accreditation *a, uint8_t *out, size_t cap,
     return WN_ENT_OK;
 }
 
-static int get_text(const uint8_t **p, const uint8_t *end, char *out, size_t max)
-{
-    if (*p >= end) return 0;
-    size_t n = *(*p)++;
-    if (n > max || (size_t)(end - *p) < n) return 0;
-    memcpy(out, *p, n);
-    out[n] = '\0';
-    if (memchr(out, 0, n)) return 0;
-    *p += n;
-    return 1;
-}
-
 int wn_accreditation_decode(wn_accreditation *a, const uint8_t *in, size_t len)
 {
     memset(a, 0, sizeof *a);
     const uint8_t *p = in, *end = in + len;
     if (len < 1 || *p++ != 1) return WN_ENT_EFORMAT;
-    if (!get_text(&p, end, a->code, WN_USCC_LEN) || !get_text(&p, end, a->name, WN_ENT_NAME_MAX) ||
-        !get_text(&p, end, a->number, WN_ACC_NUMBER_MAX) || p >= end)
+    if (!wn_rec_get_text(&p, end, a->code, WN_USCC_LEN) || !wn_rec_get_text(&p, end, a->name, WN_ENT_NAME_MAX) ||
+        !wn_rec_get_text(&p, end, a->number, WN_ACC_NUMBER_MAX) || p >= end)
         return WN_ENT_EFORMAT;
     a->n_scope = *p++;
     if (a->n_scope < 1 || a->n_scope > WN_ACC_SCOPES_MAX) return WN_ENT_EFORMAT;
     for (size_t i = 0; i < a->n_scope; i++)
-        if (!get_text(&p, end, a->scope[i], WN_ACC_SCOPE_MAX)) return WN_ENT_EFORMAT;
+        if (!wn_rec_get_text(&p, end, a->scope[i], WN_ACC_SCOPE_MAX)) return WN_ENT_EFORMAT;
     if (end - p < 25) return WN_ENT_EFORMAT;
     a->seq = wn_get_u64(p), p += 8;
     a->valid_from_ms = wn_get_u64(p), p += 8;
@@ -202,15 +177,6 @@ int wn_accreditation_to_json(const wn_accreditation *a, char *out, size_t cap, s
     return rc;
 }
 
-static int text_member(const cJSON *item, char *out, size_t max)
-{
-    if (!cJSON_IsString(item)) return 0;
-    size_t n = strlen(item->valuestring);
-    if (n > max) return 0;
-    memcpy(out, item->valuestring, n + 1);
-    return 1;
-}
-
 static int time_member(const cJSON *item, uint64_t *t)
 {
     return cJSON_IsString(item) && wn_time_parse(item->valuestring, strlen(item->valuestring), t);
@@ -230,15 +196,15 @@ int wn_accreditation_from_cjson(wn_accreditation *a, const void *cjson_obj, char
     if (wn_json_members(obj, names, it, NF, &bad, &why)) return wn_fail(detail, cap, WN_ENT_EJSON, "%s '%s'", why, bad);
     if (!wn_json_uint(it[VERSION], WN_JSON_INT_MAX, &v)) return wn_fail(detail, cap, WN_ENT_EJSON, "version: not an integer");
     if (v != 1) return wn_fail(detail, cap, WN_ENT_EFORMAT, "version: must be 1");
-    if (!text_member(it[CODE], a->code, WN_USCC_LEN)) return wn_fail(detail, cap, WN_ENT_EJSON, "code: not a string of 18 characters");
-    if (!text_member(it[NAME], a->name, WN_ENT_NAME_MAX)) return wn_fail(detail, cap, WN_ENT_EJSON, "name: not a string of at most 200 bytes");
-    if (!text_member(it[NUMBER], a->number, WN_ACC_NUMBER_MAX))
+    if (!wn_rec_text_member(it[CODE], a->code, WN_USCC_LEN)) return wn_fail(detail, cap, WN_ENT_EJSON, "code: not a string of 18 characters");
+    if (!wn_rec_text_member(it[NAME], a->name, WN_ENT_NAME_MAX)) return wn_fail(detail, cap, WN_ENT_EJSON, "name: not a string of at most 200 bytes");
+    if (!wn_rec_text_member(it[NUMBER], a->number, WN_ACC_NUMBER_MAX))
         return wn_fail(detail, cap, WN_ENT_EJSON, "number: not a string of at most 64 bytes");
     if (!cJSON_IsArray(it[SCOPE])) return wn_fail(detail, cap, WN_ENT_EJSON, "scope: not an array");
     cJSON_ArrayForEach(x, it[SCOPE])
     {
         if (a->n_scope == WN_ACC_SCOPES_MAX) return wn_fail(detail, cap, WN_ENT_EFORMAT, "scope: more than 16 names");
-        if (!text_member(x, a->scope[a->n_scope++], WN_ACC_SCOPE_MAX))
+        if (!wn_rec_text_member(x, a->scope[a->n_scope++], WN_ACC_SCOPE_MAX))
             return wn_fail(detail, cap, WN_ENT_EJSON, "scope: not a string of at most 32 bytes");
     }
     if (!wn_json_uint(it[SEQ], WN_ENT_SEQ_MAX, &a->seq)) return wn_fail(detail, cap, WN_ENT_EJSON, "sequence: not a JSON integer");

@@ -1,5 +1,6 @@
 /* calibration.c — the meter calibration record (calibration.h, PROTOCOL §5): one function
  * holding every field rule, the canonical bytes, the signature, the JSON form. */
+#include "protocol/record_text.h"
 #include "protocol/calibration.h"
 
 #include <cjson/cJSON.h>
@@ -12,17 +13,11 @@
 #include "crypto/strict_json.h"
 #include "protocol/reading.h"
 
-static int text_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    return n >= min && n <= max && wn_text_ok(s, n);
-}
-
 static const char *problem(const wn_calibration *c, int with_registrar)
 {
-    if (!text_ok(c->reference, 1, WN_CAL_REF_MAX))
+    if (!wn_rec_text_ok(c->reference, 1, WN_CAL_REF_MAX))
         return "reference: must be 1..128 bytes of UTF-8 without control characters";
-    if (!text_ok(c->body, 1, WN_CAL_BODY_MAX)) return "body: must be 1..200 bytes of UTF-8 without control characters";
+    if (!wn_rec_text_ok(c->body, 1, WN_CAL_BODY_MAX)) return "body: must be 1..200 bytes of UTF-8 without control characters";
     if (c->valid_until_ms > WN_READING_MAX_TIME || c->calibrated_ms >= c->valid_until_ms)
         return "calibrated_at, valid_until: calibrated_at must be before valid_until, both at most "
                "9999-12-31T23:59:59.999Z";
@@ -30,21 +25,13 @@ static const char *problem(const wn_calibration *c, int with_registrar)
     return NULL;
 }
 
-static void put_text(uint8_t **w, const char *s)
-{
-    size_t n = strlen(s);
-    *(*w)++ = (uint8_t)n;
-    memcpy(*w, s, n);
-    *w += n;
-}
-
 static size_t put_signed(const wn_calibration *c, uint8_t *out)
 {
     uint8_t *w = out;
     *w++ = 1;
     memcpy(w, c->meter, 32), w += 32;
-    put_text(&w, c->reference);
-    put_text(&w, c->body);
+    wn_rec_put_text(&w, c->reference);
+    wn_rec_put_text(&w, c->body);
     wn_put_u64(w, c->calibrated_ms), w += 8;
     wn_put_u64(w, c->valid_until_ms), w += 8;
     memcpy(w, c->registrar, 32), w += 32;
@@ -80,25 +67,13 @@ int wn_calibration_encode(const wn_calibration *c, uint8_t *out, size_t cap, siz
     return WN_ENT_OK;
 }
 
-static int get_text(const uint8_t **p, const uint8_t *end, char *out, size_t max)
-{
-    if (*p >= end) return 0;
-    size_t n = *(*p)++;
-    if (n > max || (size_t)(end - *p) < n) return 0;
-    memcpy(out, *p, n);
-    out[n] = '\0';
-    if (memchr(out, 0, n)) return 0;
-    *p += n;
-    return 1;
-}
-
 int wn_calibration_decode(wn_calibration *c, const uint8_t *in, size_t len)
 {
     memset(c, 0, sizeof *c);
     const uint8_t *p = in, *end = in + len;
     if (len < 33 || *p++ != 1) return WN_ENT_EFORMAT;
     memcpy(c->meter, p, 32), p += 32;
-    if (!get_text(&p, end, c->reference, WN_CAL_REF_MAX) || !get_text(&p, end, c->body, WN_CAL_BODY_MAX))
+    if (!wn_rec_get_text(&p, end, c->reference, WN_CAL_REF_MAX) || !wn_rec_get_text(&p, end, c->body, WN_CAL_BODY_MAX))
         return WN_ENT_EFORMAT;
     if (end - p != 16 + 96) return WN_ENT_EFORMAT;
     c->calibrated_ms = wn_get_u64(p), p += 8;
@@ -147,15 +122,6 @@ int wn_calibration_to_json(const wn_calibration *c, char *out, size_t cap, size_
     return rc;
 }
 
-static int text_member(const cJSON *item, char *out, size_t max)
-{
-    if (!cJSON_IsString(item)) return 0;
-    size_t n = strlen(item->valuestring);
-    if (n > max) return 0;
-    memcpy(out, item->valuestring, n + 1);
-    return 1;
-}
-
 static int time_member(const cJSON *item, uint64_t *t)
 {
     return cJSON_IsString(item) && wn_time_parse(item->valuestring, strlen(item->valuestring), t);
@@ -176,9 +142,9 @@ int wn_calibration_from_cjson(wn_calibration *c, const void *cjson_obj, char *de
     if (!wn_json_uint(it[VERSION], WN_JSON_INT_MAX, &v)) return wn_fail(detail, cap, WN_ENT_EJSON, "version: not an integer");
     if (v != 1) return wn_fail(detail, cap, WN_ENT_EFORMAT, "version: must be 1");
     if (!wn_json_hex(it[METER], c->meter, 32)) return wn_fail(detail, cap, WN_ENT_EJSON, "meter: not 64 lowercase hex characters");
-    if (!text_member(it[REF], c->reference, WN_CAL_REF_MAX))
+    if (!wn_rec_text_member(it[REF], c->reference, WN_CAL_REF_MAX))
         return wn_fail(detail, cap, WN_ENT_EJSON, "reference: not a string of at most 128 bytes");
-    if (!text_member(it[BODY], c->body, WN_CAL_BODY_MAX))
+    if (!wn_rec_text_member(it[BODY], c->body, WN_CAL_BODY_MAX))
         return wn_fail(detail, cap, WN_ENT_EJSON, "body: not a string of at most 200 bytes");
     if (!time_member(it[CAL], &c->calibrated_ms) || !time_member(it[UNTIL], &c->valid_until_ms))
         return wn_fail(detail, cap, WN_ENT_EJSON, "calibrated_at, valid_until: times of the form 2026-11-23T19:17:38.123Z");

@@ -2,6 +2,7 @@
  * the GB 32100-2015 check character, one function holding every field rule (run before
  * encoding, after decoding and after JSON parsing), the canonical bytes, the signature,
  * the JSON form (compact, in field order, read strictly). */
+#include "protocol/record_text.h"
 #include "protocol/enterprise.h"
 
 #include <cjson/cJSON.h>
@@ -57,18 +58,12 @@ int wn_uscc_valid(const char *s)
 
 /* ---- rules ---- */
 
-static int text_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    return n >= min && n <= max && wn_text_ok(s, n);
-}
-
 static const char *problem(const wn_enterprise *e, int with_registrar)
 {
     if (!wn_uscc_valid(e->code))
         return "code: not a unified social credit code (18 characters of GB 32100-2015 with its check character)";
-    if (!text_ok(e->name, 1, WN_ENT_NAME_MAX)) return "name: must be 1..200 bytes of UTF-8 without control characters";
-    if (!text_ok(e->area, 1, WN_ENT_AREA_MAX)) return "area: must be 1..64 bytes of UTF-8 without control characters";
+    if (!wn_rec_text_ok(e->name, 1, WN_ENT_NAME_MAX)) return "name: must be 1..200 bytes of UTF-8 without control characters";
+    if (!wn_rec_text_ok(e->area, 1, WN_ENT_AREA_MAX)) return "area: must be 1..64 bytes of UTF-8 without control characters";
     if (e->seq < 1 || e->seq > WN_ENT_SEQ_MAX) return "sequence: must be 1 ..= 2^53-1";
     if (e->time_ms > WN_READING_MAX_TIME) return "time: above 9999-12-31T23:59:59.999Z";
     if (e->n_keys < 1 || e->n_keys > WN_ENT_KEYS_MAX) return "keys: must be 1..8 keys";
@@ -80,22 +75,14 @@ static const char *problem(const wn_enterprise *e, int with_registrar)
     return NULL;
 }
 
-static void put_text(uint8_t **w, const char *s)
-{
-    size_t n = strlen(s);
-    *(*w)++ = (uint8_t)n;
-    memcpy(*w, s, n);
-    *w += n;
-}
-
 /* The signed bytes (rules checked). Returns: their length. */
 static size_t put_signed(const wn_enterprise *e, uint8_t *out)
 {
     uint8_t *w = out;
     *w++ = 1;
-    put_text(&w, e->code);
-    put_text(&w, e->name);
-    put_text(&w, e->area);
+    wn_rec_put_text(&w, e->code);
+    wn_rec_put_text(&w, e->name);
+    wn_rec_put_text(&w, e->area);
     wn_put_u64(w, e->seq), w += 8;
     wn_put_u64(w, e->time_ms), w += 8;
     *w++ = (uint8_t)e->n_keys;
@@ -137,25 +124,13 @@ int wn_enterprise_encode(const wn_enterprise *e, uint8_t *out, size_t cap, size_
 }
 
 /* Reads a text of min..max bytes into out[max+1]. */
-static int get_text(const uint8_t **p, const uint8_t *end, char *out, size_t max)
-{
-    if (*p >= end) return 0;
-    size_t n = *(*p)++;
-    if (n > max || (size_t)(end - *p) < n) return 0;
-    memcpy(out, *p, n);
-    out[n] = '\0';
-    if (memchr(out, 0, n)) return 0;
-    *p += n;
-    return 1;
-}
-
 int wn_enterprise_decode(wn_enterprise *e, const uint8_t *in, size_t len)
 {
     memset(e, 0, sizeof *e);
     const uint8_t *p = in, *end = in + len;
     if (len < 1 || *p++ != 1) return WN_ENT_EFORMAT;
-    if (!get_text(&p, end, e->code, WN_USCC_LEN) || !get_text(&p, end, e->name, WN_ENT_NAME_MAX) ||
-        !get_text(&p, end, e->area, WN_ENT_AREA_MAX) || end - p < 17)
+    if (!wn_rec_get_text(&p, end, e->code, WN_USCC_LEN) || !wn_rec_get_text(&p, end, e->name, WN_ENT_NAME_MAX) ||
+        !wn_rec_get_text(&p, end, e->area, WN_ENT_AREA_MAX) || end - p < 17)
         return WN_ENT_EFORMAT;
     e->seq = wn_get_u64(p), p += 8;
     e->time_ms = wn_get_u64(p), p += 8;
@@ -231,15 +206,6 @@ int wn_enterprise_to_json(const wn_enterprise *e, char *out, size_t cap, size_t 
     return WN_ENT_OK;
 }
 
-static int text_member(const cJSON *item, char *out, size_t max)
-{
-    if (!cJSON_IsString(item)) return 0;
-    size_t n = strlen(item->valuestring);
-    if (n > max) return 0;
-    memcpy(out, item->valuestring, n + 1);
-    return 1;
-}
-
 int wn_enterprise_from_cjson(wn_enterprise *e, const void *cjson_obj, char *detail, size_t cap)
 {
     enum { VERSION, CODE, NAME, AREA, SEQ, TIME, KEYS, REGISTRAR, SIG, NF };
@@ -253,11 +219,11 @@ int wn_enterprise_from_cjson(wn_enterprise *e, const void *cjson_obj, char *deta
     if (wn_json_members(obj, names, it, NF, &bad, &why)) return wn_fail(detail, cap, WN_ENT_EJSON, "%s '%s'", why, bad);
     if (!wn_json_uint(it[VERSION], WN_JSON_INT_MAX, &v)) return wn_fail(detail, cap, WN_ENT_EJSON, "version: not an integer");
     if (v != 1) return wn_fail(detail, cap, WN_ENT_EFORMAT, "version: must be 1");
-    if (!text_member(it[CODE], e->code, WN_USCC_LEN))
+    if (!wn_rec_text_member(it[CODE], e->code, WN_USCC_LEN))
         return wn_fail(detail, cap, WN_ENT_EJSON, "code: not a string of 18 characters");
-    if (!text_member(it[NAME], e->name, WN_ENT_NAME_MAX))
+    if (!wn_rec_text_member(it[NAME], e->name, WN_ENT_NAME_MAX))
         return wn_fail(detail, cap, WN_ENT_EJSON, "name: not a string of at most 200 bytes");
-    if (!text_member(it[AREA], e->area, WN_ENT_AREA_MAX))
+    if (!wn_rec_text_member(it[AREA], e->area, WN_ENT_AREA_MAX))
         return wn_fail(detail, cap, WN_ENT_EJSON, "area: not a string of at most 64 bytes");
     if (!wn_json_uint(it[SEQ], WN_ENT_SEQ_MAX, &e->seq))
         return wn_fail(detail, cap, WN_ENT_EJSON, "sequence: not a JSON integer");

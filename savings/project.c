@@ -8,6 +8,7 @@
 #include "crypto/encoding.h"
 #include "crypto/sig.h"
 #include "crypto/strict_json.h"
+#include "protocol/record_text.h"
 #include "protocol/reading.h"
 #include "savings/jsondoc.h"
 
@@ -65,32 +66,18 @@ cJSON *wn_project_to_cjson(const wn_project *p)
     return o;
 }
 
-static int text_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    return n >= min && n <= max && wn_text_ok(s, n);
-}
-
-static void put_text(uint8_t **p, const char *s)
-{
-    size_t n = strlen(s);
-    *(*p)++ = (uint8_t)n;
-    memcpy(*p, s, n);
-    *p += n;
-}
-
 /* The signed bytes. Returns: their length, 0 if a field breaks a rule. */
 static size_t signed_bytes(const wn_project *p, uint8_t out[WN_PROJECT_SIGNED_MAX])
 {
-    if (!text_ok(p->id, 1, WN_PROJECT_ID_MAX) || !text_ok(p->enterprise, 1, WN_PROJECT_ENTERPRISE_MAX) ||
-        !text_ok(p->description, 0, WN_PROJECT_DESC_MAX) || p->commissioned_ms > WN_READING_MAX_TIME ||
+    if (!wn_rec_text_ok(p->id, 1, WN_PROJECT_ID_MAX) || !wn_rec_text_ok(p->enterprise, 1, WN_PROJECT_ENTERPRISE_MAX) ||
+        !wn_rec_text_ok(p->description, 0, WN_PROJECT_DESC_MAX) || p->commissioned_ms > WN_READING_MAX_TIME ||
         p->investment_fen > (UINT64_MAX >> 1))
         return 0;
     uint8_t *w = out;
     *w++ = 1;
-    put_text(&w, p->id);
-    put_text(&w, p->enterprise);
-    put_text(&w, p->description);
+    wn_rec_put_text(&w, p->id);
+    wn_rec_put_text(&w, p->enterprise);
+    wn_rec_put_text(&w, p->description);
     wn_put_u64(w, p->investment_fen), w += 8;
     wn_put_u64(w, p->commissioned_ms), w += 8;
     memcpy(w, p->registrar, 32), w += 32;
