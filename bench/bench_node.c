@@ -30,7 +30,8 @@
  * The load generator shares the machine's cores with the node, as it would not in a
  * deployment; its own CPU use during (ii) is printed so that it can be taken into account.
  *
- * usage: bench_node [--quick] [--clients N] [--meters N] [--readings N] [--conns N]
+ * usage: bench_node [--quick] [--conns-only] [--clients N] [--meters N] [--readings N] [--conns N]
+ *        --conns-only: (i) and (vi) alone, for profiling the many-connections path.
  *        (defaults 4, 200, 60000 (16000 with --quick), 2000)
  * The node is $WN_BIN/wn-node (default bin/wn-node: run from the repository root). */
 #include <curl/curl.h>
@@ -1309,10 +1310,11 @@ int main(int argc, char **argv)
 {
     unsigned nclients = 4, nmeters = 200, total = 60000, fleet_total = 30000;
     const char *qenv = getenv("WN_BENCH_QUICK");
-    int quick = qenv && *qenv && strcmp(qenv, "0") != 0;
+    int quick = qenv && *qenv && strcmp(qenv, "0") != 0, conns_only = 0;
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--quick") == 0) {
-            quick = 1;
+        if (strcmp(argv[i], "--quick") == 0 || strcmp(argv[i], "--conns-only") == 0) {
+            if (argv[i][2] == 'q') quick = 1;
+            else conns_only = 1;
             for (int k = i; k + 1 < argc; k++) argv[k] = argv[k + 1];
             argc--, i--;
         }
@@ -1323,7 +1325,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--meters") == 0 && v >= 1) nmeters = v;
         else if (strcmp(argv[i], "--readings") == 0 && v >= 1000) total = v;
         else if (strcmp(argv[i], "--conns") == 0 && v >= 1 && v <= 10000) g_conns = v;
-        else die("usage: bench_node [--quick] [--clients N] [--meters N] [--readings N] [--conns N]");
+        else die("usage: bench_node [--quick] [--conns-only] [--clients N] [--meters N] [--readings N] [--conns N]");
     }
     if (nmeters < nclients) nmeters = nclients;
     printf("bench_node: %ld cores online; %u clients, %u meters, batches of %d readings%s\n", sysconf(_SC_NPROCESSORS_ONLN),
@@ -1360,6 +1362,16 @@ int main(int argc, char **argv)
     char regpath[4300];
     snprintf(regpath, sizeof regpath, "%s/data/registrar.key", g_dir);
     if (!wn_keyfile_read(regpath, reg_sk)) die("cannot read the node's registrar key");
+    if (conns_only) { /* (vi) alone: for profiling the node on the many-connections path */
+        conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
+        printf("(vi)  %zu connections: %.0f readings/s, ratio to (i) %.3f; CPU seconds: node %.2f, load generator %.2f;\n"
+               "      at half rate p50 %.2f ms, p99 %.2f ms; %llu failed connections, %llu other answers %s\n",
+               cr.nconn, cr.rate, cr.rate / base.two, cr.node_cpu, cr.self_cpu, cr.p50, cr.p99,
+               (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.err);
+        stop_node();
+        curl_global_cleanup();
+        return cr.failed_conn || cr.rejected || !cr.accepted;
+    }
 
     /* meters, enrolled over 4 connections */
     unsigned batches_per_client = (total + nclients * BATCH - 1) / (nclients * BATCH);
