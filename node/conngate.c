@@ -102,6 +102,7 @@ static void cut_expired(wn_gate *g, uint64_t now)
 
 static void *gate_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wn-gate"); /* for top -H and bench_node */
     wn_gate *g = arg;
     unsigned tick = g->lim.timeout_ms / 4;
     if (tick > 250) tick = 250;

@@ -526,6 +526,7 @@ static void step(wn_anchorer *a)
 
 static void *anchor_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wn-anchor"); /* for top -H and bench_node */
     wn_anchorer *a = arg;
     while (!atomic_load(&a->stopping)) {
         step(a);

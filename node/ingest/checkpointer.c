@@ -76,6 +76,7 @@ static void deadline(struct timespec *ts, uint64_t mono_ms)
 
 static void *checkpointer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wn-checkpoint"); /* for top -H and bench_node */
     wn_checkpointer *cp = arg;
     pthread_mutex_lock(&cp->mu);
     for (;;) {

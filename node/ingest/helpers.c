@@ -23,6 +23,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void *helper_main(void *unused)
 {
+    pthread_setname_np(pthread_self(), "wn-verify"); /* for top -H and bench_node */
     (void)unused;
     pthread_mutex_lock(&g_mu);
     for (;;) {

@@ -816,6 +816,7 @@ static int drop_all(wn_monitor *m, MDB_txn *txn)
 
 static void *tick_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wn-monitor"); /* for top -H and bench_node */
     wn_monitor *m = arg;
     pthread_mutex_lock(&m->tmu);
     while (!m->stopping) {
