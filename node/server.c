@@ -47,6 +47,8 @@
 #define RETRY_AFTER_S "5"   /* what a 503 for too many connections asks the client to wait */
 #define STOP_WAIT_MS 120000 /* how long stopping waits for requests at the committer */
 #define ACCEPT_BACKOFF_MS 100 /* a pool thread's pause when accept() finds no descriptor */
+#define CONN_MEMORY 16384   /* libmicrohttpd's buffer per connection (headers, reads; default 32 KiB),
+                             * cleared after every request: half of it is less to clear */
 #define WORKERS 4           /* threads for handlers that may wait (the committer, the disk, long work) */
 
 struct wn_server {
@@ -321,6 +323,7 @@ static int may_wait(const request *rq)
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wn-worker"); /* for top -H and bench_node */
     wn_server *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -584,6 +587,7 @@ int wn_server_start(wn_server **out, wn_node *node, const char *listen, size_t m
                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.max_per_ip,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (lim.timeout_ms + 999) / 1000,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                                  MHD_OPTION_NOTIFY_CONNECTION, notify, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                                  MHD_OPTION_END);
