@@ -38,6 +38,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <secp256k1.h>
@@ -257,6 +258,67 @@ static double node_cpu(void)
     /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The node's CPU seconds by thread name (wn-node names its threads; libmicrohttpd's are
+ * MHD-*): [0] HTTP event threads (which also verify), [1] wn-verify helpers, [2] wn-commit,
+ * [3] every other thread. Threads that ended are not counted: compare before and after. */
+typedef struct {
+    double t[4];
+} thread_cpu;
+
+static thread_cpu node_threads(void)
+{
+    thread_cpu r = {{0}};
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)g_node);
+    DIR *d = opendir(path);
+    if (!d) return r;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char sp[400], buf[1024];
+        snprintf(sp, sizeof sp, "%s/%s/stat", path, e->d_name);
+        FILE *f = fopen(sp, "r");
+        if (!f) continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long long ut = 0, st = 0;
+        if (!open || !close || sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+            continue;
+        *close = '\0';
+        const char *name = open + 1;
+        int k = strncmp(name, "MHD-", 4) == 0 ? 0 : strcmp(name, "wn-verify") == 0 ? 1 : strcmp(name, "wn-commit") == 0 ? 2 : 3;
+        r.t[k] += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    }
+    closedir(d);
+    return r;
+}
+
+static thread_cpu threads_since(thread_cpu a)
+{
+    thread_cpu b = node_threads();
+    for (int i = 0; i < 4; i++) b.t[i] -= a.t[i];
+    return b;
+}
+
+/* Minor page faults of the node so far (/proc/PID/stat): each costs a trap, and on a
+ * virtual machine often an exit, however busy the machine is, so it is a steady figure. */
+static double node_faults(void)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)g_node);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long long mf = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &mf) != 1) return 0;
+    return (double)mf;
 }
 
 /* CPU seconds all processes of the machine have used so far, from /proc/stat. */
@@ -889,7 +951,9 @@ static double conn_phase(CURLM *mh, conn *ks, size_t n, size_t upto, double inte
 }
 
 typedef struct {
-    double rate, lat_rate, p50, p99, max, node_cpu, self_cpu;
+    double rate, lat_rate, p50, p99, max, node_cpu, self_cpu, per_commit;
+    thread_cpu threads; /* the node's CPU by thread in the throughput phase */
+    double faults;      /* the node's minor page faults per reading in the throughput phase */
     size_t nconn, opened, lat_n;
     uint64_t accepted, failed_conn, rejected;
     char err[256];
@@ -959,9 +1023,16 @@ static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_s
     /* throughput */
     conn_stats st = {0};
     double cn0 = node_cpu(), cs0 = self_cpu();
+    double commits0 = metric("wn_commit_entries_count"), entries0 = metric("wn_commit_entries_sum");
+    thread_cpu thr0 = node_threads();
+    double f0 = node_faults();
     size_t tput_upto = 1 + (per_conn - 1) / 2;
     double el = conn_phase(mh, ks, nconn, tput_upto, 0, tput_s, &st, hdr, url);
     res.node_cpu = node_cpu() - cn0;
+    res.threads = threads_since(thr0);
+    res.faults = (node_faults() - f0) / (double)(st.accepted ? st.accepted : 1);
+    double commits = metric("wn_commit_entries_count") - commits0;
+    res.per_commit = commits > 0 ? (metric("wn_commit_entries_sum") - entries0) / commits : 0;
     res.self_cpu = self_cpu() - cs0;
     res.rate = (double)st.accepted / el;
     res.accepted = st.accepted;
@@ -1365,8 +1436,11 @@ int main(int argc, char **argv)
     if (conns_only) { /* (vi) alone: for profiling the node on the many-connections path */
         conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
         printf("(vi)  %zu connections: %.0f readings/s, ratio to (i) %.3f; CPU seconds: node %.2f, load generator %.2f;\n"
+               "      by thread: HTTP %.2f, verifying helpers %.2f, committer %.2f, others %.2f; %.1f entries per commit;\n"
+               "      %.1f minor page faults per reading;\n"
                "      at half rate p50 %.2f ms, p99 %.2f ms; %llu failed connections, %llu other answers %s\n",
-               cr.nconn, cr.rate, cr.rate / base.two, cr.node_cpu, cr.self_cpu, cr.p50, cr.p99,
+               cr.nconn, cr.rate, cr.rate / base.two, cr.node_cpu, cr.self_cpu, cr.threads.t[0], cr.threads.t[1],
+               cr.threads.t[2], cr.threads.t[3], cr.per_commit, cr.faults, cr.p50, cr.p99,
                (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.err);
         stop_node();
         curl_global_cleanup();
@@ -1427,10 +1501,12 @@ int main(int argc, char **argv)
     for (unsigned c = 0; c < nclients; c++) pthread_create(&th[c], NULL, run_client, &cl[c]);
     barrier_wait(&g_barrier); /* warm-up done: the clock starts */
     double t_start = now_s(), cpu_node0 = node_cpu(), cpu_self0 = self_cpu(), cpu_all0 = machine_cpu();
+    thread_cpu tcpu0 = node_threads();
     double commits0 = metric("wn_commit_entries_count"), entries0 = metric("wn_commit_entries_sum");
     barrier_wait(&g_barrier);
     double elapsed = now_s() - t_start;
     double cpu_node = node_cpu() - cpu_node0, cpu_self = self_cpu() - cpu_self0;
+    thread_cpu tcpu = threads_since(tcpu0);
     double cpu_other = machine_cpu() - cpu_all0 - cpu_node - cpu_self;
     double commits = metric("wn_commit_entries_count") - commits0, entries = metric("wn_commit_entries_sum") - entries0;
     uint64_t accepted = 0;
@@ -1469,6 +1545,8 @@ int main(int argc, char **argv)
            cpu_other > 0 ? cpu_other : 0, elapsed * (double)sysconf(_SC_NPROCESSORS_ONLN));
     if (cpu_other > 0.1 * elapsed)
         printf("      NOTE: other processes used the CPU during the run; (ii) and (iii) are lower than on an idle machine\n");
+    printf("      node CPU seconds by thread: HTTP (decoding, verifying half of each request) %.2f, verifying helpers\n"
+           "      %.2f, committer %.2f, others %.2f\n", tcpu.t[0], tcpu.t[1], tcpu.t[2], tcpu.t[3]);
     printf("      receipts verified: %zu in %zu sampled answers (every %dth), %zu answers failed the check\n", verified,
            samples, SAMPLE_EVERY, bad_samples);
     printf("(iii) ratio (ii)/(i):                                         %9.3f   (target >= 0.85)\n", rate / base.two);
@@ -1494,9 +1572,12 @@ int main(int argc, char **argv)
     conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
     printf("(vi)  %zu kept-alive connections, one reading per request (%zu connections answered at warm-up):\n"
            "      readings/s accepted:                                   %9.0f   ratio to (i): %.3f   (target >= 0.6)\n"
-           "      [%llu accepted; %llu failed connections, %llu other answers; CPU seconds: node %.2f, load generator %.2f]\n",
+           "      [%llu accepted; %llu failed connections, %llu other answers; CPU seconds: node %.2f, load generator %.2f;\n"
+           "      %.1f entries per ledger commit; node CPU by thread: HTTP %.2f, verifying helpers %.2f, committer %.2f,\n"
+           "      others %.2f]\n",
            cr.nconn, cr.opened, cr.rate, cr.rate / base.two, (unsigned long long)cr.accepted,
-           (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.node_cpu, cr.self_cpu);
+           (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.node_cpu, cr.self_cpu, cr.per_commit,
+           cr.threads.t[0], cr.threads.t[1], cr.threads.t[2], cr.threads.t[3]);
     if (cr.err[0]) printf("      first failure: %s\n", cr.err);
     printf("      ack latency at ~half that rate (%.0f readings/s achieved): p50 %.2f ms   p99 %.2f ms   max %.2f ms\n"
            "      (target p99 <= 100 ms)   [%zu requests]\n",
