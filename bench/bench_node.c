@@ -19,7 +19,11 @@
  *   (vi)  the load meters really make: single-reading requests from --conns (2,000)
  *         kept-alive connections, each owning one meter: readings/s and its ratio to (i)
  *         (target >= 0.6), then the acknowledgement latency at half that rate (p99 target
- *         <= 100 ms);
+ *         <= 100 ms); the load comes from bench/support/loadgen, a minimal HTTP/1.1
+ *         client on raw non-blocking sockets and epoll in one thread (one send() and one
+ *         recv() per request; its CPU is nearly all the kernel's loopback TCP), so that it
+ *         takes little CPU from the node it measures; the accepted answers of each phase
+ *         are checked against the node's wn_readings_accepted_total;
  *   (vii) the same readings sent as one Ethereum transaction each to a local anvil
  *         (tools/anvil, automine), and the ratio node / chain (target >= 20x);
  *   (viii) one fleet per meter algorithm (BIP-340, P-256, SM2): that algorithm's raw

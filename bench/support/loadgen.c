@@ -517,11 +517,16 @@ double loadgen_phase(loadgen *g, size_t upto, double interval, double seconds, l
     g->interval = interval;
     g->end = start + seconds;
     g->sending = 1;
+    struct epoll_event evs[EVENTS];
+    /* first what happened to idle connections since the last phase (a close, stray bytes) */
+    for (int ne; (ne = epoll_wait(g->ep, evs, EVENTS, 0)) > 0;) {
+        for (int i = 0; i < ne; i++) on_event(g, evs[i].data.ptr, evs[i].events);
+        if (ne < EVENTS) break;
+    }
     for (size_t i = 0; i < g->n; i++) {
         g->c[i].due = interval > 0 ? start + (double)i / (double)g->n * interval : start;
         schedule(g, &g->c[i], start);
     }
-    struct epoll_event evs[EVENTS];
     for (;;) {
         double t = now_s();
         if (g->sending && t >= g->end) {
@@ -552,13 +557,6 @@ double loadgen_phase(loadgen *g, size_t upto, double interval, double seconds, l
     }
     g->st = NULL;
     return now_s() - start;
-}
-
-size_t loadgen_live(const loadgen *g)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < g->n; i++) n += g->c[i].state != C_NEW && g->c[i].state != C_STOPPED;
-    return n;
 }
 
 void loadgen_free(loadgen *g)

@@ -54,9 +54,6 @@ loadgen *loadgen_new(unsigned port, const char *path, const char *content_type, 
  * Returns: the phase's wall-clock seconds. Adds to *st. */
 double loadgen_phase(loadgen *g, size_t upto, double interval, double seconds, loadgen_stats *st);
 
-/* Connections opened so far and still usable. */
-size_t loadgen_live(const loadgen *g);
-
 void loadgen_free(loadgen *g);
 
 #endif
