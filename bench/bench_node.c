@@ -908,7 +908,7 @@ static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_s
     res.rejected += ls.rejected;
     if (!res.err[0]) snprintf(res.err, sizeof res.err, "%s", ls.first_err);
     if (m0 < 0 || m1 < 0 || m2 < 0 || m3 < 0) {
-        snprintf(res.note, sizeof res.note, "/metrics has no wn_readings_accepted_total: the counts are not cross-checked");
+        snprintf(res.note, sizeof res.note, "could not read wn_readings_accepted_total from /metrics: the accepted counts are not cross-checked");
     } else if ((uint64_t)(m1 - m0) != warm.accepted || (uint64_t)(m2 - m1) != st.accepted ||
                (uint64_t)(m3 - m2) != ls.accepted) {
         snprintf(res.note, sizeof res.note,
