@@ -110,7 +110,11 @@ $(BINDIR)/wn-gateway: $(BUILD)/device/gateway/main.o $(WN_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(WN_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
+
+# the benchmarks' load generator has its own test
+$(BUILD)/tests/test_loadgen: TEST_EXTRA = $(BENCH_SUPPORT)
+$(BUILD)/tests/test_loadgen: $(BENCH_SUPPORT)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT) $(TEST_SUPPORT) $(WN_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(BENCH_SUPPORT) $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS)
