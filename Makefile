@@ -17,7 +17,8 @@
 # Each module is a directory of .c files compiled into a static library (node/ and cli/
 # with their subsystem folders; see docs/ARCHITECTURE.md); new files are picked up by
 # wildcard, so adding a file never needs a Makefile edit. Every
-# tests/test_*.c is its own Criterion binary; tests/support/*.c is linked into all of them.
+# tests/test_*.c is its own Criterion binary; tests/support/*.c is linked into all of them
+# (and into the benchmarks, with bench/support/*.c).
 
 CC      ?= cc
 BUILD   ?= build
@@ -63,6 +64,7 @@ TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SUPPORT = $(call obj,tests/support)
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_SUPPORT = $(call obj,bench/support)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
@@ -108,10 +110,14 @@ $(BINDIR)/wn-gateway: $(BUILD)/device/gateway/main.o $(WN_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(WN_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS) $(LIBS_MODBUS) -lcriterion
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_SUPPORT) $(WN_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS)
+# the benchmarks' load generator has its own test
+$(BUILD)/tests/test_loadgen: TEST_EXTRA = $(BENCH_SUPPORT)
+$(BUILD)/tests/test_loadgen: $(BENCH_SUPPORT)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT) $(TEST_SUPPORT) $(WN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(BENCH_SUPPORT) $(TEST_SUPPORT) $(WN_LIBS) $(ALL_LIBS)
 
 # Tests find the programs through WN_BIN (bin/ for the normal build, build-san/bin for
 # the sanitizer build) and the public vectors through WN_VECTORS.
