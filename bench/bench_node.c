@@ -36,7 +36,7 @@
  *
  * usage: bench_node [--quick] [--conns-only] [--clients N] [--meters N] [--readings N] [--conns N]
  *        --conns-only: (i) and (vi) alone, for profiling the many-connections path.
- *        (defaults 4, 200, 60000 (16000 with --quick), 2000)
+ *        (defaults 8, 200, 60000 (16000 with --quick), 2000)
  * The node is $WN_BIN/wn-node (default bin/wn-node: run from the repository root). */
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -1306,7 +1306,7 @@ static fleet_result run_fleet(uint8_t alg, unsigned nmeters, unsigned total, uns
 
 int main(int argc, char **argv)
 {
-    unsigned nclients = 4, nmeters = 200, total = 60000, fleet_total = 30000;
+    unsigned nclients = 8, nmeters = 200, total = 60000, fleet_total = 30000;
     const char *qenv = getenv("WN_BENCH_QUICK");
     int quick = qenv && *qenv && strcmp(qenv, "0") != 0, conns_only = 0;
     for (int i = 1; i < argc; i++)
