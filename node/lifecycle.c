@@ -241,12 +241,13 @@ static int keep_checkpoint(void *ctx, uint64_t size, const char *note, size_t le
     return 0;
 }
 
-/* After each durable append (committer thread): the monitor's aggregates catch up before
- * any request of the group is answered, then the checkpointer is told. */
+/* After each durable append (committer thread): the monitor is told (it catches up on its
+ * own thread, and every monitor reader catches up first, so answers still reflect every
+ * acknowledged reading), then the checkpointer. */
 static void on_commit(void *ctx, uint64_t size)
 {
     wn_node *n = ctx;
-    if (n->monitor) wn_monitor_catch_up(n->monitor);
+    if (n->monitor) wn_monitor_nudge(n->monitor, size);
     wn_checkpointer_notify(n->checkpointer, size);
 }
 

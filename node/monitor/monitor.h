@@ -51,9 +51,17 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
 /* Stops the tick thread, writes what is pending and frees m (the env stays open). */
 void wn_monitor_close(wn_monitor *m);
 
-/* Applies the ledger entries appended since the last call. Committer thread only.
+/* Applies the ledger entries appended since the last call (any thread; one at a time).
  * Returns: 1; 0 if the databases could not be written (the next start rebuilds). */
 int wn_monitor_catch_up(wn_monitor *m);
+/* The committer's announcement that the ledger now holds size entries: the tick thread
+ * catches up soon (at most every 100 ms), off the committer's thread, so that one
+ * aggregates transaction covers many group commits. */
+void wn_monitor_nudge(wn_monitor *m, uint64_t size);
+/* Catches up if the ledger grew beyond what is applied (announced by wn_monitor_nudge):
+ * every reader calls it first, so an answer reflects every reading already acknowledged.
+ * Returns: as wn_monitor_catch_up. */
+int wn_monitor_fresh(wn_monitor *m);
 
 /* Time-driven rules at now_ms: silent meters. */
 void wn_monitor_tick(wn_monitor *m, uint64_t now_ms);

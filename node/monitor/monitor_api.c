@@ -1421,6 +1421,7 @@ void wn_monitor_api(wn_node *n, const wn_principal *who, const wn_route_match *r
         wn_reply_error(out, WN_NE_NOT_FOUND, "monitoring is not running on this node");
         return;
     }
+    wn_monitor_fresh(q.m); /* every reading acknowledged so far is in what follows */
     if (rm->is_post) {
         int bureau_only = strcmp(name, "production") != 0;
         if (bureau_only && who->role == WN_ROLE_ENTERPRISE) {

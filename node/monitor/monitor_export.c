@@ -552,6 +552,7 @@ void wn_monitor_export(wn_node *n, const wn_principal *who, wn_query_get get, vo
         wn_reply_error(out, WN_NE_NOT_FOUND, "monitoring is not running on this node");
         return;
     }
+    wn_monitor_fresh(n->monitor); /* every reading acknowledged so far is exported */
     int xlsx = format && strcmp(format, "xlsx") == 0;
     if (format && !xlsx && strcmp(format, "csv") != 0) {
         wn_reply_error(out, WN_NE_BAD_REQUEST, "format must be csv or xlsx");

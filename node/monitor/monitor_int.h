@@ -16,6 +16,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -188,6 +189,9 @@ struct wn_monitor {
     pthread_mutex_t tmu;
     pthread_cond_t tcv;
     int stopping, tick_started;
+    int nudged;                  /* the ledger grew: the tick thread catches up (tmu) */
+    _Atomic uint64_t target;     /* the newest ledger size the committer announced */
+    _Atomic uint64_t reached;    /* applied, readable without the lock */
 };
 
 /* ---- monitor_store.c ---- */

@@ -29,6 +29,7 @@
 #define MON_FORMAT 2
 #define CATCHUP_CHUNK 50000
 #define TICK_MS 2000
+#define CATCHUP_GAP_MS 100 /* the tick thread catches up with the ledger at most this often */
 
 mon_meter *mon_meter_insert(wn_monitor *m, mon_meter *mm); /* monitor_apply.c */
 
@@ -460,6 +461,7 @@ static int catch_up_locked(wn_monitor *m)
         }
         m->applied = to;
         if (!write_out(m, c.txn)) return 0;
+        atomic_store(&m->reached, m->applied);
     }
     return !m->failed;
 }
@@ -472,6 +474,23 @@ int wn_monitor_catch_up(wn_monitor *m)
     pthread_rwlock_unlock(&m->lock);
     pthread_mutex_unlock(&m->wmu);
     return ok;
+}
+
+void wn_monitor_nudge(wn_monitor *m, uint64_t size)
+{
+    uint64_t t = atomic_load(&m->target);
+    while (t < size && !atomic_compare_exchange_weak(&m->target, &t, size)) {
+    }
+    pthread_mutex_lock(&m->tmu);
+    m->nudged = 1;
+    pthread_cond_signal(&m->tcv);
+    pthread_mutex_unlock(&m->tmu);
+}
+
+int wn_monitor_fresh(wn_monitor *m)
+{
+    if (atomic_load(&m->reached) >= atomic_load(&m->target)) return !m->failed;
+    return wn_monitor_catch_up(m);
 }
 
 uint64_t wn_monitor_applied(wn_monitor *m)
@@ -489,6 +508,7 @@ void wn_monitor_set_name_registry(wn_monitor *m, wn_names_registry_fn fn, void *
 
 int wn_monitor_meter_enterprise(wn_monitor *m, const uint8_t meter[32], char enterprise[65])
 {
+    wn_monitor_fresh(m); /* a meter enrolled by the last commit is known */
     pthread_rwlock_rdlock(&m->lock);
     mon_meter *mm = mon_meter_by_id(m, meter);
     if (mm) snprintf(enterprise, 65, "%s", m->et[mm->ent]->name);
@@ -555,6 +575,7 @@ static void gap_evict(wn_monitor *m, const mon_meter *mm)
 
 void wn_monitor_sequence_gap(wn_monitor *m, const uint8_t meter[32], uint64_t seq, uint64_t now_ms)
 {
+    wn_monitor_fresh(m); /* the meter may have been enrolled by the last commit */
     pthread_mutex_lock(&m->wmu);
     pthread_rwlock_wrlock(&m->lock);
     mon_meter *mm = mon_meter_by_id(m, meter);
@@ -814,20 +835,42 @@ static int drop_all(wn_monitor *m, MDB_txn *txn)
     return rc;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The tick thread: the time-driven rules every TICK_MS, and the catch-up with the ledger
+ * when the committer announces growth (wn_monitor_nudge), at most every CATCHUP_GAP_MS, so
+ * that one aggregates transaction covers many group commits. */
 static void *tick_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "wn-monitor"); /* for top -H and bench_node */
     wn_monitor *m = arg;
+    uint64_t next_tick = mono_ms() + TICK_MS, next_catchup = 0;
     pthread_mutex_lock(&m->tmu);
     while (!m->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += TICK_MS / 1000;
+        uint64_t now = mono_ms();
+        if (m->nudged && now >= next_catchup) {
+            m->nudged = 0;
+            pthread_mutex_unlock(&m->tmu);
+            wn_monitor_catch_up(m);
+            pthread_mutex_lock(&m->tmu);
+            next_catchup = mono_ms() + CATCHUP_GAP_MS;
+            continue;
+        }
+        if (now >= next_tick) {
+            pthread_mutex_unlock(&m->tmu);
+            wn_monitor_tick(m, wn_now_ms());
+            pthread_mutex_lock(&m->tmu);
+            next_tick = mono_ms() + TICK_MS;
+            continue;
+        }
+        uint64_t wake = m->nudged && next_catchup < next_tick ? next_catchup : next_tick;
+        struct timespec ts = {(time_t)(wake / 1000), (long)(wake % 1000) * 1000000L};
         pthread_cond_timedwait(&m->tcv, &m->tmu, &ts);
-        if (m->stopping) break;
-        pthread_mutex_unlock(&m->tmu);
-        wn_monitor_tick(m, wn_now_ms());
-        pthread_mutex_lock(&m->tmu);
     }
     pthread_mutex_unlock(&m->tmu);
     return NULL;
@@ -835,6 +878,7 @@ static void *tick_main(void *arg)
 
 void wn_monitor_tick(wn_monitor *m, uint64_t now_ms)
 {
+    wn_monitor_fresh(m); /* a meter that just reported is not silent */
     pthread_mutex_lock(&m->wmu);
     pthread_rwlock_wrlock(&m->lock);
     size_t before = m->nal;
@@ -854,7 +898,11 @@ int wn_monitor_open(wn_monitor **out, MDB_env *env, wn_ledger *ledger, wn_bureau
     pthread_rwlock_init(&m->lock, NULL);
     pthread_mutex_init(&m->wmu, NULL);
     pthread_mutex_init(&m->tmu, NULL);
-    pthread_cond_init(&m->tcv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* tick_main's deadlines */
+    pthread_cond_init(&m->tcv, &ca);
+    pthread_condattr_destroy(&ca);
     mon_default_settings(&m->set);
     if (!wn_names_open(&m->names, bureau)) {
         wn_monitor_close(m);
@@ -905,6 +953,7 @@ void wn_monitor_close(wn_monitor *m)
         pthread_mutex_unlock(&m->tmu);
         pthread_join(m->tick, NULL);
     }
+    wn_monitor_fresh(m); /* what the committer announced last */
     pthread_mutex_lock(&m->wmu);
     for (size_t i = 0; i < m->ngaps; i++) /* counts of repeated refusals */
         if (m->gaps[i].count > 1) mon_put_gap(m, &m->gaps[i]);
