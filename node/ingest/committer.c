@@ -18,11 +18,12 @@
 #include "node/metrics.h"
 
 #define TEST_CLOCK_ENV "WN_TEST_COMMIT_CLOCK_FILE" /* tests: the commit clock read from a file */
-/* Group commit window: under load (the previous group held at least GROUP_BUSY entries:
- * many clients at once), a group starts at most every GROUP_GAP_NS after the previous one
- * started, unless GROUP_FULL readings are already queued. Groups then grow and the
- * per-commit work (durable LMDB transactions, the signed receipt head, the monitor) is
- * shared by more readings. A lone client, whose groups are small, never waits. */
+/* Group commit window: when many clients push at once (the previous group held requests
+ * from at least GROUP_BUSY of them, as 2,000 meters sending one reading each do), a group
+ * starts at most every GROUP_GAP_NS after the previous one started, unless GROUP_FULL
+ * readings are already queued. Groups then grow and the per-commit work (durable LMDB
+ * transactions, the signed receipt head) is shared by more readings. A lone client, or a
+ * few sending large batches, never waits: their groups are few requests already large. */
 #define GROUP_GAP_NS 4000000L
 #define GROUP_BUSY 16
 #define GROUP_FULL 2048
@@ -36,7 +37,8 @@ struct wn_committer {
     wn_job *head, *tail;
     int stopping;
     size_t queued;             /* readings (or 1 per record) queued: see GROUP_FULL */
-    size_t last_group;         /* what the previous group held, counted the same way */
+    size_t jobs;               /* requests queued */
+    size_t last_jobs;          /* requests in the previous group: see GROUP_BUSY */
     struct timespec last_start; /* CLOCK_MONOTONIC: when the previous group started */
     uint64_t last_commit_ms;   /* commit time of the newest entry: commit times never go back */
 };
@@ -568,14 +570,14 @@ static void *committer_main(void *arg)
         struct timespec due = c->last_start;
         due.tv_nsec += GROUP_GAP_NS;
         if (due.tv_nsec >= 1000000000L) due.tv_sec++, due.tv_nsec -= 1000000000L;
-        while (c->last_group >= GROUP_BUSY && !c->stopping && c->queued < GROUP_FULL &&
+        while (c->last_jobs >= GROUP_BUSY && !c->stopping && c->queued < GROUP_FULL &&
                pthread_cond_timedwait(&c->work, &c->mu, &due) == 0) {
         }
         clock_gettime(CLOCK_MONOTONIC, &c->last_start);
         wn_job *jobs = c->head;
         c->head = c->tail = NULL;
-        c->last_group = c->queued;
-        c->queued = 0;
+        c->last_jobs = c->jobs;
+        c->queued = c->jobs = 0;
         pthread_mutex_unlock(&c->mu);
         run_group(c, jobs);
         wn_job *async = NULL; /* submitted jobs: told after the lock is released */
@@ -663,6 +665,7 @@ static int enqueue(wn_committer *c, wn_job *job)
     else c->head = job;
     c->tail = job;
     c->queued += job->kind == WN_JOB_READINGS ? job->n : 1;
+    c->jobs++;
     pthread_cond_signal(&c->work);
     return 1;
 }
