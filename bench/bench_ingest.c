@@ -35,6 +35,7 @@
 #include "crypto/verifier.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
+#include "bench/support/procstat.h"
 
 #define BATCH 100
 
@@ -61,20 +62,7 @@ static double cpu_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static double node_cpu(void)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)g_node);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
+static double node_cpu(void) { return wn_procstat_of((int)g_node).cpu_s; }
 
 static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
 {

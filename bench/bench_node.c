@@ -71,6 +71,7 @@
 #include "chain/ethtx.h"
 #include "chain/keccak.h"
 #include "tests/support/anvil.h"
+#include "bench/support/procstat.h"
 #include "bench/support/loadgen.h"
 
 #define BATCH 100
@@ -249,21 +250,7 @@ static void stop_node(void)
 }
 
 /* CPU seconds (user + system) used by the node so far, from /proc. */
-static double node_cpu(void)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)g_node);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
+static double node_cpu(void) { return wn_procstat_of((int)g_node).cpu_s; }
 
 /* The node's CPU seconds by thread name (wn-node names its threads; libmicrohttpd's are
  * MHD-*): [0] HTTP event threads (which also verify), [1] wn-verify helpers, [2] wn-commit,
@@ -282,21 +269,15 @@ static thread_cpu node_threads(void)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        char sp[400], buf[1024];
+        char sp[400];
+        wn_procstat ps;
         snprintf(sp, sizeof sp, "%s/%s/stat", path, e->d_name);
-        FILE *f = fopen(sp, "r");
-        if (!f) continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-        unsigned long long ut = 0, st = 0;
-        if (!open || !close || sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-            continue;
-        *close = '\0';
-        const char *name = open + 1;
-        int k = strncmp(name, "MHD-", 4) == 0 ? 0 : strcmp(name, "wn-verify") == 0 ? 1 : strcmp(name, "wn-commit") == 0 ? 2 : 3;
-        r.t[k] += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        if (!wn_procstat_read(sp, &ps)) continue;
+        int k = strncmp(ps.comm, "MHD-", 4) == 0         ? 0
+                : strcmp(ps.comm, "wn-verify") == 0 ? 1
+                : strcmp(ps.comm, "wn-commit") == 0 ? 2
+                                                    : 3;
+        r.t[k] += ps.cpu_s;
     }
     closedir(d);
     return r;
@@ -309,22 +290,9 @@ static thread_cpu threads_since(thread_cpu a)
     return b;
 }
 
-/* Minor page faults of the node so far (/proc/PID/stat): each costs a trap, and on a
- * virtual machine often an exit, however busy the machine is, so it is a steady figure. */
-static double node_faults(void)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)g_node);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long mf = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &mf) != 1) return 0;
-    return (double)mf;
-}
+/* Minor page faults of the node so far: each costs a trap, and on a virtual machine often
+ * an exit, however busy the machine is, so it is a steady figure. */
+static double node_faults(void) { return wn_procstat_of((int)g_node).minor_faults; }
 
 /* CPU seconds all processes of the machine have used so far, from /proc/stat. */
 static double machine_cpu(void)
