@@ -282,7 +282,7 @@ Test(loadgen, a_paced_phase_keeps_its_pace, .init = setup, .fini = teardown, .ti
     double el = 0;
     run(ANS_OK, 10, 6, 0.1, &w, &s, &el);
     cr_expect_eq(s.accepted, 50, "%s", s.first_err);
-    cr_expect(el >= 0.45 && el < 2.0, "a paced phase took %.3f s", el);
+    cr_expect(el >= 0.45 && el < 10.0, "a paced phase took %.3f s", el); /* the bound above: a stall, not speed */
 }
 
 Test(loadgen, nothing_is_sent_after_the_phase_ends, .init = setup, .fini = teardown, .timeout = 30)
