@@ -1,7 +1,6 @@
 /* main.c — wn-node: the WaterNotary notary service. Parses options, starts the node
  * (node.c) in the foreground and shuts it down cleanly on SIGTERM or SIGINT. */
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,11 +122,6 @@ int main(int argc, char **argv)
            O_ANCHOR_RPC, O_ANCHOR_KEY, O_ANCHOR_CHAIN, O_ANCHOR_EVERY, O_ANCHOR_MS, O_ANCHOR_CONF, O_ANCHOR_POLL,
            O_ANCHOR_REPLACE, O_MAX_CONN, O_MAX_PER_IP, O_TIMEOUT, O_CONFIG, O_ALLOW_DAMAGED, O_ZONE,
            O_SM2_KEY, O_LATE_WINDOW };
-    /* Freed heap is kept, not given back to the kernel after every request: on a busy node
-     * glibc's per-thread arenas would otherwise shrink (madvise) and fault the same pages
-     * in again for the next request. Up to 64 MiB of free heap stays mapped. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA},           {"listen", required_argument, 0, O_LISTEN},
         {"key", required_argument, 0, O_KEY},             {"registrar", required_argument, 0, O_REGISTRAR},
