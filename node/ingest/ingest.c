@@ -31,6 +31,7 @@
 #include "node/monitor/monitor.h"
 
 #define PARALLEL_MIN 64 /* requests with at least this many readings use two threads */
+#define PIECE 4         /* readings a thread claims at a time (helpers.h) */
 
 /* One reading's result while the request is answered. */
 typedef struct {
@@ -40,12 +41,11 @@ typedef struct {
     char own_detail[WN_DETAIL_MAX];
 } result;
 
-/* A share of a request's readings, for work done on two threads. */
+/* A request's readings and the work to do on each, shared by two threads. */
 typedef struct {
     wn_node *n;
     wn_parsed_batch *b;
     result *res;
-    size_t from, to;
     void (*work)(wn_node *n, const wn_parsed_reading *it, result *res);
 } span;
 
@@ -127,24 +127,19 @@ static int meter_known(void *ctx, const uint8_t meter[32])
     return wn_state_get(((wn_node *)ctx)->state, meter, &m, NULL, 0);
 }
 
-static void span_run(void *arg)
+static void span_run(void *arg, size_t from, size_t to)
 {
     span *s = arg;
-    for (size_t i = s->from; i < s->to; i++) s->work(s->n, &s->b->items[i], &s->res[i]);
+    for (size_t i = from; i < to; i++) s->work(s->n, &s->b->items[i], &s->res[i]);
 }
 
-/* Runs work on every reading; a large request is split over this thread and a helper
- * (helpers.h: started once, so their key caches stay warm). */
+/* Runs work on every reading; a large request is shared, PIECE readings at a time, by this
+ * thread and a helper (helpers.h: started once, so their key caches stay warm). */
 static void for_all(wn_node *n, wn_parsed_batch *b, result *res, void (*work)(wn_node *, const wn_parsed_reading *, result *))
 {
-    span all = {n, b, res, 0, b->n, work};
-    if (b->n >= PARALLEL_MIN) {
-        span half = {n, b, res, b->n / 2, b->n, work};
-        all.to = b->n / 2;
-        wn_helpers_run2(span_run, &all, &half);
-        return;
-    }
-    span_run(&all);
+    span all = {n, b, res, work};
+    if (b->n >= PARALLEL_MIN) wn_helpers_for(span_run, &all, b->n, PIECE);
+    else span_run(&all, 0, b->n);
 }
 
 /* Takes the committer's result for a reading handed to it. */
