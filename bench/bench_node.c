@@ -34,8 +34,9 @@
  * The load generator shares the machine's cores with the node, as it would not in a
  * deployment; its own CPU use during (ii) is printed so that it can be taken into account.
  *
- * usage: bench_node [--quick] [--conns-only] [--clients N] [--meters N] [--readings N] [--conns N]
- *        --conns-only: (i) and (vi) alone, for profiling the many-connections path.
+ * usage: bench_node [--quick] [--conns-only | --batches-only] [--clients N] [--meters N] [--readings N] [--conns N]
+ *        --conns-only: (i) and (vi) alone, for profiling the many-connections path;
+ *        --batches-only: (i) to (iv) alone, for comparing builds on the batch path.
  *        (defaults 8, 200, 60000 (16000 with --quick), 2000)
  * The node is $WN_BIN/wn-node (default bin/wn-node: run from the repository root). */
 #include <curl/curl.h>
@@ -1276,11 +1277,13 @@ int main(int argc, char **argv)
 {
     unsigned nclients = 8, nmeters = 200, total = 60000, fleet_total = 30000;
     const char *qenv = getenv("WN_BENCH_QUICK");
-    int quick = qenv && *qenv && strcmp(qenv, "0") != 0, conns_only = 0;
+    int quick = qenv && *qenv && strcmp(qenv, "0") != 0, conns_only = 0, batches_only = 0;
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--quick") == 0 || strcmp(argv[i], "--conns-only") == 0) {
+        if (strcmp(argv[i], "--quick") == 0 || strcmp(argv[i], "--conns-only") == 0 ||
+            strcmp(argv[i], "--batches-only") == 0) {
             if (argv[i][2] == 'q') quick = 1;
-            else conns_only = 1;
+            else if (argv[i][2] == 'c') conns_only = 1;
+            else batches_only = 1;
             for (int k = i; k + 1 < argc; k++) argv[k] = argv[k + 1];
             argc--, i--;
         }
@@ -1291,7 +1294,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--meters") == 0 && v >= 1) nmeters = v;
         else if (strcmp(argv[i], "--readings") == 0 && v >= 1000) total = v;
         else if (strcmp(argv[i], "--conns") == 0 && v >= 1 && v <= 10000) g_conns = v;
-        else die("usage: bench_node [--quick] [--conns-only] [--clients N] [--meters N] [--readings N] [--conns N]");
+        else die("usage: bench_node [--quick] [--conns-only | --batches-only] [--clients N] [--meters N] [--readings N] "
+                 "[--conns N]");
     }
     if (nmeters < nclients) nmeters = nclients;
     printf("bench_node: %ld cores online; %u clients, %u meters, batches of %d readings%s\n", sysconf(_SC_NPROCESSORS_ONLN),
@@ -1463,6 +1467,11 @@ int main(int argc, char **argv)
                all[nlat - 1], nlat, lat_elapsed, late);
     }
     free(all);
+    if (batches_only) { /* (i) to (iv) alone */
+        stop_node();
+        curl_global_cleanup();
+        return failed || bad_samples || !accepted;
+    }
 
     /* (vi) single-reading requests from many kept-alive connections */
     conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
