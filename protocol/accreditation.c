@@ -1,6 +1,5 @@
 /* accreditation.c — the certifier accreditation record (accreditation.h, PROTOCOL §5): one
  * function holding every field rule, the canonical bytes, the signature, the JSON form. */
-#include "protocol/record_text.h"
 #include "protocol/accreditation.h"
 
 #include <cjson/cJSON.h>
@@ -12,6 +11,7 @@
 #include "crypto/sig.h"
 #include "crypto/strict_json.h"
 #include "protocol/reading.h"
+#include "protocol/record_text.h"
 
 int wn_scope_name_ok(const char *s)
 {

@@ -1,6 +1,5 @@
 /* calibration.c — the meter calibration record (calibration.h, PROTOCOL §5): one function
  * holding every field rule, the canonical bytes, the signature, the JSON form. */
-#include "protocol/record_text.h"
 #include "protocol/calibration.h"
 
 #include <cjson/cJSON.h>
@@ -12,6 +11,7 @@
 #include "crypto/sig.h"
 #include "crypto/strict_json.h"
 #include "protocol/reading.h"
+#include "protocol/record_text.h"
 
 static const char *problem(const wn_calibration *c, int with_registrar)
 {

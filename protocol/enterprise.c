@@ -2,7 +2,6 @@
  * the GB 32100-2015 check character, one function holding every field rule (run before
  * encoding, after decoding and after JSON parsing), the canonical bytes, the signature,
  * the JSON form (compact, in field order, read strictly). */
-#include "protocol/record_text.h"
 #include "protocol/enterprise.h"
 
 #include <cjson/cJSON.h>
@@ -14,6 +13,7 @@
 #include "crypto/sig.h"
 #include "crypto/strict_json.h"
 #include "protocol/reading.h"
+#include "protocol/record_text.h"
 
 const char *wn_ent_strerror(int err)
 {
@@ -123,7 +123,6 @@ int wn_enterprise_encode(const wn_enterprise *e, uint8_t *out, size_t cap, size_
     return WN_ENT_OK;
 }
 
-/* Reads a text of min..max bytes into out[max+1]. */
 int wn_enterprise_decode(wn_enterprise *e, const uint8_t *in, size_t len)
 {
     memset(e, 0, sizeof *e);
