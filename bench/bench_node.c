@@ -857,8 +857,7 @@ static void *sign_conns(void *arg)
     return NULL;
 }
 
-static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_sk[32], double tput_s, double lat_s,
-                              double lat_target_rate)
+static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_sk[32], double tput_s, double lat_s)
 {
     conns_result res = {0};
     res.nconn = nconn;
@@ -927,8 +926,8 @@ static conns_result run_conns(size_t nconn, size_t per_conn, const uint8_t reg_s
     res.failed_conn = warm.failed_conn + st.failed_conn;
     res.rejected = warm.rejected + st.rejected;
     snprintf(res.err, sizeof res.err, "%s", warm.first_err[0] ? warm.first_err : st.first_err);
-    /* latency at half the throughput (or at the target's half, whichever is given) */
-    double rate = lat_target_rate > 0 ? lat_target_rate : res.rate / 2;
+    /* latency at half the throughput */
+    double rate = res.rate / 2;
     loadgen_stats ls = {0};
     ls.caplat = nconn * per_conn;
     ls.lat_ms = calloc(ls.caplat, sizeof *ls.lat_ms);
@@ -1273,6 +1272,27 @@ static fleet_result run_fleet(uint8_t alg, unsigned nmeters, unsigned total, uns
 
 /* ---------------------------------------------------------------- main */
 
+/* Runs (vi) and prints it (raw: (i)'s rate on two threads). */
+static conns_result conns_section(const uint8_t reg_sk[32], int quick, double raw)
+{
+    conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0);
+    printf("(vi)  %zu kept-alive connections, one reading per request (%zu connections answered at warm-up):\n"
+           "      readings/s accepted:                                   %9.0f   ratio to (i): %.3f   (target >= 0.6)\n"
+           "      [%llu accepted; %llu failed connections, %llu other answers; CPU seconds: node %.2f, load generator %.2f;\n"
+           "      %.1f entries per ledger commit; %.1f minor page faults per reading; node CPU by thread: HTTP %.2f,\n"
+           "      verifying helpers %.2f, committer %.2f, others %.2f]\n",
+           cr.nconn, cr.opened, cr.rate, cr.rate / raw, (unsigned long long)cr.accepted,
+           (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.node_cpu, cr.self_cpu, cr.per_commit,
+           cr.faults, cr.threads.t[0], cr.threads.t[1], cr.threads.t[2], cr.threads.t[3]);
+    if (cr.err[0]) printf("      first failure: %s\n", cr.err);
+    printf("      ack latency at ~half that rate (%.0f readings/s achieved): p50 %.2f ms   p99 %.2f ms   max %.2f ms\n"
+           "      (target p99 <= 100 ms)   [%zu requests]\n",
+           cr.lat_rate, cr.p50, cr.p99, cr.max, cr.lat_n);
+    if (cr.note[0]) printf("      NOTE: %s\n", cr.note);
+    fflush(stdout);
+    return cr;
+}
+
 int main(int argc, char **argv)
 {
     unsigned nclients = 8, nmeters = 200, total = 60000, fleet_total = 30000;
@@ -1333,15 +1353,7 @@ int main(int argc, char **argv)
     snprintf(regpath, sizeof regpath, "%s/data/registrar.key", g_dir);
     if (!wn_keyfile_read(regpath, reg_sk)) die("cannot read the node's registrar key");
     if (conns_only) { /* (vi) alone: for profiling the node on the many-connections path */
-        conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
-        printf("(vi)  %zu connections: %.0f readings/s, ratio to (i) %.3f; CPU seconds: node %.2f, load generator %.2f;\n"
-               "      by thread: HTTP %.2f, verifying helpers %.2f, committer %.2f, others %.2f; %.1f entries per commit;\n"
-               "      %.1f minor page faults per reading;\n"
-               "      at half rate p50 %.2f ms, p99 %.2f ms; %llu failed connections, %llu other answers %s\n",
-               cr.nconn, cr.rate, cr.rate / base.two, cr.node_cpu, cr.self_cpu, cr.threads.t[0], cr.threads.t[1],
-               cr.threads.t[2], cr.threads.t[3], cr.per_commit, cr.faults, cr.p50, cr.p99,
-               (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.err);
-        if (cr.note[0]) printf("      NOTE: %s\n", cr.note);
+        conns_result cr = conns_section(reg_sk, quick, base.two);
         stop_node();
         curl_global_cleanup();
         return cr.failed_conn || cr.rejected || !cr.accepted || cr.note[0];
@@ -1474,21 +1486,7 @@ int main(int argc, char **argv)
     }
 
     /* (vi) single-reading requests from many kept-alive connections */
-    conns_result cr = run_conns(g_conns, quick ? 10 : 16, reg_sk, quick ? 4.0 : 8.0, quick ? 3.0 : 6.0, 0);
-    printf("(vi)  %zu kept-alive connections, one reading per request (%zu connections answered at warm-up):\n"
-           "      readings/s accepted:                                   %9.0f   ratio to (i): %.3f   (target >= 0.6)\n"
-           "      [%llu accepted; %llu failed connections, %llu other answers; CPU seconds: node %.2f, load generator %.2f;\n"
-           "      %.1f entries per ledger commit; node CPU by thread: HTTP %.2f, verifying helpers %.2f, committer %.2f,\n"
-           "      others %.2f]\n",
-           cr.nconn, cr.opened, cr.rate, cr.rate / base.two, (unsigned long long)cr.accepted,
-           (unsigned long long)cr.failed_conn, (unsigned long long)cr.rejected, cr.node_cpu, cr.self_cpu, cr.per_commit,
-           cr.threads.t[0], cr.threads.t[1], cr.threads.t[2], cr.threads.t[3]);
-    if (cr.err[0]) printf("      first failure: %s\n", cr.err);
-    printf("      ack latency at ~half that rate (%.0f readings/s achieved): p50 %.2f ms   p99 %.2f ms   max %.2f ms\n"
-           "      (target p99 <= 100 ms)   [%zu requests]\n",
-           cr.lat_rate, cr.p50, cr.p99, cr.max, cr.lat_n);
-    if (cr.note[0]) printf("      NOTE: %s\n", cr.note);
-    fflush(stdout);
+    conns_result cr = conns_section(reg_sk, quick, base.two);
 
     /* (vii) the same readings, one Ethereum transaction each, to a local anvil */
     eth_result er = run_anvil(cl, nclients, quick ? 200 : 400, quick ? 5.0 : 10.0);
