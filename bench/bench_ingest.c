@@ -35,7 +35,7 @@
 #include "crypto/verifier.h"
 #include "protocol/enrolment.h"
 #include "protocol/reading.h"
-#include "bench/support/procstat.h"
+#include "tests/support/procstat.h"
 
 #define BATCH 100
 

@@ -72,7 +72,7 @@
 #include "chain/ethtx.h"
 #include "chain/keccak.h"
 #include "tests/support/anvil.h"
-#include "bench/support/procstat.h"
+#include "tests/support/procstat.h"
 #include "bench/support/loadgen.h"
 
 #define BATCH 100

@@ -27,6 +27,7 @@
 
 #include "tests/support/feeder.h"
 #include "tests/support/nodeproc.h"
+#include "tests/support/procstat.h"
 #include "tests/support/testutil.h"
 
 #define MAX_SOCKS 1100
@@ -229,14 +230,9 @@ static int node_sockets(void)
 static long node_cpu_ms(void)
 {
     char path[64];
+    wn_procstat ps;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)N.pid);
-    char *s = wn_test_read_file(path, NULL);
-    if (!s) return -1;
-    char *p = strrchr(s, ')'); /* fields after the command name */
-    unsigned long ut = 0, st = 0;
-    int ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2;
-    free(s);
-    return ok ? (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK)) : -1;
+    return wn_procstat_read(path, &ps) ? (long)(ps.cpu_s * 1000) : -1;
 }
 
 static long log_bytes(void)

@@ -1,5 +1,5 @@
-/* procstat.c — reading /proc stat files for the benchmarks. See procstat.h. */
-#include "bench/support/procstat.h"
+/* procstat.c — reading /proc stat files for tests and benchmarks. See procstat.h. */
+#include "tests/support/procstat.h"
 
 #include <stdio.h>
 #include <string.h>

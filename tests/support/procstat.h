@@ -1,8 +1,8 @@
 /* procstat.h — what /proc/PID/stat and /proc/PID/task/TID/stat say of a process or
- * thread, for benchmarks that measure the node from outside: its CPU time (which other
- * processes on a shared machine do not take) and its minor page faults. */
-#ifndef WN_BENCH_PROCSTAT_H
-#define WN_BENCH_PROCSTAT_H
+ * thread, for tests and benchmarks that measure the node from outside: its CPU time
+ * (which other processes on a shared machine do not take) and its minor page faults. */
+#ifndef WN_TEST_PROCSTAT_H
+#define WN_TEST_PROCSTAT_H
 
 typedef struct {
     char comm[64];       /* the process's or thread's name */
